@@ -1,0 +1,6 @@
+"""``python -m lstm_experiments [overrides]``."""
+
+from lstm_experiments.app import main
+
+if __name__ == "__main__":
+    main()

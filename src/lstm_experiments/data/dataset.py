@@ -1,0 +1,31 @@
+"""The arrays a run trains on, and the task they imply."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+REGRESSION = "regression"
+BINARY = "binary"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Windows shaped (samples, seq_len, features) with one target per window."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    task: str
+
+    @property
+    def input_shape(self) -> tuple[int, int]:
+        """(seq_len, features): the model's input shape."""
+        return tuple(self.x_train.shape[1:])
+
+
+def split_last(x: np.ndarray, y: np.ndarray, val_fraction: float, task: str) -> Dataset:
+    """Keep the last ``val_fraction`` of the samples (at least one) for validation."""
+    n_val = max(1, int(round(len(x) * val_fraction)))
+    n_train = len(x) - n_val
+    return Dataset(x[:n_train], y[:n_train], x[n_train:], y[n_train:], task)

@@ -1,0 +1,47 @@
+"""Builds the Keras model: a stack of recurrent layers and a one-unit head.
+
+Layer names are fixed (``lstm``, ``lstm_1``, ... or ``gru``, ...; ``head``) so
+tags match across runs and sweeps.
+"""
+
+import keras
+
+from lstm_experiments.data import BINARY
+
+CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+
+
+def layer_name(cell: str, index: int) -> str:
+    """Keras' own naming pattern: ``lstm``, ``lstm_1``, ``lstm_2``, ..."""
+    return cell if index == 0 else f"{cell}_{index}"
+
+
+def build_model(model_cfg, units: int, input_shape: tuple[int, int], task: str) -> keras.Model:
+    if model_cfg.cell not in CELLS:
+        raise ValueError(f"model.cell={model_cfg.cell} is not one of {', '.join(CELLS)}")
+    inputs = keras.Input(shape=input_shape, name="sequence")
+    x = inputs
+    for index in range(model_cfg.layers):
+        options = {"use_bias": model_cfg.use_bias}
+        if model_cfg.cell == "gru":
+            options["reset_after"] = model_cfg.reset_after
+        name = layer_name(model_cfg.cell, index)
+        layer = CELLS[model_cfg.cell](
+            units, return_sequences=index < model_cfg.layers - 1, name=name, **options
+        )
+        if model_cfg.bidirectional:
+            layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{name}")
+        x = layer(x)
+    activation = "sigmoid" if task == BINARY else None
+    outputs = keras.layers.Dense(1, activation=activation, name="head")(x)
+    return keras.Model(inputs, outputs, name=f"{model_cfg.cell}_model")
+
+
+def compile_model(model: keras.Model, train_cfg, task: str) -> None:
+    optimizer = keras.optimizers.get(
+        {"class_name": train_cfg.optimizer, "config": {"learning_rate": train_cfg.learning_rate}}
+    )
+    if task == BINARY:
+        model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
+    else:
+        model.compile(optimizer=optimizer, loss="mse")

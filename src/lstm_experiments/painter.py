@@ -1,0 +1,46 @@
+"""Turns weights into images with a scale that holds across steps.
+
+The painter remembers one symmetric scale per (layer, matrix): with the default
+``fixed`` policy it is taken from the first weights it sees (the initial ones)
+and kept for the whole run, so frames can be compared and a pixel reads back as
+a value. Every scale used is reported as a scalar under ``scale/<layer>/<matrix>``.
+"""
+
+import numpy as np
+
+from lstm_experiments import images
+
+
+class Painter:
+    """Renders weight matrices for one run; see ``images.render`` for the pixels."""
+
+    def __init__(self, image_cfg):
+        if image_cfg.scale not in images.SCALES:
+            raise ValueError(f"viz.image.scale={image_cfg.scale} is not one of {images.SCALES}")
+        if image_cfg.reduce not in images.REDUCTIONS:
+            raise ValueError(
+                f"viz.image.reduce={image_cfg.reduce} is not one of {images.REDUCTIONS}"
+            )
+        self.image_cfg = image_cfg
+        self._fixed: dict[str, float] = {}
+        self._used: dict[str, float] = {}
+
+    def scale(self, layer: str, matrix_name: str, matrix: np.ndarray) -> float | None:
+        """The scale for a whole matrix (gate slices share their matrix's scale); None for minmax."""
+        if self.image_cfg.scale == "minmax":
+            return None
+        key = f"{layer}/{matrix_name}"
+        if self.image_cfg.scale == "fixed":
+            value = self._fixed.setdefault(key, images.symmetric_scale(matrix))
+        else:
+            value = images.symmetric_scale(matrix)
+        self._used[key] = value
+        return value
+
+    def paint(self, values: np.ndarray, scale: float | None) -> np.ndarray:
+        return images.render(values, scale, self.image_cfg)
+
+    def take_scale_scalars(self) -> dict[str, float]:
+        """The scales used since the last call, as ``scale/<layer>/<matrix>`` scalars."""
+        used, self._used = self._used, {}
+        return {f"scale/{key}": value for key, value in used.items()}

@@ -1,0 +1,77 @@
+"""One experiment: data, model, training with weight logging, then ``model.keras`` and ``metrics.json``.
+
+The plain function behind the Hydra entry point: ``run_experiment(cfg, output_dir) -> metrics``.
+"""
+
+import logging
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from lstm_experiments.tf_import import import_tensorflow
+
+log = logging.getLogger(__name__)
+
+TENSORBOARD_DIR = "tensorboard"
+MODEL_FILE = "model.keras"
+METRICS_FILE = "metrics.json"
+
+
+def run_experiment(cfg: DictConfig, output_dir: Path) -> dict:
+    import_tensorflow()
+    import keras
+
+    from lstm_experiments.data import load_dataset
+    from lstm_experiments.model import build_model, compile_model
+    from lstm_experiments.painter import Painter
+    from lstm_experiments.run_files import write_json_atomic
+    from lstm_experiments.summary_writer import SummaryWriter
+    from lstm_experiments.visualizers import enabled_visualizers
+    from lstm_experiments.weight_logger import WeightLogger
+
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(cfg.seed)
+
+    data = load_dataset(cfg.data, cfg.seed)
+    log.info(
+        "data %s: %d training and %d validation windows of shape %s (%s)",
+        cfg.data.name, len(data.x_train), len(data.x_val), data.input_shape, data.task,
+    )
+    model = build_model(cfg.model, cfg.units, data.input_shape, data.task)
+    compile_model(model, cfg.train, data.task)
+
+    writer = SummaryWriter(output_dir / TENSORBOARD_DIR)
+    try:
+        logger = WeightLogger(
+            writer, enabled_visualizers(cfg.viz), Painter(cfg.viz.image), cfg.viz.log_every
+        )
+        history = model.fit(
+            data.x_train,
+            data.y_train,
+            validation_data=(data.x_val, data.y_val),
+            epochs=cfg.train.epochs,
+            batch_size=cfg.train.batch_size,
+            callbacks=[logger],
+            verbose=2,
+        )
+        model.save(output_dir / MODEL_FILE)
+        metrics = _final_metrics(model, data, history, cfg.train.batch_size)
+        metrics.update(status="completed", epochs=cfg.train.epochs)
+        write_json_atomic(output_dir / METRICS_FILE, metrics)
+    finally:
+        writer.close()
+    log.info("val_loss %.5f; run directory %s", metrics["val_loss"], output_dir)
+    return metrics
+
+
+def _final_metrics(model, data, history, batch_size: int) -> dict:
+    """The last epoch's metrics; with zero epochs, an evaluation of the initial model."""
+    if history.history:
+        return {name: float(values[-1]) for name, values in history.history.items()}
+    metrics = {}
+    for prefix, x, y in (("", data.x_train, data.y_train), ("val_", data.x_val, data.y_val)):
+        result = model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
+        metrics.update({f"{prefix}{name}": float(value) for name, value in result.items()})
+    return metrics

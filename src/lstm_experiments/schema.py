@@ -1,0 +1,144 @@
+"""The typed schema of every config, registered in Hydra's ConfigStore.
+
+Types live here, values live in the YAML files under ``conf/``. Each YAML
+option names its schema in its defaults list, so a misspelt key or a value of
+the wrong type fails when Hydra composes the config, naming the key, before
+any TensorFlow import.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+
+@dataclass
+class DataConfig:
+    """Fields every data set has."""
+
+    name: str = MISSING
+    # Chronological for CSV series; the last fraction of samples otherwise.
+    val_fraction: float = 0.2
+
+
+@dataclass
+class SyntheticDataConfig(DataConfig):
+    seq_len: int = 30
+    n_samples: int = 512
+    noise: float = 0.1
+
+
+@dataclass
+class RandomDataConfig(SyntheticDataConfig):
+    """Uniform noise with random binary labels (the seed article's data)."""
+
+    name: str = "random"
+    features: int = 8
+
+
+@dataclass
+class SineDataConfig(SyntheticDataConfig):
+    """Noisy sine waves; predict the next value of the first channel."""
+
+    name: str = "sine"
+    features: int = 1
+
+
+@dataclass
+class AddingDataConfig(SyntheticDataConfig):
+    """The adding problem: two features (value, marker); sum the two marked values."""
+
+    name: str = "adding"
+
+
+@dataclass
+class CsvDataConfig(DataConfig):
+    """A time series from a CSV file, cut into windows."""
+
+    name: str = "csv"
+    path: str = MISSING
+    target: str = MISSING
+    # None: every numeric column but the target.
+    features: Optional[list[str]] = None
+    seq_len: int = 24
+    stride: int = 1
+    # How many rows after a window's last row the target is read.
+    horizon: int = 1
+    # What to do with blank or NaN cells: error, drop, ffill or interpolate.
+    missing: str = "error"
+
+
+@dataclass
+class ModelConfig:
+    """The recurrent stack; the head and loss follow from the data's task."""
+
+    cell: str = "lstm"
+    layers: int = 1
+    bidirectional: bool = False
+    use_bias: bool = True
+    # GRU only: Keras' default, which gives the bias the shape (2, 3 * units).
+    reset_after: bool = True
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int = 32
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+
+
+@dataclass
+class ImageConfig:
+    """How a weight matrix becomes pixels."""
+
+    # fixed: one symmetric scale per matrix for the whole run (from the initial weights);
+    # per_step: a symmetric scale per matrix and step;
+    # minmax: the article's grey look, each image min-max normalised on its own.
+    scale: str = "fixed"
+    # Small matrices are upscaled (nearest neighbour) until their longest side reaches this.
+    target_side_px: int = 256
+    # And every side reaches at least this, so a one-row kernel stays visible.
+    min_side_px: int = 16
+    # Larger matrices are reduced block-wise until their longest side fits.
+    max_side_px: int = 512
+    # maxabs: each block shows its largest-magnitude weight; mean: the block mean.
+    reduce: str = "maxabs"
+
+
+@dataclass
+class VizConfig:
+    """Which visualizers run (one flag each) and how often."""
+
+    log_every: int = 1
+    kernel: bool = False
+    gates: bool = False
+    bias: bool = False
+    image: ImageConfig = field(default_factory=ImageConfig)
+
+
+@dataclass
+class Config:
+    units: int = 32
+    seed: int = 0
+    data: Any = MISSING
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    viz: VizConfig = field(default_factory=VizConfig)
+
+
+def register_configs() -> None:
+    """Store the schemas where the YAML defaults lists look for them."""
+    cs = ConfigStore.instance()
+    cs.store(name="config_schema", node=Config)
+    for name, node in {
+        "random": RandomDataConfig,
+        "sine": SineDataConfig,
+        "adding": AddingDataConfig,
+        "csv": CsvDataConfig,
+    }.items():
+        cs.store(group="schema/data", name=name, node=node)
+    cs.store(group="schema/model", name="model", node=ModelConfig)
+    cs.store(group="schema/train", name="train", node=TrainConfig)
+    cs.store(group="schema/viz", name="viz", node=VizConfig)
