@@ -94,8 +94,9 @@ def _fill_missing(numbers: pd.DataFrame, how: str, key_path: str) -> pd.DataFram
         return numbers
     numbers = numbers.mask(holes)
     if how == "error":
-        column = holes.any().idxmax()
-        row = int(np.argmax(holes[column].to_numpy()))
+        # The first hole in reading order: the earliest row, then its leftmost column.
+        row = int(np.argmax(holes.to_numpy().any(axis=1)))
+        column = holes.iloc[row].idxmax()
         count = int(holes.to_numpy().sum())
         raise DataError(
             f"{key_path}: {count} blank or NaN cells (first: row {row + 1}, column {column!r}); "
@@ -131,8 +132,11 @@ def load_csv_series(cfg) -> Dataset:
     key_path = str(cfg.path)
     frame = _read_frame(Path(cfg.path).expanduser(), key_path)
     features = _choose_columns(frame, cfg, key_path)
-    numbers = _to_numbers(frame, [*features, cfg.target], key_path)
-    numbers = _fill_missing(numbers, cfg.missing, key_path)
+    # The target may also be listed as a feature (its past as an input): parse each column once,
+    # then lay the table out as features..., target.
+    columns = list(dict.fromkeys([*features, cfg.target]))
+    numbers = _to_numbers(frame, columns, key_path)
+    numbers = _fill_missing(numbers, cfg.missing, key_path)[[*features, cfg.target]]
 
     n_rows = len(numbers)
     needed = cfg.seq_len + cfg.horizon
