@@ -1,6 +1,5 @@
-"""Data sets: synthetic generators and CSV windows, checked against hand-written loops (no TensorFlow)."""
+"""Data sets: synthetic generators and CSV windows, checked against plain loops (no TensorFlow)."""
 
-import math
 import statistics
 
 import numpy as np
@@ -54,7 +53,9 @@ def test_synthetic_shapes_dtype_task_and_split(schema, features, task):
         assert np.isfinite(array).all()
 
 
-@pytest.mark.parametrize("n_samples, val_fraction, n_val", [(10, 0.25, 2), (7, 0.01, 1), (20, 0.5, 10)])
+@pytest.mark.parametrize(
+    "n_samples, val_fraction, n_val", [(10, 0.25, 2), (7, 0.01, 1), (20, 0.5, 10)]
+)
 def test_synthetic_validation_size(n_samples, val_fraction, n_val):
     cfg = synthetic_cfg(RandomDataConfig, n_samples=n_samples, seq_len=3, val_fraction=val_fraction)
     ds = load_dataset(cfg, seed=0)
@@ -102,7 +103,10 @@ def test_adding_target_is_the_marked_sum(seq_len):
     # One marker in each half.
     assert (markers[:, :half].sum(axis=1) == 1).all()
     assert (markers[:, half:].sum(axis=1) == 1).all()
-    expected = [sum(float(v) for v, m in zip(row_v, row_m) if m == 1) for row_v, row_m in zip(values, markers)]
+    expected = [
+        sum(float(v) for v, m in zip(row_v, row_m) if m == 1)
+        for row_v, row_m in zip(values, markers)
+    ]
     np.testing.assert_allclose(y[:, 0], expected, rtol=1e-6)
     assert (values >= 0).all() and (values < 1).all()
 
@@ -144,7 +148,7 @@ def standardise_by_hand(columns, n_fit):
 
 
 def naive_windows(features, target, seq_len, stride, horizon, val_fraction):
-    """The data set by a plain loop: features/target are lists of columns / a column of raw numbers."""
+    """The data set by a plain loop; features: columns of raw numbers, target: one column."""
     n = len(target)
     n_train = int(n * (1.0 - val_fraction))
     *feature_cols, target_col = standardise_by_hand([*features, target], n_train)
@@ -205,7 +209,8 @@ def test_csv_target_row_and_chronological_split(tmp_path):
     n, seq_len, stride, horizon = 41, 5, 2, 3
     rows = [(i, 1000 + i) for i in range(n)]
     path = write_csv(tmp_path / "s.csv", ["i", "y"], rows)
-    ds = load_csv_series(csv_cfg(path, seq_len=seq_len, stride=stride, horizon=horizon, val_fraction=0.25))
+    cfg = csv_cfg(path, seq_len=seq_len, stride=stride, horizon=horizon, val_fraction=0.25)
+    ds = load_csv_series(cfg)
     n_train = int(n * 0.75)
     fit = list(range(n_train))
     mean, std = statistics.fmean(fit), statistics.pstdev(fit)
@@ -320,7 +325,7 @@ def test_csv_through_the_composed_config(tmp_path, rng):
 
 
 def holed_series(n=30):
-    """Column i = row index; column a = 2 * row with blanks at rows 0, 7, 8 (data rows, 0-based); y = row."""
+    """Columns i = y = row index; a = 2 * row, blank at (0-based) data rows 0, 7 and 8."""
     holes = {0: "", 7: "NaN", 8: " "}
     rows = [(i, holes.get(i, 2 * i), i) for i in range(n)]
     return rows, sorted(holes)
