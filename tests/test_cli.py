@@ -1,17 +1,15 @@
 """The README's commands through the real CLI, at tiny sizes, and TensorBoard serving the result."""
 
 import json
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
 
 from conftest import REPO, TINY, run_cli
+from lstm_experiments.tensorboard_server import get_json, tensorboard
 
 pytestmark = pytest.mark.slow
 
@@ -72,24 +70,6 @@ def test_readme_csv_command(tmp_path):
     assert_run_dir(only_run_dir(tmp_path / "outputs"))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get_json(url: str, timeout_seconds: float = 90.0):
-    deadline = time.monotonic() + timeout_seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                return json.loads(response.read())
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-
-
 def test_multirun_then_tensorboard_serves_every_job(tmp_path):
     result = run_cli(["-m", *with_tiny(["units=4,8", "viz=gates"])], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -101,24 +81,9 @@ def test_multirun_then_tensorboard_serves_every_job(tmp_path):
         assert_run_dir(job)
     assert sorted(OmegaConf.load(j / ".hydra" / "config.yaml").units for j in jobs) == [4, 8]
 
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tensorboard.main", "--logdir", "multirun",
-         "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        while True:
-            runs = get_json(f"{base}/data/runs")
-            if len(runs) == 2 or time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
+    with tensorboard(tmp_path / "multirun", expected_runs=2) as base:
+        runs = get_json(f"{base}/data/runs")
         assert len(runs) == 2, runs
         tags = get_json(f"{base}/data/plugin/images/tags")
         for run in runs:
             assert "gates/lstm/recurrent_kernel/forget" in tags[run]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)

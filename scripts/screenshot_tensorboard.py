@@ -1,0 +1,43 @@
+"""Take the README's TensorBoard screenshots of a finished run in headless Chromium.
+
+    python scripts/screenshot_tensorboard.py outputs/<date>/<time> --out docs
+
+Writes tensorboard_gates.png (Images dashboard, gate images),
+tensorboard_histograms.png and tensorboard_scalars.png.
+Needs Debian's chromium and the test extra (Playwright).
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+from lstm_experiments.tensorboard_browser import Browser, dashboard_url, wait_for_images
+from lstm_experiments.tensorboard_server import tensorboard
+
+SETTLE_SECONDS = 3.0
+# Enough to keep every logged step (the default keeps 10 images per tag).
+SAMPLES = ["--samples_per_plugin", "images=1000"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("logdir", type=Path)
+    parser.add_argument("--out", type=Path, default=Path("docs"))
+    parser.add_argument("--gates", default="gates/lstm/recurrent_kernel",
+                        help="tag regex for the gate screenshot")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tensorboard(args.logdir, extra_args=SAMPLES) as base, Browser() as browser:
+        page = browser.open(dashboard_url(base, "images", args.gates))
+        wait_for_images(page, 4)
+        time.sleep(SETTLE_SECONDS)
+        page.screenshot(path=str(args.out / "tensorboard_gates.png"))
+        for dashboard in ("histograms", "scalars"):
+            page = browser.open(dashboard_url(base, dashboard))
+            time.sleep(SETTLE_SECONDS * 3)
+            page.screenshot(path=str(args.out / f"tensorboard_{dashboard}.png"))
+    print(f"screenshots in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
