@@ -14,6 +14,11 @@ GATE_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
+# The gate that uses the cell's ``activation`` (tanh, values in [-1, 1]); the others use
+# ``recurrent_activation`` (sigmoid, values in [0, 1]).
+CANDIDATE_GATE: dict[str, str] = {"lstm": "cell", "gru": "candidate"}
+
+
 def split_gates(matrix: np.ndarray, cell: str) -> dict[str, np.ndarray]:
     """Split ``matrix`` (..., n_gates * units) into ``{gate name: (..., units)}`` in Keras' order."""
     names = GATE_NAMES[cell]

@@ -25,17 +25,27 @@ class Painter:
         self._fixed: dict[str, float] = {}
         self._used: dict[str, float] = {}
 
-    def scale(self, layer: str, matrix_name: str, matrix: np.ndarray) -> float | None:
-        """The scale for a whole matrix (gate slices share their matrix's scale); None for minmax."""
+    def scale(
+        self, layer: str, matrix_name: str, matrix: np.ndarray, per_step: bool = False
+    ) -> float | None:
+        """The scale for a whole matrix (gate slices share their matrix's scale); None for minmax.
+
+        ``per_step`` forces a fresh scale even under the fixed policy, for values
+        that start at zero (the change from the initial weights).
+        """
         if self.image_cfg.scale == "minmax":
             return None
         key = f"{layer}/{matrix_name}"
-        if self.image_cfg.scale == "fixed":
+        if self.image_cfg.scale == "fixed" and not per_step:
             value = self._fixed.setdefault(key, images.symmetric_scale(matrix))
         else:
             value = images.symmetric_scale(matrix)
         self._used[key] = value
         return value
+
+    def known_range(self, scale: float) -> float | None:
+        """A scale fixed by the values' nature (a gate in [-1, 1]); None under minmax."""
+        return None if self.image_cfg.scale == "minmax" else scale
 
     def paint(self, values: np.ndarray, scale: float | None) -> np.ndarray:
         return images.render(values, scale, self.image_cfg)

@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 TENSORBOARD_DIR = "tensorboard"
 MODEL_FILE = "model.keras"
 METRICS_FILE = "metrics.json"
+PNG_DIR = "images"
 
 
 def run_experiment(cfg: DictConfig, output_dir: Path) -> dict:
@@ -24,6 +25,7 @@ def run_experiment(cfg: DictConfig, output_dir: Path) -> dict:
     from lstm_experiments.data import load_dataset
     from lstm_experiments.model import build_model, compile_model
     from lstm_experiments.painter import Painter
+    from lstm_experiments.png_export import PngExporter
     from lstm_experiments.run_files import write_json_atomic
     from lstm_experiments.summary_writer import SummaryWriter
     from lstm_experiments.visualizers import enabled_visualizers
@@ -44,8 +46,16 @@ def run_experiment(cfg: DictConfig, output_dir: Path) -> dict:
 
     writer = SummaryWriter(output_dir / TENSORBOARD_DIR)
     try:
+        visualizers = enabled_visualizers(cfg.viz)
+        needs_probe = any(getattr(v, "needs_probe", False) for v in visualizers)
+        probe = (data.x_val[: cfg.viz.probe_size], data.y_val[: cfg.viz.probe_size])
         logger = WeightLogger(
-            writer, enabled_visualizers(cfg.viz), Painter(cfg.viz.image), cfg.viz.log_every
+            writer,
+            visualizers,
+            Painter(cfg.viz.image),
+            cfg.viz.log_every,
+            probe=probe if needs_probe else None,
+            png_exporter=PngExporter(output_dir / PNG_DIR) if cfg.viz.png else None,
         )
         history = model.fit(
             data.x_train,

@@ -115,6 +115,15 @@ class VizConfig:
     kernel: bool = False
     gates: bool = False
     bias: bool = False
+    histograms: bool = False
+    stats: bool = False
+    delta: bool = False
+    activations: bool = False
+    gradients: bool = False
+    # Validation sequences the activations and gradients are computed on (the first ones, fixed).
+    probe_size: int = 32
+    # Also write every image as a PNG file under <run dir>/images/.
+    png: bool = False
     image: ImageConfig = field(default_factory=ImageConfig)
 
 

@@ -11,7 +11,16 @@ from lstm_experiments.weight_snapshot import take_snapshot
 
 
 class WeightLogger(keras.callbacks.Callback):
-    def __init__(self, writer, visualizers, painter, log_every: int):
+    """Args:
+        writer: the run's ``SummaryWriter``.
+        visualizers: instances from ``enabled_visualizers``.
+        painter: the run's ``Painter``.
+        log_every: log the weights every this many epochs (>= 1).
+        probe: ``(x, y)`` validation batch for activations and gradients, or None.
+        png_exporter: an object with ``export(step, images)``, or None.
+    """
+
+    def __init__(self, writer, visualizers, painter, log_every: int, probe=None, png_exporter=None):
         super().__init__()
         if log_every < 1:
             raise ValueError(f"viz.log_every={log_every} (must be >= 1)")
@@ -19,23 +28,29 @@ class WeightLogger(keras.callbacks.Callback):
         self.visualizers = visualizers
         self.painter = painter
         self.log_every = log_every
+        self.probe = probe
+        self.png_exporter = png_exporter
+        self.with_gradients = any(getattr(v, "needs_gradients", False) for v in visualizers)
         self.logged_steps: list[int] = []
+        self._last_epoch = 0
 
     def log_weights(self, step: int) -> None:
         if not self.visualizers:
             return
-        snapshot = take_snapshot(self.model)
+        probe_x, probe_y = self.probe if self.probe is not None else (None, None)
+        snapshot = take_snapshot(self.model, step, probe_x, probe_y, self.with_gradients)
         summaries = Summaries()
         for visualizer in self.visualizers:
             summaries.update(visualizer.summarise(snapshot, self.painter))
         summaries.scalars.update(self.painter.take_scale_scalars())
         self.writer.write(step, summaries)
         self.writer.flush()
+        if self.png_exporter is not None:
+            self.png_exporter.export(step, summaries.images)
         self.logged_steps.append(step)
 
     def on_train_begin(self, logs=None):
         self.log_weights(0)
-        self._last_epoch = 0
 
     def on_epoch_end(self, epoch, logs=None):
         step = epoch + 1

@@ -1,6 +1,14 @@
-"""Visualizers, one module each; importing this package registers them all."""
+"""Visualizers, one module each; importing this package registers them all (in this order)."""
 
-from lstm_experiments.visualizers import bias, weight_images  # noqa: F401  (registers)
+from lstm_experiments.visualizers import (  # noqa: F401  (registers)
+    weight_images,
+    bias,
+    histograms,
+    stats,
+    delta,
+    activations,
+    gradients,
+)
 from lstm_experiments.visualizers.registry import VISUALIZERS, enabled_visualizers
 
 __all__ = ["VISUALIZERS", "enabled_visualizers"]

@@ -16,7 +16,7 @@ class BiasImages:
 
     def summarise(self, snapshot, painter) -> Summaries:
         out = Summaries()
-        for layer in snapshot:
+        for layer in snapshot.layers:
             for name in BIAS_VECTORS:
                 if name not in layer.matrices:
                     continue

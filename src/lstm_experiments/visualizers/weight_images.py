@@ -13,7 +13,7 @@ class KernelImages:
 
     def summarise(self, snapshot, painter) -> Summaries:
         out = Summaries()
-        for layer in snapshot:
+        for layer in snapshot.layers:
             for name in WEIGHT_MATRICES:
                 matrix = layer.matrices[name]
                 scale = painter.scale(layer.layer, name, matrix)
@@ -30,7 +30,7 @@ class GateImages:
 
     def summarise(self, snapshot, painter) -> Summaries:
         out = Summaries()
-        for layer in snapshot:
+        for layer in snapshot.layers:
             for name in WEIGHT_MATRICES:
                 matrix = layer.matrices[name]
                 scale = painter.scale(layer.layer, name, matrix)

@@ -1,0 +1,24 @@
+"""Writes logged images as PNG files: ``<run dir>/images/<tag>/step_<n>.png``."""
+
+from pathlib import Path
+
+import numpy as np
+
+from lstm_experiments.tf_import import import_tensorflow
+
+STEP_DIGITS = 6
+
+
+class PngExporter:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._tf = import_tensorflow()
+
+    def path_for(self, tag: str, step: int) -> Path:
+        return self.root.joinpath(*tag.split("/")) / f"step_{step:0{STEP_DIGITS}d}.png"
+
+    def export(self, step: int, images: dict[str, np.ndarray]) -> None:
+        for tag, pixels in images.items():
+            path = self.path_for(tag, step)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(self._tf.io.encode_png(np.asarray(pixels, dtype=np.uint8)).numpy())

@@ -1,0 +1,26 @@
+"""``delta/<layer>/<matrix>/<gate>``: images of each gate's change from the initial weights, W_t − W_0.
+
+The change starts at zero, so its colour scale is set per step (logged as
+``scale/<layer>/delta_<matrix>``) whatever ``viz.image.scale`` says, except minmax.
+"""
+
+from lstm_experiments.gates import split_gates
+from lstm_experiments.summaries import Summaries
+from lstm_experiments.visualizers.registry import register
+
+
+@register("delta")
+class DeltaImages:
+    def __init__(self):
+        self._initial: dict[str, object] = {}
+
+    def summarise(self, snapshot, painter) -> Summaries:
+        out = Summaries()
+        for layer in snapshot.layers:
+            for name, matrix in layer.matrices.items():
+                key = f"{layer.layer}/{name}"
+                change = matrix - self._initial.setdefault(key, matrix.copy())
+                scale = painter.scale(layer.layer, f"delta_{name}", change, per_step=True)
+                for gate, block in split_gates(change, layer.cell).items():
+                    out.images[f"delta/{key}/{gate}"] = painter.paint(block, scale)
+        return out

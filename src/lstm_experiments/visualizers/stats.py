@@ -1,0 +1,34 @@
+"""``stats/<layer>/<matrix>/<gate>/<statistic>`` scalars: the curves sweeps overlay.
+
+Statistics: mean, std, frobenius_norm, max_abs, change (from the first logged
+step, the initial weights) and, for the recurrent kernel, spectral_norm.
+"""
+
+from lstm_experiments.gates import split_gates
+from lstm_experiments.summaries import Summaries
+from lstm_experiments.visualizers.registry import register
+from lstm_experiments.weight_stats import block_stats, spectral_norm
+
+
+@register("stats")
+class GateStats:
+    def __init__(self):
+        self._initial: dict[str, dict] = {}
+        self._power_start: dict[str, object] = {}
+
+    def summarise(self, snapshot, painter) -> Summaries:
+        out = Summaries()
+        for layer in snapshot.layers:
+            for name, matrix in layer.matrices.items():
+                key = f"{layer.layer}/{name}"
+                initial = self._initial.setdefault(key, split_gates(matrix.copy(), layer.cell))
+                for gate, block in split_gates(matrix, layer.cell).items():
+                    prefix = f"stats/{key}/{gate}"
+                    for stat, value in block_stats(block, initial[gate]).items():
+                        out.scalars[f"{prefix}/{stat}"] = value
+                    if name == "recurrent_kernel":
+                        value, self._power_start[prefix] = spectral_norm(
+                            block, self._power_start.get(prefix)
+                        )
+                        out.scalars[f"{prefix}/spectral_norm"] = value
+        return out
