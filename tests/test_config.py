@@ -9,7 +9,7 @@ from omegaconf.errors import ConfigKeyError, ValidationError
 
 from conftest import compose_config
 
-VIZ_FLAGS = ("kernel", "gates", "bias")
+VIZ_FLAGS = ("kernel", "gates", "bias", "histograms", "stats", "delta", "activations", "gradients")
 
 
 def enabled(cfg):
@@ -32,6 +32,11 @@ def test_default_config():
         ("viz=kernel", {"kernel"}),
         ("viz=bias", {"bias"}),
         ("viz=[kernel,bias]", {"kernel", "bias"}),
+        ("viz=[gates,stats]", {"gates", "stats"}),
+        ("viz=histograms", {"histograms"}),
+        ("viz=delta", {"delta"}),
+        ("viz=activations", {"activations"}),
+        ("viz=gradients", {"gradients"}),
         ("viz=all", set(VIZ_FLAGS)),
         ("viz=none", set()),
     ],

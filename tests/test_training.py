@@ -36,7 +36,7 @@ def expected_tags(viz, layer="lstm", matrices=MATRICES, biases=("bias",)):
         ("viz=gates", {"gates"}),
         ("viz=bias", {"bias"}),
         ("viz=[kernel,bias]", {"kernel", "bias"}),
-        ("viz=all", {"kernel", "gates", "bias"}),
+        ("viz=[kernel,gates,bias]", {"kernel", "gates", "bias"}),
         ("viz=none", set()),
     ],
 )
@@ -48,6 +48,17 @@ def test_exact_tag_set_per_viz_choice(run_tiny, choice, viz):
     assert {t for t, p in plugins.items() if p == "histograms"} == histograms
     assert {t for t, p in plugins.items() if p == "scalars"} == scalars
     assert set(plugins) == images | histograms | scalars
+
+
+def test_viz_all_turns_every_visualizer_on(run_tiny):
+    run_dir, _ = run_tiny(["viz=all", "train.epochs=1"])
+    families = {(tag.split("/")[0], plugin) for tag, plugin in plugin_of(run_dir / "tensorboard").items()}
+    assert families == {
+        ("kernel", "images"), ("gates", "images"), ("bias", "images"), ("delta", "images"),
+        ("activations", "images"), ("histograms", "histograms"), ("stats", "scalars"),
+        ("saturation", "scalars"), ("gradients", "scalars"), ("scale", "scalars"),
+        ("metrics", "scalars"),
+    }
 
 
 def test_steps_follow_log_every_and_end_on_the_last_epoch(run_tiny):
