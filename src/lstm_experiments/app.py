@@ -10,9 +10,12 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from lstm_experiments.run_names import register_run_name_resolver
 from lstm_experiments.schema import register_configs
+from lstm_experiments.tf_threads import threads_per_job
 
 register_configs()
+register_run_name_resolver()
 
 CONFIG_PACKAGE = "pkg://lstm_experiments.conf"
 
@@ -22,6 +25,7 @@ def main(cfg: DictConfig) -> float:
     """Train one model in Hydra's run directory; sweepers minimise the returned val_loss."""
     from lstm_experiments.runner import run_experiment
 
-    output_dir = Path(HydraConfig.get().runtime.output_dir)
-    metrics = run_experiment(cfg, output_dir)
+    hydra_cfg = HydraConfig.get()
+    threads = threads_per_job(cfg.threads, hydra_cfg.launcher)
+    metrics = run_experiment(cfg, Path(hydra_cfg.runtime.output_dir), threads=threads)
     return float(metrics["val_loss"])

@@ -9,6 +9,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from lstm_experiments.tf_import import import_tensorflow
+from lstm_experiments.tf_threads import apply_thread_limit
 
 log = logging.getLogger(__name__)
 
@@ -18,11 +19,14 @@ METRICS_FILE = "metrics.json"
 PNG_DIR = "images"
 
 
-def run_experiment(cfg: DictConfig, output_dir: Path) -> dict:
+def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None) -> dict:
+    """Train ``cfg``'s model in ``output_dir``; ``threads`` caps TensorFlow's CPU threads."""
     import_tensorflow()
+    apply_thread_limit(threads if threads is not None else cfg.get("threads"))
     import keras
 
     from lstm_experiments.data import load_dataset
+    from lstm_experiments.hparams import flatten_config, metric_tags
     from lstm_experiments.model import build_model, compile_model
     from lstm_experiments.painter import Painter
     from lstm_experiments.png_export import PngExporter
@@ -46,6 +50,7 @@ def run_experiment(cfg: DictConfig, output_dir: Path) -> dict:
 
     writer = SummaryWriter(output_dir / TENSORBOARD_DIR)
     try:
+        writer.write_hparams(flatten_config(cfg), metric_tags(data.task), trial_id=output_dir.name)
         visualizers = enabled_visualizers(cfg.viz)
         needs_probe = any(getattr(v, "needs_probe", False) for v in visualizers)
         probe = (data.x_val[: cfg.viz.probe_size], data.y_val[: cfg.viz.probe_size])

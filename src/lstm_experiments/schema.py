@@ -131,6 +131,8 @@ class VizConfig:
 class Config:
     units: int = 32
     seed: int = 0
+    # TensorFlow's CPU threads per job; null: every core, or cores // n_jobs under joblib.
+    threads: Optional[int] = None
     data: Any = MISSING
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

@@ -34,6 +34,20 @@ class SummaryWriter:
             for tag, value in summaries.scalars.items():
                 tf.summary.scalar(tag, float(value))
 
+    def write_hparams(self, hparams: dict, metric_tags, trial_id: str) -> None:
+        """This run's hyperparameters and the metric tags the HParams dashboard ranks runs by.
+
+        The dashboard takes each metric's last value, so the final epoch's metrics rank the sweep.
+        """
+        from tensorboard.plugins.hparams import api as hp
+
+        with self._writer.as_default(step=0):
+            hp.hparams_config(
+                hparams=[hp.HParam(name) for name in sorted(hparams)],
+                metrics=[hp.Metric(tag, display_name=tag.split("/")[-1]) for tag in metric_tags],
+            )
+            hp.hparams(hparams, trial_id=trial_id)
+
     def flush(self) -> None:
         self._writer.flush()
 

@@ -34,6 +34,15 @@ def get_json(url: str, timeout_seconds: float = START_TIMEOUT_SECONDS):
             time.sleep(POLL_SECONDS)
 
 
+def post_json(url: str, payload) -> dict:
+    """POST a JSON body (the HParams plugin reads its request this way) and decode the JSON reply."""
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
 @contextlib.contextmanager
 def tensorboard(logdir: Path, expected_runs: int = 1, extra_args=()) -> Iterator[str]:
     """Serve ``logdir`` on 127.0.0.1; yields the base URL once ``expected_runs`` runs are loaded."""

@@ -1,0 +1,787 @@
+"""Benchmarks of the experiment runner: logging overhead, event-file size, start-up, CSV loading, sweeps.
+
+A benchmark, not a test: it prints one table per section and writes every
+figure (plus the machine it ran on) to a JSON file. Times are medians over
+repetitions; ratios are computed within one invocation, so they compare runs
+that shared the same machine state.
+
+    python scripts/bench.py --quick                              # smoke run, about 2 minutes
+    python scripts/bench.py                                      # everything, full sizes
+    python scripts/bench.py --sections overhead --units 32,128   # one section, chosen sizes
+    python scripts/bench.py --sections startup,csv --out outputs/bench_startup.json
+
+Sections (``--sections``, comma-separated, default all):
+
+overhead  fit time with viz=none, the default visualizers and viz=all, interleaved
+anchor    Keras' TensorBoard(histogram_freq=1, write_images=True) vs ours: s and bytes per logged step
+bytes     event-file bytes per logged step per layer, by units (images are capped at max_side_px)
+startup   ``--cfg job``, ``--help`` and a config error through the real CLI
+csv       1,000,000 x 8 CSV into windows: time and peak memory, ours vs a naive pandas loop
+sweeps    4 tiny jobs with ``-m``: basic launcher vs joblib (when the plugin is installed)
+report    reading a synthetic 50-run sweep with TensorBoard's EventAccumulator
+
+Training is timed by wrapping ``keras.Model.fit`` and the ``WeightLogger`` hooks
+in this process while ``runner.run_experiment`` runs unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.metadata
+import importlib.util
+import io
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = Path("outputs/bench.json")
+SECTIONS = ("overhead", "anchor", "bytes", "startup", "csv", "sweeps", "report")
+CONFIG_MODULE = "lstm_experiments.conf"
+
+# The overhead/anchor/bytes model: seq_len 50, 8 features, a fixed number of sine samples.
+SEQ_LEN = 50
+FEATURES = 8
+N_SAMPLES = 512
+DATA_OVERRIDES = ["data=sine", f"data.seq_len={SEQ_LEN}", f"data.features={FEATURES}", "seed=0"]
+VIZ_VARIANTS = {"none": "viz=none", "default": "viz=[kernel,gates,bias]", "all": "viz=all"}
+# Overhead targets (fit time ratio to viz=none).
+TARGET_DEFAULT_SMALL = 1.05  # default visualizers, units <= SMALL_UNITS
+SMALL_UNITS = 128
+TARGET_ALL = 1.10  # every visualizer, any units
+TARGET_LARGE = 1.10  # any visualizers at units >= LARGE_UNITS
+LARGE_UNITS = 1024
+
+STARTUP_TARGET_S = 1.5
+STARTUP_COMMANDS = {
+    "python -c pass (floor)": ["-c", "pass"],
+    "--cfg job": ["-m", "lstm_experiments", "--cfg", "job"],
+    "--help": ["-m", "lstm_experiments", "--help"],
+    "units=abc (config error)": ["-m", "lstm_experiments", "units=abc"],
+}
+# Which commands are held to the target, and the exit status each should give.
+STARTUP_EXPECTED_RC = {"--cfg job": 0, "--help": 0, "units=abc (config error)": 1}
+
+CSV_COLUMNS = 8
+CSV_TARGET = "c7"
+CSV_DECIMALS = 4  # cells look like 3.1416
+CSV_PEAK_TARGET = 3.0  # peak memory <= this many times the float32 data
+
+SWEEP_UNITS = "8,16,24,32"
+SWEEP_SAMPLES = 128
+JOBLIB_PLUGIN = "hydra_plugins.hydra_joblib_launcher"
+JOBLIB_JOBS = 2
+
+REPORT_STEPS = 100
+REPORT_GATES = ("input", "forget", "cell", "output")
+REPORT_STATS = ("mean", "std", "frobenius_norm", "max_abs", "change")  # 4 x 5 = 20 scalar tags
+COMPARE_GATES = REPO / "scripts" / "compare_gates.py"
+SWEEP_LOADER_NAMES = ("load_sweep", "read_sweep", "load_runs")
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Sizes:
+    units: tuple[int, ...]
+    epochs: int  # overhead and anchor trainings
+    reps: int  # interleaved repetitions per variant
+    anchor_units: int
+    bytes_units: tuple[int, ...]
+    bytes_epochs: int
+    bytes_samples: int  # bytes do not depend on the sample count, so train on few
+    startup_reps: int
+    csv_rows: int
+    sweep_epochs: int
+    report_runs: int
+
+
+FULL = Sizes(
+    units=(32, 128, 512, 1024), epochs=5, reps=5, anchor_units=128,
+    bytes_units=(32, 128, 512, 1024), bytes_epochs=2, bytes_samples=64,
+    startup_reps=5, csv_rows=1_000_000, sweep_epochs=3, report_runs=50,
+)
+QUICK = Sizes(
+    units=(32,), epochs=2, reps=2, anchor_units=32,
+    bytes_units=(32, 1024), bytes_epochs=1, bytes_samples=32,
+    startup_reps=3, csv_rows=100_000, sweep_epochs=1, report_runs=10,
+)
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def median(values) -> float:
+    return float(statistics.median(values))
+
+
+def fmt(value, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def print_table(title: str, columns: list[str], rows: list[dict], notes: list[str] = ()) -> None:
+    cells = [[fmt(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) if cells else len(c) for i, c in enumerate(columns)]
+    print(f"\n== {title}")
+    print("  ".join(c.rjust(w) for c, w in zip(columns, widths)))
+    print("  ".join("-" * w for w in widths))
+    for r in cells:
+        print("  ".join(v.rjust(w) for v, w in zip(r, widths)))
+    for note in notes:
+        print(f"note: {note}")
+    sys.stdout.flush()
+
+
+def dir_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
+
+
+def machine_info() -> dict:
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    versions = {}
+    for package in ("tensorflow", "keras", "tensorboard", "hydra-core", "numpy", "pandas"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)),
+        "cpu_model": model,
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions,
+        "loadavg_at_start": os.getloadavg(),
+    }
+
+
+def compose_config(overrides: list[str]):
+    from hydra import compose, initialize_config_module
+
+    from lstm_experiments.schema import register_configs
+
+    register_configs()
+    with initialize_config_module(version_base="1.3", config_module=CONFIG_MODULE):
+        return compose(config_name="config", overrides=list(overrides))
+
+
+def model_overrides(units: int, epochs: int, n_samples: int = N_SAMPLES) -> list[str]:
+    return [*DATA_OVERRIDES, f"data.n_samples={n_samples}", f"units={units}", f"train.epochs={epochs}"]
+
+
+@dataclass
+class TrainingClock:
+    """What one ``run_experiment`` call spent in ``model.fit`` and in the WeightLogger hooks."""
+
+    fit_s: float = 0.0
+    log_s: float = 0.0
+    logged_steps: list[int] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def training_clock():
+    """Time ``keras.Model.fit`` and the WeightLogger hooks without touching runner.py."""
+    import keras
+
+    from lstm_experiments.weight_logger import WeightLogger
+
+    clock = TrainingClock()
+    original_fit = keras.Model.fit
+    hooks = ("on_train_begin", "on_epoch_end", "on_train_end")
+    originals = {name: getattr(WeightLogger, name) for name in hooks}
+
+    def timed_fit(model, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original_fit(model, *args, **kwargs)
+        finally:
+            clock.fit_s += time.perf_counter() - start
+
+    def timed_hook(method):
+        def hook(self, *args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                clock.log_s += time.perf_counter() - start
+                clock.logged_steps = list(self.logged_steps)
+
+        return hook
+
+    keras.Model.fit = timed_fit
+    for name, method in originals.items():
+        setattr(WeightLogger, name, timed_hook(method))
+    try:
+        yield clock
+    finally:
+        keras.Model.fit = original_fit
+        for name, method in originals.items():
+            setattr(WeightLogger, name, method)
+
+
+@dataclass
+class RunResult:
+    fit_s: float
+    log_s: float
+    logged_steps: int
+    event_bytes: int
+    event_dir: str = ""
+
+
+def run_ours(overrides: list[str], workdir: Path) -> RunResult:
+    """One ``run_experiment`` call; Keras' per-epoch lines are swallowed."""
+    from lstm_experiments.runner import TENSORBOARD_DIR, run_experiment
+
+    cfg = compose_config(overrides)
+    run_dir = Path(tempfile.mkdtemp(dir=workdir))
+    with training_clock() as clock, contextlib.redirect_stdout(io.StringIO()):
+        run_experiment(cfg, run_dir)
+    event_dir = run_dir / TENSORBOARD_DIR
+    return RunResult(clock.fit_s, clock.log_s, len(clock.logged_steps), dir_bytes(event_dir), str(event_dir))
+
+
+def run_keras(overrides: list[str], workdir: Path, with_tensorboard: bool) -> RunResult:
+    """The same data and model built with the project's pieces, fitted with Keras' own callback (or none)."""
+    import keras
+
+    from lstm_experiments.data import load_dataset
+    from lstm_experiments.model import build_model, compile_model
+
+    cfg = compose_config(overrides)
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(cfg.seed)
+    data = load_dataset(cfg.data, cfg.seed)
+    model = build_model(cfg.model, cfg.units, data.input_shape, data.task)
+    compile_model(model, cfg.train, data.task)
+    log_dir = Path(tempfile.mkdtemp(dir=workdir))
+    callbacks = [keras.callbacks.TensorBoard(str(log_dir), histogram_freq=1, write_images=True)] if with_tensorboard else []
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        model.fit(
+            data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
+            epochs=cfg.train.epochs, batch_size=cfg.train.batch_size, callbacks=callbacks, verbose=2,
+        )
+    fit_s = time.perf_counter() - start
+    steps = cfg.train.epochs if with_tensorboard else 0  # Keras logs weights at epochs 0..n-1
+    return RunResult(fit_s, 0.0, steps, dir_bytes(log_dir), str(log_dir))
+
+
+def overhead_target(variant: str, units: int) -> float | None:
+    if variant == "none":
+        return None
+    if variant == "all":
+        return TARGET_ALL
+    if units >= LARGE_UNITS:
+        return TARGET_LARGE
+    return TARGET_DEFAULT_SMALL if units <= SMALL_UNITS else None
+
+
+# ---------------------------------------------------------------------------------------- sections
+
+
+def section_overhead(sizes: Sizes, workdir: Path) -> dict:
+    """Fit time per visualizer set, interleaved none/default/all repetitions in this one process."""
+    rows = []
+    for units in sizes.units:
+        overrides = model_overrides(units, sizes.epochs)
+        run_ours([*overrides, VIZ_VARIANTS["all"]], workdir)  # warm-up: every code path once
+        samples: dict[str, list[RunResult]] = {v: [] for v in VIZ_VARIANTS}
+        for _ in range(sizes.reps):
+            for variant, viz in VIZ_VARIANTS.items():
+                samples[variant].append(run_ours([*overrides, viz], workdir))
+        none_fit = median(r.fit_s for r in samples["none"])
+        for variant, runs in samples.items():
+            fit_s = median(r.fit_s for r in runs)
+            log_s = median(r.log_s for r in runs)
+            ratio = fit_s / none_fit
+            target = overhead_target(variant, units)
+            rows.append({
+                "units": units, "viz": variant, "fit_s": fit_s,
+                "fit_s_all": [round(r.fit_s, 4) for r in runs],
+                "ratio": ratio, "paired_ratio": median(
+                    r.fit_s / n.fit_s for r, n in zip(runs, samples["none"])
+                ),
+                "log_s": log_s, "log_share": log_s / none_fit,
+                "logged_steps": runs[0].logged_steps,
+                "target": target, "met": None if target is None else ratio <= target,
+            })
+    print_table(
+        f"overhead: model.fit wall time, median of {sizes.reps} (epochs={sizes.epochs}, "
+        f"seq_len={SEQ_LEN}, features={FEATURES}, samples={N_SAMPLES})",
+        ["units", "viz", "fit_s", "ratio", "paired_ratio", "log_s", "log_share", "logged_steps", "target", "met"],
+        rows,
+        [
+            "ratio = median fit(viz) / median fit(none); paired_ratio = median over reps of fit(viz)/fit(none)",
+            "log_s = time inside WeightLogger hooks (weights + metrics); log_share = log_s / median fit(none)",
+            "fit includes the first epoch's tf.function tracing, the same for every variant",
+        ],
+    )
+    return {"rows": rows}
+
+
+def section_anchor(sizes: Sizes, workdir: Path) -> dict:
+    """Keras' TensorBoard callback vs ours on the same model and data: seconds and bytes per logged step."""
+    overrides = model_overrides(sizes.anchor_units, sizes.epochs)
+    variants = {
+        "no callback": lambda: run_keras(overrides, workdir, with_tensorboard=False),
+        "keras TensorBoard": lambda: run_keras(overrides, workdir, with_tensorboard=True),
+        "ours default": lambda: run_ours([*overrides, VIZ_VARIANTS["default"]], workdir),
+        "ours all": lambda: run_ours([*overrides, VIZ_VARIANTS["all"]], workdir),
+    }
+    for run in variants.values():  # warm-up
+        run()
+    samples: dict[str, list[RunResult]] = {v: [] for v in variants}
+    for _ in range(sizes.reps):
+        for name, run in variants.items():
+            samples[name].append(run())
+    base = median(r.fit_s for r in samples["no callback"])
+    rows = []
+    for name, runs in samples.items():
+        fit_s = median(r.fit_s for r in runs)
+        steps = runs[0].logged_steps
+        event_bytes = median(r.event_bytes for r in runs)
+        rows.append({
+            "variant": name, "fit_s": fit_s, "logged_steps": steps,
+            "s_per_step": (fit_s - base) / steps if steps else None,
+            "kb_per_step": event_bytes / steps / 1024 if steps else None,
+            "event_kb": event_bytes / 1024,
+        })
+    print_table(
+        f"anchor: units={sizes.anchor_units}, epochs={sizes.epochs}, median of {sizes.reps}",
+        ["variant", "fit_s", "logged_steps", "s_per_step", "kb_per_step", "event_kb"],
+        rows,
+        [
+            "s_per_step = (median fit - median fit without callbacks) / logged weight steps",
+            "Keras logs weights at epochs 0..n-1 (n steps); ours at step 0 and after every epoch (n+1)",
+            "event_kb: every file the callback wrote (Keras: train/ and validation/; ours: tensorboard/)",
+        ],
+    )
+    return {"units": sizes.anchor_units, "epochs": sizes.epochs, "rows": rows}
+
+
+def event_breakdown(event_dir: Path) -> dict:
+    """Serialized bytes per plugin and the largest image (width x height) in one run's event files."""
+    import tensorflow as tf
+
+    plugin_of: dict[str, str] = {}
+    by_plugin: dict[str, int] = {}
+    largest = (0, 0)
+    for path in sorted(Path(event_dir).glob("events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                plugin = value.metadata.plugin_data.plugin_name or plugin_of.get(value.tag, "other")
+                plugin_of.setdefault(value.tag, plugin)
+                by_plugin[plugin] = by_plugin.get(plugin, 0) + value.ByteSize()
+                if plugin == "images" and len(value.tensor.string_val) >= 2:
+                    width, height = (int(v) for v in value.tensor.string_val[:2])
+                    largest = max(largest, (width, height), key=lambda wh: wh[0] * wh[1])
+    return {"by_plugin": by_plugin, "largest_image": f"{largest[0]}x{largest[1]}"}
+
+
+def section_bytes(sizes: Sizes, workdir: Path) -> dict:
+    """Event-file bytes per logged step per recurrent layer, for each units value."""
+    from lstm_experiments.tf_import import import_tensorflow
+
+    import_tensorflow()
+    rows = []
+    for units in sizes.bytes_units:
+        for variant in ("default", "all"):
+            overrides = [*model_overrides(units, sizes.bytes_epochs, sizes.bytes_samples), VIZ_VARIANTS[variant]]
+            layers = compose_config(overrides).model.layers
+            result = run_ours(overrides, workdir)
+            breakdown = event_breakdown(Path(result.event_dir))
+            per_step_layer = result.event_bytes / result.logged_steps / layers
+            weight_bytes = 4 * (4 * units * (FEATURES + units) + 4 * units)  # float32 kernel, recurrent, bias
+            rows.append({
+                "units": units, "viz": variant, "logged_steps": result.logged_steps,
+                "kb_per_step_layer": per_step_layer / 1024,
+                "image_kb": breakdown["by_plugin"].get("images", 0) / result.logged_steps / layers / 1024,
+                "hist_kb": breakdown["by_plugin"].get("histograms", 0) / result.logged_steps / layers / 1024,
+                "scalar_kb": breakdown["by_plugin"].get("scalars", 0) / result.logged_steps / layers / 1024,
+                "largest_image": breakdown["largest_image"],
+                "weights_kb": weight_bytes / 1024,
+                "bytes_per_weight_byte": per_step_layer / weight_bytes,
+            })
+    print_table(
+        "bytes: event-file bytes per logged step per layer",
+        ["units", "viz", "logged_steps", "kb_per_step_layer", "image_kb", "hist_kb", "scalar_kb",
+         "largest_image", "weights_kb", "bytes_per_weight_byte"],
+        rows,
+        ["weights_kb: the layer's float32 weights; images are reduced to viz.image.max_side_px"],
+    )
+    return {"rows": rows}
+
+
+def section_startup(sizes: Sizes, workdir: Path) -> dict:
+    """Wall time of CLI commands that must not import TensorFlow, each in a fresh subprocess."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    samples: dict[str, list[float]] = {name: [] for name in STARTUP_COMMANDS}
+    codes: dict[str, set[int]] = {name: set() for name in STARTUP_COMMANDS}
+    for _ in range(sizes.startup_reps):  # interleaved, like the trainings
+        for name, args in STARTUP_COMMANDS.items():
+            start = time.perf_counter()
+            result = subprocess.run([sys.executable, *args], cwd=workdir, env=env, capture_output=True)
+            samples[name].append(time.perf_counter() - start)
+            codes[name].add(result.returncode)
+    rows = []
+    for name, times in samples.items():
+        held = name in STARTUP_EXPECTED_RC
+        seconds = median(times)
+        rows.append({
+            "command": name, "median_s": seconds, "min_s": min(times), "max_s": max(times),
+            "exit": ",".join(map(str, sorted(codes[name]))),
+            "exit_ok": codes[name] == {STARTUP_EXPECTED_RC[name]} if held else None,
+            "target_s": STARTUP_TARGET_S if held else None,
+            "met": seconds <= STARTUP_TARGET_S if held else None,
+        })
+    print_table(
+        f"startup: python -m lstm_experiments ..., median of {sizes.startup_reps}",
+        ["command", "median_s", "min_s", "max_s", "exit", "exit_ok", "target_s", "met"],
+        rows,
+    )
+    return {"rows": rows}
+
+
+def write_numeric_csv(path: Path, rows: int, columns: int, seed: int = 0) -> None:
+    """A header and ``rows`` lines of ``columns`` numbers d.dddd, laid out as bytes with numpy."""
+    scale = 10**CSV_DECIMALS
+    numbers = np.random.default_rng(seed).integers(0, 10 * scale, size=(rows, columns))
+    width = CSV_DECIMALS + 3  # digit, '.', decimals, separator
+    cells = np.empty((rows, columns, width), dtype=np.uint8)
+    cells[..., 0] = ord("0") + numbers // scale
+    cells[..., 1] = ord(".")
+    for k in range(CSV_DECIMALS):
+        cells[..., 2 + k] = ord("0") + (numbers // 10 ** (CSV_DECIMALS - 1 - k)) % 10
+    cells[..., -1] = ord(",")
+    cells[:, -1, -1] = ord("\n")
+    header = ",".join(f"c{i}" for i in range(columns)) + "\n"
+    with open(path, "wb") as f:
+        f.write(header.encode())
+        f.write(cells.tobytes())
+
+
+def _status_kb(field_name: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field_name + ":"):
+            return int(line.split()[1])
+    raise KeyError(field_name)
+
+
+def _reset_peak_rss() -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0); False where that is not allowed."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _naive_windows(path: Path, seq_len: int, val_fraction: float):
+    """The usual snippet: pandas' numeric read, standardise, a Python loop over windows."""
+    import pandas as pd
+
+    values = pd.read_csv(path).to_numpy(dtype=np.float64)
+    n_rows = len(values)
+    n_train_rows = int(n_rows * (1.0 - val_fraction))
+    values = ((values - values[:n_train_rows].mean(0)) / values[:n_train_rows].std(0)).astype(np.float32)
+    xs, ys, is_train = [], [], []
+    for start in range(n_rows - seq_len):
+        target_row = start + seq_len
+        xs.append(values[start:target_row, :-1])
+        ys.append(values[target_row, -1:])
+        is_train.append(target_row < n_train_rows)
+    x, y, is_train = np.array(xs), np.array(ys), np.array(is_train)
+    return x[is_train], y[is_train], x[~is_train], y[~is_train]
+
+
+def csv_worker(variant: str, path: Path, trace: bool) -> dict:
+    """One measurement in this (fresh) process; printed as JSON for the parent."""
+    import tracemalloc
+
+    from omegaconf import OmegaConf
+
+    from lstm_experiments.data.csv_series import load_csv_series
+    from lstm_experiments.schema import CsvDataConfig
+
+    cfg = OmegaConf.structured(CsvDataConfig)
+    cfg.path, cfg.target, cfg.seq_len, cfg.stride, cfg.horizon = str(path), CSV_TARGET, SEQ_LEN, 1, 1
+    reset = _reset_peak_rss()
+    rss_before_kb = _status_kb("VmRSS")
+    maxrss_before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if trace:
+        tracemalloc.start()
+    start = time.perf_counter()
+    if variant == "project":
+        data = load_csv_series(cfg)
+        arrays = (data.x_train, data.y_train, data.x_val, data.y_val)
+    else:
+        arrays = _naive_windows(path, cfg.seq_len, cfg.val_fraction)
+    seconds = time.perf_counter() - start
+    traced_peak = tracemalloc.get_traced_memory()[1] if trace else None
+    peak_kb = _status_kb("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "seconds": seconds,
+        "tracemalloc_peak": traced_peak,
+        "rss_peak_delta": (peak_kb - (rss_before_kb if reset else maxrss_before_kb)) * 1024,
+        "hwm_reset": reset,
+        "windows": len(arrays[0]) + len(arrays[2]),
+        "window_shape": list(arrays[0].shape[1:]),
+        "window_bytes": arrays[0].nbytes + arrays[2].nbytes,
+        "window_dtype": str(arrays[0].dtype),
+    }
+
+
+def _spawn_csv_worker(variant: str, path: Path, trace: bool) -> dict:
+    args = [sys.executable, __file__, "--csv-worker", variant, "--csv-file", str(path)]
+    result = subprocess.run([*args, *(["--trace"] if trace else [])], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"csv worker {variant} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def section_csv(sizes: Sizes, workdir: Path) -> dict:
+    """CSV -> windows: time (untraced run) and peak memory, one fresh subprocess per measurement."""
+    path = workdir / "series.csv"
+    start = time.perf_counter()
+    write_numeric_csv(path, sizes.csv_rows, CSV_COLUMNS)
+    write_s = time.perf_counter() - start
+    data_bytes = sizes.csv_rows * CSV_COLUMNS * 4
+    rows = []
+    for variant in ("project", "naive"):
+        timed = _spawn_csv_worker(variant, path, trace=False)
+        traced = _spawn_csv_worker(variant, path, trace=True)
+        windows_f32 = timed["windows"] * SEQ_LEN * (CSV_COLUMNS - 1) * 4
+        rss = timed["rss_peak_delta"]
+        rows.append({
+            "variant": variant, "time_s": timed["seconds"], "traced_time_s": traced["seconds"],
+            "tracemalloc_mb": traced["tracemalloc_peak"] / MB, "rss_delta_mb": rss / MB,
+            "tm_x_data": traced["tracemalloc_peak"] / data_bytes, "rss_x_data": rss / data_bytes,
+            "tm_x_windows": traced["tracemalloc_peak"] / windows_f32, "rss_x_windows": rss / windows_f32,
+            "windows": timed["windows"], "window_dtype": timed["window_dtype"],
+            "target_x_data": CSV_PEAK_TARGET,
+            "met": max(rss, traced["tracemalloc_peak"]) <= CSV_PEAK_TARGET * data_bytes,
+            "hwm_reset": timed["hwm_reset"],
+        })
+    file_mb = path.stat().st_size / MB
+    print_table(
+        f"csv: {sizes.csv_rows:,} rows x {CSV_COLUMNS} columns ({file_mb:.0f} MB file, written in "
+        f"{write_s:.1f} s) -> windows seq_len={SEQ_LEN}, stride 1, horizon 1",
+        ["variant", "time_s", "traced_time_s", "tracemalloc_mb", "rss_delta_mb", "tm_x_data", "rss_x_data",
+         "tm_x_windows", "rss_x_windows", "windows", "window_dtype", "target_x_data", "met"],
+        rows,
+        [
+            f"float32 data = rows x cols x 4 = {data_bytes / MB:.1f} MB; float32 windows = windows x "
+            f"{SEQ_LEN} x {CSV_COLUMNS - 1} x 4 = {rows[0]['windows'] * SEQ_LEN * (CSV_COLUMNS - 1) * 4 / MB:.1f} MB",
+            "the windows alone are seq_len x features/cols times the data, so materialised windows "
+            "cannot meet a peak <= 3x the data",
+            "rss_delta = VmHWM after - VmRSS before (VmHWM reset first); time_s from the untraced run",
+        ],
+    )
+    return {"rows": rows, "data_bytes": data_bytes, "file_bytes": path.stat().st_size}
+
+
+def section_sweeps(sizes: Sizes, workdir: Path) -> dict:
+    """Four tiny jobs through the real CLI: the basic launcher, then joblib when installed."""
+    base = ["-m", "lstm_experiments", "-m", f"units={SWEEP_UNITS}", f"train.epochs={sizes.sweep_epochs}",
+            f"data.n_samples={SWEEP_SAMPLES}"]
+    launchers = {"basic": []}
+    try:
+        joblib_found = importlib.util.find_spec(JOBLIB_PLUGIN) is not None
+    except ModuleNotFoundError:
+        joblib_found = False
+    if joblib_found:
+        launchers["joblib"] = ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={JOBLIB_JOBS}"]
+    rows = []
+    for name, extra in launchers.items():
+        cwd = Path(tempfile.mkdtemp(dir=workdir))
+        start = time.perf_counter()
+        result = subprocess.run([sys.executable, *base, *extra], cwd=cwd, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        if result.returncode != 0:
+            raise RuntimeError(f"sweep with {name} launcher failed:\n{result.stderr[-3000:]}")
+        jobs = len(list(cwd.glob("multirun/*/*/*/metrics.json")))
+        rows.append({"launcher": name, "jobs": jobs, "wall_s": seconds, "s_per_job": seconds / max(jobs, 1)})
+    notes = [] if joblib_found else ["joblib: skipped: pip install hydra-joblib-launcher"]
+    print_table(
+        f"sweeps: -m units={SWEEP_UNITS} train.epochs={sizes.sweep_epochs} data.n_samples={SWEEP_SAMPLES}",
+        ["launcher", "jobs", "wall_s", "s_per_job"], rows, notes,
+    )
+    return {"rows": rows, "notes": notes}
+
+
+def _write_synthetic_sweep(root: Path, runs: int) -> int:
+    from lstm_experiments.tf_import import import_tensorflow
+
+    tf = import_tensorflow()
+    tags = [f"stats/lstm/kernel/{g}/{s}" for g in REPORT_GATES for s in REPORT_STATS]
+    values = np.random.default_rng(0).standard_normal((runs, REPORT_STEPS, len(tags)))
+    for run in range(runs):
+        writer = tf.summary.create_file_writer(str(root / f"units={run}" / "tensorboard"))
+
+        # One graph call per step (eager tf.summary.scalar costs ~1 ms a call); traced per run,
+        # since the function captures the default writer.
+        @tf.function
+        def write_step(step, row):
+            for index, tag in enumerate(tags):
+                tf.summary.scalar(tag, row[index], step=step)
+
+        with writer.as_default():
+            for step in range(REPORT_STEPS):
+                write_step(tf.constant(step, tf.int64), tf.constant(values[run, step], tf.float32))
+        writer.close()
+    return len(tags)
+
+
+def _read_with_event_accumulator(root: Path) -> int:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.util import tensor_util
+
+    count = 0
+    for run_dir in sorted(root.glob("*/tensorboard")):
+        accumulator = EventAccumulator(str(run_dir), size_guidance={"tensors": 0})
+        accumulator.Reload()
+        for tag in accumulator.Tags()["tensors"]:
+            count += sum(tensor_util.make_ndarray(e.tensor_proto).size for e in accumulator.Tensors(tag))
+    return count
+
+
+def _sweep_loader():
+    """(name, function) of a sweep loader in scripts/compare_gates.py, or None."""
+    if not COMPARE_GATES.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location("compare_gates", COMPARE_GATES)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name in SWEEP_LOADER_NAMES:
+        if callable(getattr(module, name, None)):
+            return f"compare_gates.{name}", getattr(module, name)
+    return None
+
+
+def section_report(sizes: Sizes, workdir: Path) -> dict:
+    """Read a synthetic sweep (runs x 100 steps x 20 scalar tags) back."""
+    root = workdir / "sweep"
+    start = time.perf_counter()
+    n_tags = _write_synthetic_sweep(root, sizes.report_runs)
+    write_s = time.perf_counter() - start
+    loader = _sweep_loader()
+    rows = []
+    start = time.perf_counter()
+    count = _read_with_event_accumulator(root)
+    seconds = time.perf_counter() - start
+    rows.append({"reader": "EventAccumulator", "read_s": seconds, "s_per_run": seconds / sizes.report_runs,
+                 "values": count})
+    if loader is not None:
+        name, function = loader
+        start = time.perf_counter()
+        function(root)
+        seconds = time.perf_counter() - start
+        rows.append({"reader": name, "read_s": seconds, "s_per_run": seconds / sizes.report_runs, "values": None})
+    notes = [f"sweep written with tf.summary in {write_s:.1f} s"]
+    if loader is None:
+        notes.append("scripts/compare_gates.py has no sweep loader (or does not exist): plain EventAccumulator only")
+    print_table(
+        f"report: {sizes.report_runs} runs x {REPORT_STEPS} steps x {n_tags} scalar tags",
+        ["reader", "read_s", "s_per_run", "values"], rows, notes,
+    )
+    return {"rows": rows, "runs": sizes.report_runs, "steps": REPORT_STEPS, "tags": n_tags, "notes": notes}
+
+
+SECTION_FUNCTIONS = {
+    "overhead": section_overhead,
+    "anchor": section_anchor,
+    "bytes": section_bytes,
+    "startup": section_startup,
+    "csv": section_csv,
+    "sweeps": section_sweeps,
+    "report": section_report,
+}
+
+
+# ---------------------------------------------------------------------------------------- main
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated: {','.join(SECTIONS)}")
+    parser.add_argument("--quick", action="store_true", help="small sizes and few repetitions (smoke run)")
+    parser.add_argument("--units", help="comma-separated units for overhead and bytes, e.g. 32,128")
+    parser.add_argument("--reps", type=int, help="repetitions per variant (overhead, anchor)")
+    parser.add_argument("--epochs", type=int, help="epochs per training (overhead, anchor)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON file (default {DEFAULT_OUT})")
+    # Internal: one CSV measurement in a fresh process.
+    parser.add_argument("--csv-worker", choices=("project", "naive"), help=argparse.SUPPRESS)
+    parser.add_argument("--csv-file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = [s for s in args.sections if s not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown sections {unknown}; choose from {','.join(SECTIONS)}")
+    return args
+
+
+def sizes_for(args: argparse.Namespace) -> Sizes:
+    sizes = asdict(QUICK if args.quick else FULL)
+    if args.units:
+        units = tuple(int(u) for u in args.units.split(","))
+        sizes.update(units=units, bytes_units=units)
+    if args.reps:
+        sizes.update(reps=args.reps)
+    if args.epochs:
+        sizes.update(epochs=args.epochs)
+    return Sizes(**sizes)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if args.csv_worker:
+        print(json.dumps(csv_worker(args.csv_worker, args.csv_file, args.trace)))
+        return
+    sizes = sizes_for(args)
+    machine = machine_info()
+    print(
+        f"machine: {machine['cpu_count']} CPUs ({machine['cpus_usable']} usable), {machine['cpu_model']}, "
+        f"{machine['memory_gib']} GiB; python {machine['python']}; tensorflow {machine['versions']['tensorflow']}, "
+        f"keras {machine['versions']['keras']}; load average {', '.join(f'{x:.2f}' for x in machine['loadavg_at_start'])}"
+    )
+    print(f"sizes: {'quick' if args.quick else 'full'} {asdict(sizes)}")
+    report = {"machine": machine, "quick": args.quick, "sizes": asdict(sizes), "sections": {}}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    for name in args.sections:
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix=f"bench_{name}_") as workdir:
+            result = SECTION_FUNCTIONS[name](sizes, Path(workdir))
+        result["section_s"] = time.perf_counter() - start
+        result["loadavg_after"] = os.getloadavg()
+        report["sections"][name] = result
+        print(f"({name}: {result['section_s']:.0f} s)")
+        args.out.write_text(json.dumps(report, indent=2, default=str))  # after each section, so partial runs keep
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

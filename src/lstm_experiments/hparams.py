@@ -1,0 +1,31 @@
+"""Hyperparameters for TensorBoard's HParams dashboard: the flattened config and the metrics that rank runs."""
+
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+HPARAM_TYPES = (bool, int, float, str)
+REGRESSION_METRICS = ("metrics/loss", "metrics/val_loss")
+BINARY_METRICS = (*REGRESSION_METRICS, "metrics/accuracy", "metrics/val_accuracy")
+
+
+def flatten_config(cfg) -> dict[str, bool | int | float | str]:
+    """Dotted keys to plugin-safe values: None and lists become strings (the plugin rejects them)."""
+    container = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig | ListConfig) else cfg
+    flat: dict[str, bool | int | float | str] = {}
+
+    def visit(prefix: str, node) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                visit(f"{prefix}.{key}" if prefix else str(key), value)
+        elif isinstance(node, HPARAM_TYPES):
+            flat[prefix] = node
+        else:
+            flat[prefix] = str(node)
+
+    visit("", container)
+    return flat
+
+
+def metric_tags(task: str) -> tuple[str, ...]:
+    from lstm_experiments.data import BINARY
+
+    return BINARY_METRICS if task == BINARY else REGRESSION_METRICS
