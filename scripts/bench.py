@@ -9,6 +9,7 @@ that shared the same machine state.
     python scripts/bench.py                                      # everything, full sizes
     python scripts/bench.py --sections overhead --units 32,128   # one section, chosen sizes
     python scripts/bench.py --sections startup,csv --out outputs/bench_startup.json
+    python scripts/bench.py --profile all --units 128             # cProfile of one logged step instead
 
 Sections (``--sections``, comma-separated, default all):
 
@@ -90,6 +91,10 @@ COMPARE_GATES = REPO / "scripts" / "compare_gates.py"
 SWEEP_LOADER_NAMES = ("load_sweep", "read_sweep", "load_runs")
 
 MB = 1024 * 1024
+# --profile: one logged step after the first epoch (no first-call costs), top functions.
+PROFILE_STEP = 2
+PROFILE_UNITS = 128
+PROFILE_TOP = 30
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,7 @@ FULL = Sizes(
 )
 QUICK = Sizes(
     units=(32,), epochs=2, reps=2, anchor_units=32,
-    bytes_units=(32, 1024), bytes_epochs=1, bytes_samples=32,
+    bytes_units=(32, 512), bytes_epochs=1, bytes_samples=32,
     startup_reps=3, csv_rows=100_000, sweep_epochs=1, report_runs=10,
 )
 
@@ -178,6 +183,15 @@ def machine_info() -> dict:
     }
 
 
+def import_tensorflow_quietly():
+    """TensorFlow without its start-up lines (the project's own import) or retracing warnings."""
+    from lstm_experiments.tf_import import import_tensorflow
+
+    tf = import_tensorflow()
+    tf.get_logger().setLevel("ERROR")  # Keras retraces per fresh model on purpose here
+    return tf
+
+
 def compose_config(overrides: list[str]):
     from hydra import compose, initialize_config_module
 
@@ -192,63 +206,81 @@ def model_overrides(units: int, epochs: int, n_samples: int = N_SAMPLES) -> list
     return [*DATA_OVERRIDES, f"data.n_samples={n_samples}", f"units={units}", f"train.epochs={epochs}"]
 
 
+# Callback hooks timed inside fit: (module, class, hooks). A class or hook that a version of the
+# project lacks is skipped; only hooks the class defines itself are wrapped, so Keras' choice of
+# which hooks to call does not change.
+TIMED_CALLBACKS = {
+    "log": ("lstm_experiments.weight_logger", "WeightLogger", ("on_train_begin", "on_epoch_end", "on_train_end")),
+    "checkpoint": ("lstm_experiments.checkpoint", "Checkpointer", ("on_epoch_end",)),
+    "guard": ("lstm_experiments.training_guard", "TrainingGuard", ("on_train_batch_end", "on_epoch_end")),
+}
+
+
 @dataclass
 class TrainingClock:
-    """What one ``run_experiment`` call spent in ``model.fit`` and in the WeightLogger hooks."""
+    """What one ``run_experiment`` call spent in ``model.fit`` and in each timed callback."""
 
     fit_s: float = 0.0
-    log_s: float = 0.0
+    callback_s: dict[str, float] = field(default_factory=lambda: dict.fromkeys(TIMED_CALLBACKS, 0.0))
     logged_steps: list[int] = field(default_factory=list)
 
 
 @contextlib.contextmanager
 def training_clock():
-    """Time ``keras.Model.fit`` and the WeightLogger hooks without touching runner.py."""
+    """Time ``keras.Model.fit`` and the project's callbacks by wrapping them, without touching runner.py."""
+    import_tensorflow_quietly()
     import keras
 
-    from lstm_experiments.weight_logger import WeightLogger
-
     clock = TrainingClock()
-    original_fit = keras.Model.fit
-    hooks = ("on_train_begin", "on_epoch_end", "on_train_end")
-    originals = {name: getattr(WeightLogger, name) for name in hooks}
+    patched = [(keras.Model, "fit", keras.Model.fit)]
 
     def timed_fit(model, *args, **kwargs):
         start = time.perf_counter()
         try:
-            return original_fit(model, *args, **kwargs)
+            return patched[0][2](model, *args, **kwargs)
         finally:
             clock.fit_s += time.perf_counter() - start
 
-    def timed_hook(method):
+    def timed_hook(name, method):
         def hook(self, *args, **kwargs):
             start = time.perf_counter()
             try:
                 return method(self, *args, **kwargs)
             finally:
-                clock.log_s += time.perf_counter() - start
-                clock.logged_steps = list(self.logged_steps)
+                clock.callback_s[name] += time.perf_counter() - start
+                if hasattr(self, "logged_steps"):
+                    clock.logged_steps = list(self.logged_steps)
 
         return hook
 
     keras.Model.fit = timed_fit
-    for name, method in originals.items():
-        setattr(WeightLogger, name, timed_hook(method))
+    for name, (module_name, class_name, hooks) in TIMED_CALLBACKS.items():
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError):
+            continue
+        for hook in hooks:
+            if hook in vars(cls):
+                patched.append((cls, hook, vars(cls)[hook]))
+                setattr(cls, hook, timed_hook(name, vars(cls)[hook]))
     try:
         yield clock
     finally:
-        keras.Model.fit = original_fit
-        for name, method in originals.items():
-            setattr(WeightLogger, name, method)
+        for owner, attribute, original in patched:
+            setattr(owner, attribute, original)
 
 
 @dataclass
 class RunResult:
     fit_s: float
-    log_s: float
     logged_steps: int
     event_bytes: int
     event_dir: str = ""
+    callback_s: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def log_s(self) -> float:
+        return self.callback_s.get("log", 0.0)
 
 
 def run_ours(overrides: list[str], workdir: Path) -> RunResult:
@@ -260,11 +292,12 @@ def run_ours(overrides: list[str], workdir: Path) -> RunResult:
     with training_clock() as clock, contextlib.redirect_stdout(io.StringIO()):
         run_experiment(cfg, run_dir)
     event_dir = run_dir / TENSORBOARD_DIR
-    return RunResult(clock.fit_s, clock.log_s, len(clock.logged_steps), dir_bytes(event_dir), str(event_dir))
+    return RunResult(clock.fit_s, len(clock.logged_steps), dir_bytes(event_dir), str(event_dir), clock.callback_s)
 
 
 def run_keras(overrides: list[str], workdir: Path, with_tensorboard: bool) -> RunResult:
     """The same data and model built with the project's pieces, fitted with Keras' own callback (or none)."""
+    import_tensorflow_quietly()
     import keras
 
     from lstm_experiments.data import load_dataset
@@ -286,7 +319,7 @@ def run_keras(overrides: list[str], workdir: Path, with_tensorboard: bool) -> Ru
         )
     fit_s = time.perf_counter() - start
     steps = cfg.train.epochs if with_tensorboard else 0  # Keras logs weights at epochs 0..n-1
-    return RunResult(fit_s, 0.0, steps, dir_bytes(log_dir), str(log_dir))
+    return RunResult(fit_s, steps, dir_bytes(log_dir), str(log_dir))
 
 
 def overhead_target(variant: str, units: int) -> float | None:
@@ -325,17 +358,21 @@ def section_overhead(sizes: Sizes, workdir: Path) -> dict:
                     r.fit_s / n.fit_s for r, n in zip(runs, samples["none"])
                 ),
                 "log_s": log_s, "log_share": log_s / none_fit,
+                "ckpt_s": median(r.callback_s.get("checkpoint", 0.0) for r in runs),
+                "guard_s": median(r.callback_s.get("guard", 0.0) for r in runs),
                 "logged_steps": runs[0].logged_steps,
                 "target": target, "met": None if target is None else ratio <= target,
             })
     print_table(
         f"overhead: model.fit wall time, median of {sizes.reps} (epochs={sizes.epochs}, "
         f"seq_len={SEQ_LEN}, features={FEATURES}, samples={N_SAMPLES})",
-        ["units", "viz", "fit_s", "ratio", "paired_ratio", "log_s", "log_share", "logged_steps", "target", "met"],
+        ["units", "viz", "fit_s", "ratio", "paired_ratio", "log_s", "log_share", "ckpt_s", "guard_s",
+         "logged_steps", "target", "met"],
         rows,
         [
             "ratio = median fit(viz) / median fit(none); paired_ratio = median over reps of fit(viz)/fit(none)",
             "log_s = time inside WeightLogger hooks (weights + metrics); log_share = log_s / median fit(none)",
+            "ckpt_s, guard_s = time inside the Checkpointer and TrainingGuard callbacks (every variant pays them)",
             "fit includes the first epoch's tf.function tracing, the same for every variant",
         ],
     )
@@ -351,8 +388,8 @@ def section_anchor(sizes: Sizes, workdir: Path) -> dict:
         "ours default": lambda: run_ours([*overrides, VIZ_VARIANTS["default"]], workdir),
         "ours all": lambda: run_ours([*overrides, VIZ_VARIANTS["all"]], workdir),
     }
-    for run in variants.values():  # warm-up
-        run()
+    for name in ("keras TensorBoard", "ours all"):  # warm-up: each code path once
+        variants[name]()
     samples: dict[str, list[RunResult]] = {v: [] for v in variants}
     for _ in range(sizes.reps):
         for name, run in variants.items():
@@ -384,13 +421,15 @@ def section_anchor(sizes: Sizes, workdir: Path) -> dict:
 
 def event_breakdown(event_dir: Path) -> dict:
     """Serialized bytes per plugin and the largest image (width x height) in one run's event files."""
-    import tensorflow as tf
+    from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
+    from tensorboard.compat.proto.event_pb2 import Event
 
     plugin_of: dict[str, str] = {}
     by_plugin: dict[str, int] = {}
     largest = (0, 0)
     for path in sorted(Path(event_dir).glob("events.out.tfevents.*")):
-        for event in tf.compat.v1.train.summary_iterator(str(path)):
+        for record in RawEventFileLoader(str(path)).Load():
+            event = Event.FromString(record)
             for value in event.summary.value:
                 plugin = value.metadata.plugin_data.plugin_name or plugin_of.get(value.tag, "other")
                 plugin_of.setdefault(value.tag, plugin)
@@ -403,9 +442,6 @@ def event_breakdown(event_dir: Path) -> dict:
 
 def section_bytes(sizes: Sizes, workdir: Path) -> dict:
     """Event-file bytes per logged step per recurrent layer, for each units value."""
-    from lstm_experiments.tf_import import import_tensorflow
-
-    import_tensorflow()
     rows = []
     for units in sizes.bytes_units:
         for variant in ("default", "all"):
@@ -633,9 +669,7 @@ def section_sweeps(sizes: Sizes, workdir: Path) -> dict:
 
 
 def _write_synthetic_sweep(root: Path, runs: int) -> int:
-    from lstm_experiments.tf_import import import_tensorflow
-
-    tf = import_tensorflow()
+    tf = import_tensorflow_quietly()
     tags = [f"stats/lstm/kernel/{g}/{s}" for g in REPORT_GATES for s in REPORT_STATS]
     values = np.random.default_rng(0).standard_normal((runs, REPORT_STEPS, len(tags)))
     for run in range(runs):
@@ -710,6 +744,37 @@ def section_report(sizes: Sizes, workdir: Path) -> dict:
     return {"rows": rows, "runs": sizes.report_runs, "steps": REPORT_STEPS, "tags": n_tags, "notes": notes}
 
 
+def profile_logged_step(units: int, variant: str, workdir: Path) -> None:
+    """Print a cProfile of one ``WeightLogger.log_weights`` call (step PROFILE_STEP)."""
+    import cProfile
+    import pstats
+
+    import_tensorflow_quietly()
+    from lstm_experiments.weight_logger import WeightLogger
+
+    profiler = cProfile.Profile()
+    original = WeightLogger.log_weights
+
+    def log_weights(self, step):
+        if step != PROFILE_STEP:
+            return original(self, step)
+        profiler.enable()
+        try:
+            return original(self, step)
+        finally:
+            profiler.disable()
+
+    WeightLogger.log_weights = log_weights
+    try:
+        run_ours([*model_overrides(units, PROFILE_STEP + 1), VIZ_VARIANTS[variant]], workdir)
+    finally:
+        WeightLogger.log_weights = original
+    print(f"\n== profile: one logged step (step {PROFILE_STEP}), units={units}, viz={variant}")
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats("cumulative").print_stats(PROFILE_TOP)
+    stats.sort_stats("tottime").print_stats(PROFILE_TOP // 2)
+
+
 SECTION_FUNCTIONS = {
     "overhead": section_overhead,
     "anchor": section_anchor,
@@ -732,6 +797,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--reps", type=int, help="repetitions per variant (overhead, anchor)")
     parser.add_argument("--epochs", type=int, help="epochs per training (overhead, anchor)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON file (default {DEFAULT_OUT})")
+    parser.add_argument(
+        "--profile", choices=tuple(VIZ_VARIANTS),
+        help=f"instead of the sections: cProfile one logged step (at the first --units, default {PROFILE_UNITS})",
+    )
     # Internal: one CSV measurement in a fresh process.
     parser.add_argument("--csv-worker", choices=("project", "naive"), help=argparse.SUPPRESS)
     parser.add_argument("--csv-file", type=Path, help=argparse.SUPPRESS)
@@ -760,6 +829,11 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     if args.csv_worker:
         print(json.dumps(csv_worker(args.csv_worker, args.csv_file, args.trace)))
+        return
+    if args.profile:
+        units = int(args.units.split(",")[0]) if args.units else PROFILE_UNITS
+        with tempfile.TemporaryDirectory(prefix="bench_profile_") as workdir:
+            profile_logged_step(units, args.profile, Path(workdir))
         return
     sizes = sizes_for(args)
     machine = machine_info()

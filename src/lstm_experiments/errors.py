@@ -5,5 +5,24 @@ class UserError(Exception):
     """A bad config value or input file: the message names the key or file and the value."""
 
 
+class ConfigValueError(UserError):
+    """A config value outside its allowed range."""
+
+
 class DataError(UserError):
     """The data set cannot be built from the given file or settings."""
+
+
+class TrainingFailed(UserError):
+    """Training stopped on a fault (a NaN or inf loss); metrics.json says why."""
+
+
+class Interrupted(Exception):
+    """Training stopped on SIGINT or SIGTERM; a checkpoint was saved and the run can be resumed."""
+
+    def __init__(self, signal_name: str, run_dir):
+        super().__init__(
+            f"{signal_name}: stopped; checkpoint saved. Resume with: "
+            f"python -m lstm_experiments resume={run_dir}"
+        )
+        self.signal_name = signal_name

@@ -7,6 +7,7 @@ shows these names instead of 0, 1, 2. Registered as the OmegaConf resolver
 
 import hashlib
 import re
+from pathlib import Path
 
 # Most file systems allow 255 bytes per name; leave room for a hash suffix.
 MAX_NAME_BYTES = 200
@@ -25,8 +26,33 @@ def run_name(override_dirname: str, job_num) -> str:
     return name
 
 
-def register_run_name_resolver() -> None:
+RESUME_OUTPUT_SUBDIR = ".hydra_resume"
+
+
+def resume_run_dir(resume, default: str) -> str:
+    """``hydra.run.dir``: the run being resumed, or the usual new directory.
+
+    A resume path that is not a directory falls back to the new directory; the
+    task then reports it in one line (an error raised here would come out of
+    Hydra as a traceback).
+    """
+    if resume in (None, "", "None") or not Path(str(resume)).expanduser().is_dir():
+        return default
+    return str(Path(str(resume)).expanduser())
+
+
+def resume_output_subdir(resume) -> str:
+    """Where Hydra saves this invocation's config: aside, when resuming, so the run's own stays."""
+    return ".hydra" if resume in (None, "", "None") else RESUME_OUTPUT_SUBDIR
+
+
+def register_resolvers() -> None:
     from omegaconf import OmegaConf
 
-    if not OmegaConf.has_resolver("run_name"):
-        OmegaConf.register_new_resolver("run_name", run_name)
+    for name, function in (
+        ("run_name", run_name),
+        ("resume_run_dir", resume_run_dir),
+        ("resume_output_subdir", resume_output_subdir),
+    ):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, function)

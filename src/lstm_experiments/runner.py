@@ -1,6 +1,7 @@
 """One experiment: data, model, training with weight logging, then ``model.keras`` and ``metrics.json``.
 
 The plain function behind the Hydra entry point: ``run_experiment(cfg, output_dir) -> metrics``.
+It also resumes a run from its checkpoint (``resume=True``), in the same directory.
 """
 
 import logging
@@ -8,6 +9,9 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from lstm_experiments.data import load_dataset
+from lstm_experiments.errors import Interrupted, TrainingFailed
+from lstm_experiments.run_files import write_json_atomic
 from lstm_experiments.tf_import import import_tensorflow
 from lstm_experiments.tf_threads import apply_thread_limit
 
@@ -17,43 +21,70 @@ TENSORBOARD_DIR = "tensorboard"
 MODEL_FILE = "model.keras"
 METRICS_FILE = "metrics.json"
 PNG_DIR = "images"
+SIGNAL_EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 
 
-def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None) -> dict:
-    """Train ``cfg``'s model in ``output_dir``; ``threads`` caps TensorFlow's CPU threads."""
-    import_tensorflow()
-    apply_thread_limit(threads if threads is not None else cfg.get("threads"))
-    import keras
+def write_metrics(output_dir: Path, metrics: dict) -> None:
+    write_json_atomic(Path(output_dir) / METRICS_FILE, metrics)
 
-    from lstm_experiments.data import load_dataset
-    from lstm_experiments.hparams import flatten_config, metric_tags
-    from lstm_experiments.model import build_model, compile_model
-    from lstm_experiments.painter import Painter
-    from lstm_experiments.png_export import PngExporter
-    from lstm_experiments.run_files import write_json_atomic
-    from lstm_experiments.summary_writer import SummaryWriter
-    from lstm_experiments.visualizers import enabled_visualizers
-    from lstm_experiments.weight_logger import WeightLogger
 
+def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None,
+                   resume: bool = False) -> dict:
+    """Train ``cfg``'s model in ``output_dir``; ``threads`` caps TensorFlow's CPU threads.
+
+    Raises TrainingFailed on a NaN/inf loss and Interrupted on SIGINT/SIGTERM,
+    after writing metrics.json and keeping every step already logged.
+    """
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(cfg.seed)
-
+    # Bad data fails here, before the TensorFlow import.
     data = load_dataset(cfg.data, cfg.seed)
     log.info(
         "data %s: %d training and %d validation windows of shape %s (%s)",
         cfg.data.name, len(data.x_train), len(data.x_val), data.input_shape, data.task,
     )
+
+    tf = import_tensorflow()
+    apply_thread_limit(threads if threads is not None else cfg.get("threads"))
+    import keras
+
+    from lstm_experiments.checkpoint import Checkpointer, RunCheckpoint
+    from lstm_experiments.hparams import flatten_config, metric_tags
+    from lstm_experiments.model import build_model, compile_model
+    from lstm_experiments.painter import Painter
+    from lstm_experiments.png_export import PngExporter
+    from lstm_experiments.summary_writer import SummaryWriter
+    from lstm_experiments.training_guard import TrainingGuard
+    from lstm_experiments.visualizers import enabled_visualizers
+    from lstm_experiments.weight_logger import WeightLogger
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(cfg.seed)
+    tf.config.experimental.enable_op_determinism()
+
     model = build_model(cfg.model, cfg.units, data.input_shape, data.task)
     compile_model(model, cfg.train, data.task)
+    checkpoint = RunCheckpoint(output_dir)
+    initial_epoch = 0
+    if resume:
+        restored, initial_epoch = checkpoint.restore()
+        initial_model = checkpoint.initial_model(model)
+        if restored is not None:
+            model = restored
+        else:
+            model.set_weights(initial_model.get_weights())
+        log.info("resuming %s after epoch %d of %d", output_dir, initial_epoch, cfg.train.epochs)
+    else:
+        checkpoint.save_initial(model)
 
+    visualizers = enabled_visualizers(cfg.viz)
+    needs_probe = any(getattr(v, "needs_probe", False) for v in visualizers)
+    probe = (data.x_val[: cfg.viz.probe_size], data.y_val[: cfg.viz.probe_size])
+    guard = TrainingGuard()
     writer = SummaryWriter(output_dir / TENSORBOARD_DIR)
     try:
-        writer.write_hparams(flatten_config(cfg), metric_tags(data.task), trial_id=output_dir.name)
-        visualizers = enabled_visualizers(cfg.viz)
-        needs_probe = any(getattr(v, "needs_probe", False) for v in visualizers)
-        probe = (data.x_val[: cfg.viz.probe_size], data.y_val[: cfg.viz.probe_size])
+        if not resume:
+            writer.write_hparams(flatten_config(cfg), metric_tags(data.task), trial_id=output_dir.name)
         logger = WeightLogger(
             writer,
             visualizers,
@@ -61,28 +92,45 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
             cfg.viz.log_every,
             probe=probe if needs_probe else None,
             png_exporter=PngExporter(output_dir / PNG_DIR) if cfg.viz.png else None,
+            guard=guard,
+            initial_epoch=initial_epoch,
+            log_initial=not resume,
         )
+        if resume:
+            logger.prime(initial_model)
         history = model.fit(
             data.x_train,
             data.y_train,
             validation_data=(data.x_val, data.y_val),
             epochs=cfg.train.epochs,
+            initial_epoch=initial_epoch,
             batch_size=cfg.train.batch_size,
-            callbacks=[logger],
+            callbacks=[guard, Checkpointer(checkpoint, guard), logger],
             verbose=2,
         )
-        model.save(output_dir / MODEL_FILE)
-        metrics = _final_metrics(model, data, history, cfg.train.batch_size)
-        metrics.update(status="completed", epochs=cfg.train.epochs)
-        write_json_atomic(output_dir / METRICS_FILE, metrics)
     finally:
         writer.close()
+
+    epochs_done = checkpoint.epoch() if checkpoint.exists() else initial_epoch
+    if guard.signal_name is not None:
+        write_metrics(output_dir, {"status": "interrupted", "reason": guard.signal_name,
+                                   "epochs": epochs_done})
+        raise Interrupted(guard.signal_name, output_dir)
+    if guard.failure is not None:
+        write_metrics(output_dir, {"status": "failed", "reason": guard.failure,
+                                   "epochs": epochs_done})
+        raise TrainingFailed(f"training stopped: {guard.failure}; see {output_dir / METRICS_FILE}")
+
+    model.save(output_dir / MODEL_FILE)
+    metrics = _final_metrics(model, data, history, cfg.train.batch_size)
+    metrics.update(status="completed", epochs=cfg.train.epochs)
+    write_metrics(output_dir, metrics)
     log.info("val_loss %.5f; run directory %s", metrics["val_loss"], output_dir)
     return metrics
 
 
 def _final_metrics(model, data, history, batch_size: int) -> dict:
-    """The last epoch's metrics; with zero epochs, an evaluation of the initial model."""
+    """The last epoch's metrics; when no epoch ran here, an evaluation of the model as it is."""
     if history.history:
         return {name: float(values[-1]) for name, values in history.history.items()}
     metrics = {}

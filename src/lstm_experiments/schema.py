@@ -133,6 +133,8 @@ class Config:
     seed: int = 0
     # TensorFlow's CPU threads per job; null: every core, or cores // n_jobs under joblib.
     threads: Optional[int] = None
+    # A run directory to continue from its last checkpoint, with that run's own config.
+    resume: Optional[str] = None
     data: Any = MISSING
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

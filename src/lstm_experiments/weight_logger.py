@@ -1,13 +1,18 @@
 """The Keras callback that logs weights at step 0 and every ``log_every`` epochs.
 
 Step n is the state after n epochs; step 0 is the initial weights. Epoch
-metrics go to the same writer under ``metrics/<name>``.
+metrics go to the same writer under ``metrics/<name>``. A visualizer that
+fails is reported once and switched off: it never takes training down.
 """
+
+import logging
 
 import keras
 
 from lstm_experiments.summaries import Summaries
 from lstm_experiments.weight_snapshot import take_snapshot
+
+log = logging.getLogger(__name__)
 
 
 class WeightLogger(keras.callbacks.Callback):
@@ -18,31 +23,54 @@ class WeightLogger(keras.callbacks.Callback):
         log_every: log the weights every this many epochs (>= 1).
         probe: ``(x, y)`` validation batch for activations and gradients, or None.
         png_exporter: an object with ``export(step, images)``, or None.
+        guard: the run's ``TrainingGuard``; an epoch it cut short is not logged.
+        initial_epoch: epochs already done (a resumed run).
+        log_initial: log step 0 at the start (False when resuming: it is in the event file already).
     """
 
-    def __init__(self, writer, visualizers, painter, log_every: int, probe=None, png_exporter=None):
+    def __init__(self, writer, visualizers, painter, log_every: int, probe=None,
+                 png_exporter=None, guard=None, initial_epoch: int = 0, log_initial: bool = True):
         super().__init__()
         if log_every < 1:
             raise ValueError(f"viz.log_every={log_every} (must be >= 1)")
         self.writer = writer
-        self.visualizers = visualizers
+        self.visualizers = list(visualizers)
         self.painter = painter
         self.log_every = log_every
         self.probe = probe
         self.png_exporter = png_exporter
+        self.guard = guard
+        self.initial_epoch = initial_epoch
+        self.log_initial = log_initial
         self.with_gradients = any(getattr(v, "needs_gradients", False) for v in visualizers)
         self.logged_steps: list[int] = []
-        self._last_epoch = 0
+        self._last_epoch = initial_epoch
+
+    def _snapshot(self, model, step: int):
+        probe_x, probe_y = self.probe if self.probe is not None else (None, None)
+        return take_snapshot(model, step, probe_x, probe_y, self.with_gradients)
+
+    def _summarise(self, snapshot) -> Summaries:
+        summaries = Summaries()
+        for visualizer in list(self.visualizers):
+            try:
+                summaries.update(visualizer.summarise(snapshot, self.painter))
+            except Exception:  # a picture must never stop training
+                log.exception("visualizer %s failed at step %d; it is switched off",
+                              type(visualizer).__name__, snapshot.step)
+                self.visualizers.remove(visualizer)
+        summaries.scalars.update(self.painter.take_scale_scalars())
+        return summaries
+
+    def prime(self, initial_model) -> None:
+        """Show the visualizers the step-0 weights without logging them (a resumed run's W_0 and scales)."""
+        if self.visualizers:
+            self._summarise(self._snapshot(initial_model, 0))
 
     def log_weights(self, step: int) -> None:
         if not self.visualizers:
             return
-        probe_x, probe_y = self.probe if self.probe is not None else (None, None)
-        snapshot = take_snapshot(self.model, step, probe_x, probe_y, self.with_gradients)
-        summaries = Summaries()
-        for visualizer in self.visualizers:
-            summaries.update(visualizer.summarise(snapshot, self.painter))
-        summaries.scalars.update(self.painter.take_scale_scalars())
+        summaries = self._summarise(self._snapshot(self.model, step))
         self.writer.write(step, summaries)
         self.writer.flush()
         if self.png_exporter is not None:
@@ -50,9 +78,12 @@ class WeightLogger(keras.callbacks.Callback):
         self.logged_steps.append(step)
 
     def on_train_begin(self, logs=None):
-        self.log_weights(0)
+        if self.log_initial:
+            self.log_weights(0)
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.guard is not None and not self.guard.epoch_counts():
+            return
         step = epoch + 1
         self._last_epoch = step
         self.writer.write_scalars(step, {f"metrics/{k}": v for k, v in (logs or {}).items()})
@@ -63,5 +94,5 @@ class WeightLogger(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         # The final weights are always logged, so the last image matches the saved model.
-        if self._last_epoch not in self.logged_steps:
+        if self._last_epoch > self.initial_epoch and self._last_epoch not in self.logged_steps:
             self.log_weights(self._last_epoch)

@@ -1,0 +1,69 @@
+"""Stops training cleanly on a NaN/inf loss, SIGINT (Ctrl-C) or SIGTERM (Slurm preemption).
+
+A signal or a bad loss sets ``model.stop_training`` at the end of the current
+batch. If that cut an epoch short, the epoch counts as not done: the weight
+logger and the checkpointer skip its end, so a resumed run redoes it and no
+TensorBoard step is written twice.
+"""
+
+import math
+import signal
+import threading
+
+import keras
+
+HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class TrainingGuard(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.failure: str | None = None
+        self.signal_name: str | None = None
+        self.epoch_cut_short = False
+        self._previous_handlers = {}
+        self._epoch = 0
+
+    @property
+    def stopped(self) -> bool:
+        return self.failure is not None or self.signal_name is not None
+
+    def _on_signal(self, signum, frame):
+        if self.signal_name is not None:
+            # A second Ctrl-C: stop now, without waiting for the batch to end.
+            raise KeyboardInterrupt
+        self.signal_name = signal.Signals(signum).name
+        if self.model is not None:
+            self.model.stop_training = True
+
+    def on_train_begin(self, logs=None):
+        if threading.current_thread() is threading.main_thread():
+            for signum in HANDLED_SIGNALS:
+                self._previous_handlers[signum] = signal.signal(signum, self._on_signal)
+
+    def on_train_end(self, logs=None):
+        for signum, handler in self._previous_handlers.items():
+            signal.signal(signum, handler)
+        self._previous_handlers.clear()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)) and self.failure is None:
+            self.failure = f"loss became {float(loss)} in epoch {self._epoch + 1}, batch {batch + 1}"
+            self.model.stop_training = True
+        if self.stopped:
+            self.model.stop_training = True
+            self.epoch_cut_short = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        val_loss = (logs or {}).get("val_loss")
+        if val_loss is not None and not math.isfinite(float(val_loss)) and self.failure is None:
+            self.failure = f"val_loss became {float(val_loss)} in epoch {epoch + 1}"
+            self.model.stop_training = True
+
+    def epoch_counts(self) -> bool:
+        """Whether the epoch now ending ran to its end (other callbacks ask this in on_epoch_end)."""
+        return not self.epoch_cut_short
