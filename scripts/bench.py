@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib.metadata
 import importlib.util
+import inspect
 import io
 import json
 import os
@@ -83,12 +85,15 @@ SWEEP_UNITS = "8,16,24,32"
 SWEEP_SAMPLES = 128
 JOBLIB_PLUGIN = "hydra_plugins.hydra_joblib_launcher"
 JOBLIB_JOBS = 2
+ERROR_CHARS = 120
 
 REPORT_STEPS = 100
 REPORT_GATES = ("input", "forget", "cell", "output")
 REPORT_STATS = ("mean", "std", "frobenius_norm", "max_abs", "change")  # 4 x 5 = 20 scalar tags
 COMPARE_GATES = REPO / "scripts" / "compare_gates.py"
 SWEEP_LOADER_NAMES = ("load_sweep", "read_sweep", "load_runs")
+SWEEP_READERS = ("python", "tensorflow")
+READ_JOBS = 2
 
 MB = 1024 * 1024
 # --profile: one logged step after the first epoch (no first-call costs), top functions.
@@ -110,17 +115,19 @@ class Sizes:
     csv_rows: int
     sweep_epochs: int
     report_runs: int
+    report_reps: int
+    anchor_reps: int
 
 
 FULL = Sizes(
     units=(32, 128, 512, 1024), epochs=5, reps=5, anchor_units=128,
     bytes_units=(32, 128, 512, 1024), bytes_epochs=2, bytes_samples=64,
-    startup_reps=5, csv_rows=1_000_000, sweep_epochs=3, report_runs=50,
+    startup_reps=5, csv_rows=1_000_000, sweep_epochs=3, report_runs=50, report_reps=3, anchor_reps=5,
 )
 QUICK = Sizes(
     units=(32,), epochs=2, reps=2, anchor_units=32,
     bytes_units=(32, 512), bytes_epochs=1, bytes_samples=32,
-    startup_reps=3, csv_rows=100_000, sweep_epochs=1, report_runs=10,
+    startup_reps=3, csv_rows=50_000, sweep_epochs=1, report_runs=10, report_reps=1, anchor_reps=1,
 )
 
 
@@ -145,10 +152,12 @@ def print_table(title: str, columns: list[str], rows: list[dict], notes: list[st
     cells = [[fmt(row.get(c)) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) if cells else len(c) for i, c in enumerate(columns)]
     print(f"\n== {title}")
-    print("  ".join(c.rjust(w) for c, w in zip(columns, widths)))
+    text = [any(isinstance(row.get(c), str) for row in rows) for c in columns]
+    align = [str.ljust if t else str.rjust for t in text]
+    print("  ".join(a(c, w) for a, c, w in zip(align, columns, widths)))
     print("  ".join("-" * w for w in widths))
     for r in cells:
-        print("  ".join(v.rjust(w) for v, w in zip(r, widths)))
+        print("  ".join(a(v, w) for a, v, w in zip(align, r, widths)))
     for note in notes:
         print(f"note: {note}")
     sys.stdout.flush()
@@ -391,7 +400,7 @@ def section_anchor(sizes: Sizes, workdir: Path) -> dict:
     for name in ("keras TensorBoard", "ours all"):  # warm-up: each code path once
         variants[name]()
     samples: dict[str, list[RunResult]] = {v: [] for v in variants}
-    for _ in range(sizes.reps):
+    for _ in range(sizes.anchor_reps):
         for name, run in variants.items():
             samples[name].append(run())
     base = median(r.fit_s for r in samples["no callback"])
@@ -407,7 +416,7 @@ def section_anchor(sizes: Sizes, workdir: Path) -> dict:
             "event_kb": event_bytes / 1024,
         })
     print_table(
-        f"anchor: units={sizes.anchor_units}, epochs={sizes.epochs}, median of {sizes.reps}",
+        f"anchor: units={sizes.anchor_units}, epochs={sizes.epochs}, median of {sizes.anchor_reps}",
         ["variant", "fit_s", "logged_steps", "s_per_step", "kb_per_step", "event_kb"],
         rows,
         [
@@ -639,6 +648,13 @@ def section_csv(sizes: Sizes, workdir: Path) -> dict:
     return {"rows": rows, "data_bytes": data_bytes, "file_bytes": path.stat().st_size}
 
 
+def _last_error_line(stderr: str) -> str:
+    """The last line of a failed command's stderr that names an error (loky folds tracebacks onto one line)."""
+    lines = [line.strip() for line in stderr.replace("; ", "\n").splitlines() if line.strip()]
+    errors = [line for line in lines if "Error" in line or line.startswith("error")]
+    return (errors or lines or [""])[-1]
+
+
 def section_sweeps(sizes: Sizes, workdir: Path) -> dict:
     """Four tiny jobs through the real CLI: the basic launcher, then joblib when installed."""
     base = ["-m", "lstm_experiments", "-m", f"units={SWEEP_UNITS}", f"train.epochs={sizes.sweep_epochs}",
@@ -656,14 +672,14 @@ def section_sweeps(sizes: Sizes, workdir: Path) -> dict:
         start = time.perf_counter()
         result = subprocess.run([sys.executable, *base, *extra], cwd=cwd, capture_output=True, text=True)
         seconds = time.perf_counter() - start
-        if result.returncode != 0:
-            raise RuntimeError(f"sweep with {name} launcher failed:\n{result.stderr[-3000:]}")
-        jobs = len(list(cwd.glob("multirun/*/*/*/metrics.json")))
-        rows.append({"launcher": name, "jobs": jobs, "wall_s": seconds, "s_per_job": seconds / max(jobs, 1)})
+        jobs = len(list(cwd.glob("multirun/**/metrics.json")))
+        failure = _last_error_line(result.stderr) if result.returncode != 0 else ""
+        rows.append({"launcher": name, "exit": result.returncode, "jobs": jobs, "wall_s": seconds,
+                     "s_per_job": seconds / jobs if jobs else None, "error": failure[:ERROR_CHARS]})
     notes = [] if joblib_found else ["joblib: skipped: pip install hydra-joblib-launcher"]
     print_table(
         f"sweeps: -m units={SWEEP_UNITS} train.epochs={sizes.sweep_epochs} data.n_samples={SWEEP_SAMPLES}",
-        ["launcher", "jobs", "wall_s", "s_per_job"], rows, notes,
+        ["launcher", "exit", "jobs", "wall_s", "s_per_job", "error"], rows, notes,
     )
     return {"rows": rows, "notes": notes}
 
@@ -673,7 +689,11 @@ def _write_synthetic_sweep(root: Path, runs: int) -> int:
     tags = [f"stats/lstm/kernel/{g}/{s}" for g in REPORT_GATES for s in REPORT_STATS]
     values = np.random.default_rng(0).standard_normal((runs, REPORT_STEPS, len(tags)))
     for run in range(runs):
-        writer = tf.summary.create_file_writer(str(root / f"units={run}" / "tensorboard"))
+        run_dir = root / f"units={run}"
+        (run_dir / ".hydra").mkdir(parents=True)
+        (run_dir / ".hydra" / "overrides.yaml").write_text(f"- units={run}\n")
+        (run_dir / "metrics.json").write_text(json.dumps({"status": "completed", "val_loss": 0.0}))
+        writer = tf.summary.create_file_writer(str(run_dir / "tensorboard"))
 
         # One graph call per step (eager tf.summary.scalar costs ~1 ms a call); traced per run,
         # since the function captures the default writer.
@@ -702,17 +722,43 @@ def _read_with_event_accumulator(root: Path) -> int:
     return count
 
 
-def _sweep_loader():
-    """(name, function) of a sweep loader in scripts/compare_gates.py, or None."""
+def _sweep_loaders() -> list[tuple[str, object]]:
+    """(label, reader of a sweep dir) for scripts/compare_gates.py's sweep loader, if it has one.
+
+    The loader is looked up in compare_gates.py itself, then in the modules its functions come
+    from (it may only wrap ``lstm_experiments.sweep_report``). A loader with a ``reader`` argument
+    is timed with each reader, and with ``jobs`` processes where it takes that.
+    """
     if not COMPARE_GATES.is_file():
-        return None
+        return []
     spec = importlib.util.spec_from_file_location("compare_gates", COMPARE_GATES)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    for name in SWEEP_LOADER_NAMES:
-        if callable(getattr(module, name, None)):
-            return f"compare_gates.{name}", getattr(module, name)
-    return None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    modules = [script] + [
+        sys.modules[f.__module__] for f in vars(script).values()
+        if callable(f) and getattr(f, "__module__", None) in sys.modules and f.__module__ != script.__name__
+    ]
+    for module in modules:
+        for name in SWEEP_LOADER_NAMES:
+            function = getattr(module, name, None)
+            if callable(function):
+                break
+        else:
+            continue
+        label = f"{module.__name__}.{name}"
+        parameters = inspect.signature(function).parameters
+        if "reader" not in parameters:
+            return [(label, function)]
+        loaders = []
+        for reader in SWEEP_READERS:
+            loaders.append((f"{label}(reader={reader})", functools.partial(function, reader=reader)))
+            if "jobs" in parameters and reader == "python":
+                loaders.append((
+                    f"{label}(reader={reader}, jobs={READ_JOBS})",
+                    functools.partial(function, reader=reader, jobs=READ_JOBS),
+                ))
+        return loaders
+    return []
 
 
 def section_report(sizes: Sizes, workdir: Path) -> dict:
@@ -721,58 +767,26 @@ def section_report(sizes: Sizes, workdir: Path) -> dict:
     start = time.perf_counter()
     n_tags = _write_synthetic_sweep(root, sizes.report_runs)
     write_s = time.perf_counter() - start
-    loader = _sweep_loader()
+    readers = [("EventAccumulator", _read_with_event_accumulator), *_sweep_loaders()]
+    samples: dict[str, list[float]] = {name: [] for name, _ in readers}
+    for _ in range(sizes.report_reps):  # interleaved; the first round also warms the page cache
+        for name, read in readers:
+            start = time.perf_counter()
+            read(root)
+            samples[name].append(time.perf_counter() - start)
     rows = []
-    start = time.perf_counter()
-    count = _read_with_event_accumulator(root)
-    seconds = time.perf_counter() - start
-    rows.append({"reader": "EventAccumulator", "read_s": seconds, "s_per_run": seconds / sizes.report_runs,
-                 "values": count})
-    if loader is not None:
-        name, function = loader
-        start = time.perf_counter()
-        function(root)
-        seconds = time.perf_counter() - start
-        rows.append({"reader": name, "read_s": seconds, "s_per_run": seconds / sizes.report_runs, "values": None})
-    notes = [f"sweep written with tf.summary in {write_s:.1f} s"]
-    if loader is None:
+    for name, times in samples.items():
+        seconds = median(times)
+        rows.append({"reader": name, "read_s": seconds, "ms_per_run": 1000 * seconds / sizes.report_runs,
+                     "vs_event_accumulator": seconds / median(samples["EventAccumulator"])})
+    notes = [f"sweep written with tf.summary in {write_s:.1f} s; read times are medians of {sizes.report_reps}"]
+    if len(readers) == 1:
         notes.append("scripts/compare_gates.py has no sweep loader (or does not exist): plain EventAccumulator only")
     print_table(
         f"report: {sizes.report_runs} runs x {REPORT_STEPS} steps x {n_tags} scalar tags",
-        ["reader", "read_s", "s_per_run", "values"], rows, notes,
+        ["reader", "read_s", "ms_per_run", "vs_event_accumulator"], rows, notes,
     )
     return {"rows": rows, "runs": sizes.report_runs, "steps": REPORT_STEPS, "tags": n_tags, "notes": notes}
-
-
-def profile_logged_step(units: int, variant: str, workdir: Path) -> None:
-    """Print a cProfile of one ``WeightLogger.log_weights`` call (step PROFILE_STEP)."""
-    import cProfile
-    import pstats
-
-    import_tensorflow_quietly()
-    from lstm_experiments.weight_logger import WeightLogger
-
-    profiler = cProfile.Profile()
-    original = WeightLogger.log_weights
-
-    def log_weights(self, step):
-        if step != PROFILE_STEP:
-            return original(self, step)
-        profiler.enable()
-        try:
-            return original(self, step)
-        finally:
-            profiler.disable()
-
-    WeightLogger.log_weights = log_weights
-    try:
-        run_ours([*model_overrides(units, PROFILE_STEP + 1), VIZ_VARIANTS[variant]], workdir)
-    finally:
-        WeightLogger.log_weights = original
-    print(f"\n== profile: one logged step (step {PROFILE_STEP}), units={units}, viz={variant}")
-    stats = pstats.Stats(profiler, stream=sys.stdout)
-    stats.sort_stats("cumulative").print_stats(PROFILE_TOP)
-    stats.sort_stats("tottime").print_stats(PROFILE_TOP // 2)
 
 
 SECTION_FUNCTIONS = {
@@ -819,7 +833,7 @@ def sizes_for(args: argparse.Namespace) -> Sizes:
         units = tuple(int(u) for u in args.units.split(","))
         sizes.update(units=units, bytes_units=units)
     if args.reps:
-        sizes.update(reps=args.reps)
+        sizes.update(reps=args.reps, anchor_reps=args.reps)
     if args.epochs:
         sizes.update(epochs=args.epochs)
     return Sizes(**sizes)

@@ -11,6 +11,8 @@ from conftest import decode_image, plugin_of, read_tensors
 GATES = ("input", "forget", "cell", "output")
 MATRICES = ("kernel", "recurrent_kernel")
 METRIC_TAGS = {"metrics/loss", "metrics/val_loss"}
+# Every run also records its hyperparameters for the HParams dashboard.
+HPARAMS_TAGS = {"_hparams_/experiment", "_hparams_/session_start_info"}
 
 
 def expected_tags(viz, layer="lstm", matrices=MATRICES, biases=("bias",)):
@@ -47,7 +49,8 @@ def test_exact_tag_set_per_viz_choice(run_tiny, choice, viz):
     assert {t for t, p in plugins.items() if p == "images"} == images
     assert {t for t, p in plugins.items() if p == "histograms"} == histograms
     assert {t for t, p in plugins.items() if p == "scalars"} == scalars
-    assert set(plugins) == images | histograms | scalars
+    assert {t for t, p in plugins.items() if p == "hparams"} == HPARAMS_TAGS
+    assert set(plugins) == images | histograms | scalars | HPARAMS_TAGS
 
 
 def test_viz_all_turns_every_visualizer_on(run_tiny):
@@ -57,7 +60,7 @@ def test_viz_all_turns_every_visualizer_on(run_tiny):
         ("kernel", "images"), ("gates", "images"), ("bias", "images"), ("delta", "images"),
         ("activations", "images"), ("histograms", "histograms"), ("stats", "scalars"),
         ("saturation", "scalars"), ("gradients", "scalars"), ("scale", "scalars"),
-        ("metrics", "scalars"),
+        ("metrics", "scalars"), ("_hparams_", "hparams"),
     }
 
 

@@ -9,7 +9,9 @@ folded into one line. Once the task starts, stderr flows as usual.
 
 import io
 import os
+import re
 import sys
+from importlib import resources
 
 _DROPPED_PREFIXES = (
     "Set the environment variable HYDRA_FULL_ERROR",
@@ -17,6 +19,17 @@ _DROPPED_PREFIXES = (
     "Config search path:",
     "provider=",
 )
+
+
+_MISSING_OPTION = re.compile(r"Could not (?:load|find) '([\w/]+)/([^'/]+)'")
+
+
+def group_options(group: str) -> list[str]:
+    """The options of a config group shipped in lstm_experiments.conf (for messages Hydra leaves bare)."""
+    folder = resources.files("lstm_experiments.conf").joinpath(group)
+    if not folder.is_dir():
+        return []
+    return sorted(entry.name[: -len(".yaml")] for entry in folder.iterdir() if entry.name.endswith(".yaml"))
 
 
 def fold_hydra_report(report: str) -> str:
@@ -28,7 +41,7 @@ def fold_hydra_report(report: str) -> str:
         line = raw.strip()
         if not line or line.startswith(_DROPPED_PREFIXES):
             continue
-        if raw.startswith("\t") and options is not None and parts and parts[-1].startswith("Available options"):
+        if raw.startswith("\t") and parts and parts[-1].startswith("Available options"):
             options.append(line)
             continue
         if line.startswith("full_key:"):
@@ -41,6 +54,10 @@ def fold_hydra_report(report: str) -> str:
     available = [p for p in parts if p.startswith("Available options")]
     if available:
         text += f"; {available[0].lower()}: {', '.join(options)}"
+    else:
+        missing = _MISSING_OPTION.search(text)
+        if missing and group_options(missing.group(1)):
+            text += f"; available options in '{missing.group(1)}': {', '.join(group_options(missing.group(1)))}"
     if key and key not in text:
         text += f" (key: {key})"
     return f"error: {text}"

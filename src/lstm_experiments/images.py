@@ -48,9 +48,12 @@ def grey_minmax_rgb(values: np.ndarray) -> np.ndarray:
     finite = np.isfinite(values)
     grey = np.full(values.shape, NAN_GREY / 255)
     if finite.any():
-        low, high = values[finite].min(), values[finite].max()
+        # Scaled by a power of two (exact) so that high - low cannot overflow (-1e308 to 1e308).
+        shift = np.frexp(np.abs(values[finite]).max())[1]
+        scaled = np.ldexp(values[finite], -shift)
+        low, high = scaled.min(), scaled.max()
         span = high - low
-        grey[finite] = (values[finite] - low) / span if span > 0 else 0.5
+        grey[finite] = (scaled - low) / span if span > 0 else 0.5
     return np.repeat(np.rint(grey * 255).astype(np.uint8)[..., None], 3, axis=-1)
 
 
@@ -72,9 +75,13 @@ def reduce_blocks(matrix: np.ndarray, max_side_px: int, how: str = "maxabs") -> 
     present = ~np.isnan(blocks)
     if how == "mean":
         count = present.sum(axis=-1)
-        total = np.where(present, blocks, 0.0).sum(axis=-1)
+        # Each block is summed scaled by a power of two (exact) near its largest finite
+        # |weight|, so that a sum of huge weights cannot overflow to inf.
+        largest = np.where(np.isfinite(blocks), np.abs(blocks), 0.0).max(axis=-1)
+        shift = np.frexp(largest)[1]
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+            total = np.where(present, np.ldexp(blocks, -shift[..., None]), 0.0).sum(axis=-1)
+            return np.where(count > 0, np.ldexp(total / np.maximum(count, 1), shift), np.nan)
     magnitude = np.where(present, np.abs(blocks), -1.0)
     pick = magnitude.argmax(axis=-1)[..., None]
     return np.take_along_axis(blocks, pick, axis=-1)[..., 0]

@@ -40,8 +40,11 @@ when TensorFlow is already imported.
 from __future__ import annotations
 
 import argparse
+import fnmatch
+import glob
 import io
 import json
+import logging
 import math
 import os
 import re
@@ -223,14 +226,20 @@ def event_files(run_dir: Path) -> list[Path]:
 # --------------------------------------------------------------------------- reading
 
 
-def choose_reader(total_bytes: int, reader: str = "auto") -> str:
+def choose_reader(total_bytes: int, reader: str = "auto", jobs: int = 1) -> str:
+    """``auto``: the python reader unless TensorFlow is already imported (then its reader
+    is free) or the event files exceed ``PYTHON_READER_MAX_BYTES`` per reading process."""
     if reader not in READERS:
         raise ValueError(f"reader {reader!r} is not one of {READERS}")
     if reader != "auto":
         return reader
-    if "tensorflow" in sys.modules or total_bytes > PYTHON_READER_MAX_BYTES:
+    if "tensorflow" in sys.modules or total_bytes > PYTHON_READER_MAX_BYTES * max(1, jobs):
         return "tensorflow"
     return "python"
+
+
+def default_jobs() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
 
 
 def iter_events(path: Path, reader: str = "python", notes: list[str] | None = None):
@@ -260,14 +269,17 @@ def iter_events(path: Path, reader: str = "python", notes: list[str] | None = No
             return
         except errors.DataLossError as err:
             if notes is not None:
-                notes.append(f"{Path(path).name}: {err.message}")
+                what = "truncated" if "truncated" in str(err.message) else "corrupt"
+                notes.append(f"{Path(path).name} ends in a {what} record, read up to it")
             return
         event = data_compat.migrate_event(event_pb2.Event.FromString(records.record()))
         yield from dataclass_compat.migrate_event(event, initial_metadata)
 
 
-def _read_events(run: Run, files: list[Path], image_tags: set[str], reader: str) -> None:
+def _read_events(run: Run, files: list[Path], image_tags: tuple[str, ...], reader: str) -> None:
     from tensorboard.util.tensor_util import make_ndarray
+
+    keep: dict[str, bool] = {}
 
     scalars: dict[str, dict[int, float]] = {}
     images: dict[str, dict[int, bytes]] = {}
@@ -286,7 +298,9 @@ def _read_events(run: Run, files: list[Path], image_tags: set[str], reader: str)
                         plugins[tag] = plugin
                 if plugin == "scalars":
                     scalars.setdefault(tag, {})[step] = float(make_ndarray(value.tensor))
-                elif plugin == "images" and tag in image_tags:
+                elif plugin == "images" and keep.setdefault(
+                    tag, any(fnmatch.fnmatchcase(tag, pattern) for pattern in image_tags)
+                ):
                     # An image summary is a string tensor [width, height, png, ...].
                     images.setdefault(tag, {})[step] = bytes(make_ndarray(value.tensor)[2])
     for tag, by_step in scalars.items():
@@ -303,8 +317,9 @@ def _read_yaml(path: Path):
 def read_run(
     run_dir: Path, name: str, image_tags: tuple[str, ...] = (), reader: str = "python"
 ) -> Run:
-    """One job: overrides, status and metrics, scalars and the asked-for images; never raises
-    for a broken job, whose problems land in ``notes``."""
+    """One job: overrides, status and metrics, every scalar tag and the images whose tag
+    matches one of the ``image_tags`` patterns (fnmatch); never raises for a broken job,
+    whose problems land in ``notes``."""
     run_dir = Path(run_dir)
     notes: list[str] = []
     overrides: list[str] = []
@@ -345,7 +360,7 @@ def read_run(
     if not files:
         notes.append("no event file")
     try:
-        _read_events(run, files, set(image_tags), reader)
+        _read_events(run, files, tuple(image_tags), reader)
     except Exception as err:  # a corrupt file must not stop the report of the others
         notes.append(f"event files unreadable ({type(err).__name__}: {err})")
     return run
@@ -364,12 +379,13 @@ def read_sweep(
 ) -> tuple[list[Run], str]:
     """Every run of the sweep, in natural order of their names, and the reader used.
 
+    ``image_tags``: fnmatch patterns of the image tags to keep (PNG bytes).
     ``jobs`` > 1 reads runs in that many processes (python reader only).
     """
     sweep_dir = Path(sweep_dir)
     dirs = find_run_dirs(sweep_dir, exclude)
     total = sum(p.stat().st_size for d in dirs for p in event_files(d))
-    reader = choose_reader(total, reader)
+    reader = choose_reader(total, reader, jobs)
     work = [(d, _run_name(sweep_dir, d), tuple(image_tags), reader) for d in dirs]
     if jobs > 1 and reader == "python" and len(work) > 1:
         from concurrent.futures import ProcessPoolExecutor
@@ -401,12 +417,16 @@ def common_overrides(runs: list[Run]) -> list[str]:
     return [o for o in runs[0].overrides if o in shared]
 
 
-def run_label(run: Run, keys: list[str], with_seed: bool = True) -> str:
+def varying_overrides(run: Run, keys: list[str], with_seed: bool = True) -> list[str]:
+    return [
+        o for o in run.overrides
+        if override_key(o) in keys and (with_seed or override_key(o) != SEED_KEY)
+    ]
+
+
+def run_label(run: Run, keys: list[str]) -> str:
     """The run's varying overrides (``units=4 seed=1``), or its name if none vary."""
-    parts = [o for o in run.overrides if override_key(o) in keys]
-    if not with_seed:
-        parts = [o for o in parts if override_key(o) != SEED_KEY]
-    return " ".join(parts) if parts else run.name
+    return " ".join(varying_overrides(run, keys)) or run.name
 
 
 def display_label(run: Run, keys: list[str]) -> str:
@@ -466,8 +486,8 @@ def seed_groups(runs: list[Run]) -> list[Group]:
     for run in runs:
         key = run.group_key
         if key not in groups:
-            label = run_label(run, keys, with_seed=False)
-            groups[key] = Group(key, label if label != run.name else "all runs", [])
+            label = " ".join(varying_overrides(run, keys, with_seed=False)) or "all runs"
+            groups[key] = Group(key, label, [])
         groups[key].runs.append(run)
     return list(groups.values())
 
@@ -535,7 +555,7 @@ def _md_cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, (float, np.floating)):
-        return "" if math.isnan(value) and False else f"{float(value):.4g}"
+        return f"{float(value):.4g}"
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
@@ -667,7 +687,8 @@ def plot_statistic(
                     steps, mean, std = curve
                     label = f"{group.label} (mean ± std, {len(done)} seeds)"
                     ax.plot(steps, mean, color=color, lw=1.6, label=label)
-                    ax.fill_between(steps, mean - std, mean + std, color=color, alpha=0.22, lw=0)
+                    ax.fill_between(steps, mean - std, mean + std, color=color, lw=0,
+                                    alpha=0.22 if len(groups) <= 6 else 0.12)
             elif done and tag in done[0].scalars:
                 steps, values = done[0].scalars[tag]
                 ax.plot(steps, values, color=color, lw=1.4, label=display_label(done[0], keys),
@@ -743,8 +764,8 @@ def _scale_note(run: Run, tag: str, steps: list[int | None]) -> str:
     if scale_tag not in run.scalars:
         return ""
     scale_steps, values = run.scalars[scale_tag]
-    shown = [values[np.searchsorted(scale_steps, s)] for s in steps
-             if s is not None and s in set(scale_steps.tolist())]
+    logged = set(scale_steps.tolist())
+    shown = [values[np.searchsorted(scale_steps, s)] for s in steps if s in logged]
     if not shown:
         return ""
     if max(shown) - min(shown) <= 1e-6 * abs(max(shown)):
@@ -815,8 +836,8 @@ def build_strip(
     fig.figimage(canvas, 0, 0, origin="upper", resample=False)
 
     def text(x_px, y_px, s, **kw):
-        fig.text(x_px / width, 1 - y_px / height, s, fontsize=STRIP_FONT_PT, family="monospace",
-                 va="top", **kw)
+        style = {"fontsize": STRIP_FONT_PT, "family": "monospace", "va": "top", **kw}
+        fig.text(x_px / width, 1 - y_px / height, s, **style)
 
     text(4, 4, tag, fontsize=10, fontweight="bold", family="sans-serif")
     text(4, 20, "colour: blue < 0 < red, each run on its own scale s (scale/<layer>/<matrix>)",
@@ -867,16 +888,15 @@ def build_report(
     out_dir = Path(out_dir) if out_dir is not None else sweep_dir / DEFAULT_OUT
     warnings: list[str] = []
 
-    # Which image tags to keep is known only after a first look when "all" is asked;
-    # keep every gates/ tag then (their PNG bytes, decoded only for the strips).
-    want_all = ["all"] in (list(layers), list(matrices), list(gates))
-    image_tags = () if want_all else tuple(
-        f"gates/{l}/{m}/{g}" for l in layers for m in matrices for g in gates
+    # The strips' images are kept as PNG bytes and decoded only for the chosen steps.
+    def pattern(values):
+        return ["*"] if list(values) == ["all"] else [glob.escape(v) for v in values]
+
+    image_tags = tuple(
+        f"gates/{l}/{m}/{g}" for l in pattern(layers) for m in pattern(matrices) for g in pattern(gates)
     )
     start = time.perf_counter()
-    runs, used_reader = read_sweep(
-        sweep_dir, image_tags if not want_all else ("*",), reader, jobs, exclude=(out_dir,)
-    ) if not want_all else _read_all_gate_images(sweep_dir, reader, jobs, out_dir)
+    runs, used_reader = read_sweep(sweep_dir, image_tags, reader, jobs, exclude=(out_dir,))
     read_seconds = time.perf_counter() - start
     if not runs:
         raise FileNotFoundError(f"no run directories under {sweep_dir}")
@@ -893,11 +913,12 @@ def build_report(
     files += [out_dir / n for n in ("summary.csv", "summary.md", "aggregated.csv", "aggregated.md")]
 
     parsed = [p for r in runs for t in r.scalars if (p := parse_stat_tag(t))]
-    found_layers = {p[0] for p in parsed} | {t.split("/")[1] for r in runs for t in r.plugins
-                                              if t.startswith("gates/")}
+    gate_images = [t.split("/") for r in runs for t, p in r.plugins.items()
+                   if p == "images" and t.startswith("gates/")]
+    found_layers = {p[0] for p in parsed} | {"/".join(t[1:-2]) for t in gate_images}
     for layer in _select(list(layers), found_layers, ()):
         found_matrices = {p[1] for p in parsed if p[0] == layer} | {
-            t.split("/")[-2] for r in runs for t in r.plugins if t.startswith(f"gates/{layer}/")}
+            t[-2] for t in gate_images if "/".join(t[1:-2]) == layer}
         for matrix in _select(list(matrices), found_matrices, MATRICES):
             stats = sorted({p[3] for p in parsed if p[:2] == (layer, matrix)},
                            key=lambda s: _order(s, STATISTICS))
@@ -912,7 +933,10 @@ def build_report(
                     files.append(path)
             image_gates = {t.split("/")[-1] for r in runs for t in r.images
                            if t.startswith(f"gates/{layer}/{matrix}/")}
-            for gate in _select(list(gates), image_gates, GATES):
+            chosen = _select(list(gates), image_gates, GATES)
+            if not chosen:
+                warnings.append(f"no gates/{layer}/{matrix}/<gate> images in any run")
+            for gate in chosen:
                 tag = f"gates/{layer}/{matrix}/{gate}"
                 path = out_dir / f"strip_{_safe(layer)}_{_safe(matrix)}_{_safe(gate)}.png"
                 if build_strip(runs, tag, list(steps), path) is not None:
@@ -925,18 +949,6 @@ def build_report(
                         f"gate images logged: {', '.join(logged) or 'none'}"
                     )
     return Report(runs, out_dir, files, warnings, used_reader, read_seconds)
-
-
-def _read_all_gate_images(sweep_dir, reader, jobs, out_dir):
-    """Read once to learn the gates/ image tags, then keep all of them."""
-    dirs = find_run_dirs(sweep_dir, (out_dir,))
-    tags: set[str] = set()
-    runs, used = read_sweep(sweep_dir, (), reader, jobs, exclude=(out_dir,))
-    for run in runs:
-        tags |= {t for t, p in run.plugins.items() if p == "images" and t.startswith("gates/")}
-    if not tags or not dirs:
-        return runs, used
-    return read_sweep(sweep_dir, tuple(sorted(tags)), used, jobs, exclude=(out_dir,))
 
 
 def _available(parsed) -> str:
@@ -973,8 +985,9 @@ def report_parser() -> argparse.ArgumentParser:
                         help="strip rows: steps, 'first' or 'last', comma-separated (default: 0,last)")
     parser.add_argument("--reader", choices=READERS, default="auto",
                         help="event file reader (default: auto: python for small sweeps)")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="processes reading runs in parallel (python reader; default 1)")
+    parser.add_argument("--jobs", type=int, default=default_jobs(),
+                        help="processes reading runs in parallel, python reader only "
+                        "(default: the CPU count, at most 8)")
     return parser
 
 
@@ -1030,11 +1043,26 @@ def make_synthetic_sweep(
     ``gates/<layer>/<matrix>/<gate>`` images and ``scale/<layer>/<matrix>``.
     Jobs in ``failed`` get ``status: failed``, jobs in ``no_metrics`` no metrics.json.
     """
-    from lstm_experiments.images import diverging_rgb
     from lstm_experiments.tf_import import import_tensorflow
 
     tf = import_tensorflow()
-    sweep_dir = Path(sweep_dir)
+    # Each run's tf.function is traced once, on purpose; keep TensorFlow's retracing warning quiet.
+    tf_logger = logging.getLogger("tensorflow")
+    level = tf_logger.level
+    tf_logger.setLevel(logging.ERROR)
+    try:
+        return _write_synthetic(tf, Path(sweep_dir), n_runs, n_steps, seeds, layer, matrix,
+                                images, failed, no_metrics)
+    finally:
+        tf_logger.setLevel(level)
+
+
+def _write_synthetic(tf, sweep_dir, n_runs, n_steps, seeds, layer, matrix, images, failed, no_metrics):
+    from lstm_experiments.images import diverging_rgb
+
+    from tensorboard.plugins.scalar.metadata import create_summary_metadata
+
+    scalar_metadata = create_summary_metadata(display_name=None, description=None)
     gates = GATE_NAMES["lstm"]
     tags = [f"stats/{layer}/{matrix}/{g}/{s}" for g in gates for s in SYNTHETIC_STATS]
     tags += ["metrics/loss", "metrics/val_loss"]
@@ -1053,13 +1081,17 @@ def make_synthetic_sweep(
         writer = tf.summary.create_file_writer(str(run_dir / TENSORBOARD_DIR))
 
         def write_all(table):
+            # tf.summary.scalar's own write, minus its name scope: inside the graph's while
+            # loop that scope would prefix every tag with "while/".
             for step in tf.range(tf.shape(table)[0]):
                 for k, tag in enumerate(tags):
-                    tf.summary.scalar(tag, table[step, k], step=tf.cast(step, tf.int64))
+                    tf.summary.write(tag, table[step, k], step=tf.cast(step, tf.int64),
+                                     metadata=scalar_metadata)
 
         with writer.as_default():
-            # One graph per run writes all its scalars: ~20x faster than eager calls.
-            tf.function(write_all, reduce_retracing=True)(tf.constant(values))
+            # One graph per run (the writer is captured, so one trace each) writes all its
+            # scalars: about twice as fast as eager calls.
+            tf.function(write_all)(tf.constant(values))
             if images:
                 weights = rng.normal(0, 0.5, size=(n_steps, units, units * len(gates)))
                 scale = float(np.abs(weights[0]).max())
@@ -1097,10 +1129,7 @@ def _bench_main(argv: list[str]) -> int:
     timing = sub.add_parser("time", help="time read_sweep on a sweep (run it in a fresh process)")
     timing.add_argument("sweep", type=Path)
     timing.add_argument("--reader", choices=READERS, default="auto")
-    timing.add_argument("--jobs", type=int, default=1)
-    sub.add_parser("report", add_help=False)
-    if argv and argv[0] == "report":
-        return report_main(argv[1:])
+    timing.add_argument("--jobs", type=int, default=default_jobs())
     args = parser.parse_args(argv)
     if args.command == "synthetic":
         start = time.perf_counter()

@@ -7,6 +7,22 @@ EXACT_SPECTRAL_MAX_SIDE = 256
 POWER_ITERATIONS = 30
 
 
+def _exponent(values: np.ndarray) -> int:
+    """The binary exponent of the largest finite |value| (0 when there is none).
+
+    Scaling by 2**-exponent is exact and brings that value into [0.5, 1), so squares
+    and sums of huge (> 1e154) or tiny (< 1e-154) weights neither overflow nor vanish.
+    """
+    finite = np.abs(values[np.isfinite(values)])
+    return int(np.frexp(finite.max())[1]) if finite.size else 0
+
+
+def _norm(values: np.ndarray) -> float:
+    """np.linalg.norm (Frobenius), without overflow or underflow in the squares."""
+    exponent = _exponent(values)
+    return float(np.ldexp(np.linalg.norm(np.ldexp(values, -exponent)), exponent))
+
+
 def spectral_norm(matrix: np.ndarray, start: np.ndarray | None = None) -> tuple[float, np.ndarray | None]:
     """Largest singular value, and the vector to warm-start the next estimate from.
 
@@ -17,14 +33,23 @@ def spectral_norm(matrix: np.ndarray, start: np.ndarray | None = None) -> tuple[
         return float("nan"), None
     if max(matrix.shape) <= EXACT_SPECTRAL_MAX_SIDE:
         return float(np.linalg.norm(matrix, 2)), None
-    vector = start if start is not None else np.ones(matrix.shape[1]) / np.sqrt(matrix.shape[1])
+    # Iterated on the matrix scaled by a power of two (exact), so M @ v cannot overflow or vanish.
+    exponent = _exponent(matrix)
+    matrix = np.ldexp(matrix, -exponent)
+    if start is None:
+        # A fixed random start: a structured one (all ones) can be orthogonal to the top
+        # singular vector, e.g. when every row sums to zero, and then the estimate is 0.
+        start = np.random.default_rng(0).standard_normal(matrix.shape[1])
+        start /= np.linalg.norm(start)
+    vector = start
     for _ in range(POWER_ITERATIONS):
         product = matrix.T @ (matrix @ vector)
         norm = np.linalg.norm(product)
         if norm == 0:
             return 0.0, None
         vector = product / norm
-    return float(np.linalg.norm(matrix @ vector)), vector
+    with np.errstate(over="ignore"):  # a norm beyond float64 is inf
+        return float(np.ldexp(np.linalg.norm(matrix @ vector), exponent)), vector
 
 
 def block_stats(block: np.ndarray, initial: np.ndarray) -> dict[str, float]:
@@ -34,13 +59,17 @@ def block_stats(block: np.ndarray, initial: np.ndarray) -> dict[str, float]:
     it is the absolute ‖W_t − W_0‖.
     """
     block = np.asarray(block, dtype=np.float64)
+    initial = np.asarray(initial, dtype=np.float64)
+    # mean and std on the block scaled by a power of two (exact), so huge weights don't overflow.
+    exponent = _exponent(block)
+    scaled = np.ldexp(block, -exponent)
     with np.errstate(invalid="ignore", over="ignore"):
-        initial_norm = float(np.linalg.norm(initial))
-        difference = float(np.linalg.norm(block - initial))
+        initial_norm = _norm(initial)
+        difference = _norm(block - initial)
         return {
-            "mean": float(block.mean()),
-            "std": float(block.std()),
-            "frobenius_norm": float(np.linalg.norm(block)),
+            "mean": float(np.ldexp(scaled.mean(), exponent)),
+            "std": float(np.ldexp(scaled.std(), exponent)),
+            "frobenius_norm": _norm(block),
             "max_abs": float(np.abs(block).max()),
             "change": difference / initial_norm if initial_norm > 0 else difference,
         }
