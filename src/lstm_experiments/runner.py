@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 from omegaconf import DictConfig
+from threadpoolctl import threadpool_limits
 
 from lstm_experiments.data import load_dataset
 from lstm_experiments.errors import Interrupted, TrainingFailed
@@ -22,6 +23,7 @@ MODEL_FILE = "model.keras"
 METRICS_FILE = "metrics.json"
 PNG_DIR = "images"
 SIGNAL_EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
+VISUALIZER_BLAS_THREADS = 1
 
 
 def write_metrics(output_dir: Path, metrics: dict) -> None:
@@ -46,8 +48,12 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
 
     tf = import_tensorflow()
     apply_thread_limit(threads if threads is not None else cfg.get("threads"))
+    # The visualizers' numpy work is small matrices: multi-threaded BLAS would only spin
+    # against TensorFlow's threads for the cores (20x slower here), so it gets one thread.
+    threadpool_limits(limits=VISUALIZER_BLAS_THREADS, user_api="blas")
     import keras
 
+    from lstm_experiments.background import BackgroundWorker, InlineWorker
     from lstm_experiments.checkpoint import Checkpointer, RunCheckpoint
     from lstm_experiments.hparams import flatten_config, metric_tags
     from lstm_experiments.model import build_model, compile_model
@@ -82,6 +88,7 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
     probe = (data.x_val[: cfg.viz.probe_size], data.y_val[: cfg.viz.probe_size])
     guard = TrainingGuard()
     writer = SummaryWriter(output_dir / TENSORBOARD_DIR)
+    logger = None
     try:
         if not resume:
             writer.write_hparams(flatten_config(cfg), metric_tags(data.task), trial_id=output_dir.name)
@@ -95,6 +102,7 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
             guard=guard,
             initial_epoch=initial_epoch,
             log_initial=not resume,
+            worker=BackgroundWorker() if cfg.viz.background else InlineWorker(),
         )
         if resume:
             logger.prime(initial_model)
@@ -109,6 +117,8 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
             verbose=2,
         )
     finally:
+        if logger is not None:
+            logger.close()
         writer.close()
 
     epochs_done = checkpoint.epoch() if checkpoint.exists() else initial_epoch

@@ -124,6 +124,8 @@ class VizConfig:
     probe_size: int = 32
     # Also write every image as a PNG file under <run dir>/images/.
     png: bool = False
+    # Draw, encode and write on a background thread; the training thread only copies the weights.
+    background: bool = True
     image: ImageConfig = field(default_factory=ImageConfig)
 
 

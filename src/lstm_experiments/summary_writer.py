@@ -1,52 +1,100 @@
-"""One TensorBoard event writer per run: scalars, RGB images and histograms by tag.
+"""One TensorBoard event file per run: scalars, RGB images, histograms and hparams by tag.
 
-Opened once, flushed after each logged step, closed in the runner's ``finally``,
-so a run leaves exactly one event file however it ends.
+Built on TensorBoard's own pieces (its summary protobuf helpers and its
+``EventFileWriter``), not on ``tf.summary``: a step's summaries become protos
+in plain numpy and Pillow, with no TensorFlow op per tag, and can be made on
+any thread. The records are the ones ``tf.summary`` writes (TF2 tensors with
+plugin metadata), so TensorBoard and ``EventAccumulator`` read them as usual.
+
+Opened once, flushed after each logged step, closed in the runner's
+``finally``, so a run leaves one event file (a resumed run adds a second).
 """
 
+import io
+import time
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
+from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.plugins.histogram import summary_v2 as histogram_summary
+from tensorboard.plugins.hparams import summary_v2 as hparams_summary
+from tensorboard.plugins.hparams import api as hp
+from tensorboard.plugins.image import metadata as image_metadata
+from tensorboard.plugins.scalar import summary_v2 as scalar_summary
+from tensorboard.summary.writer.event_file_writer import EventFileWriter
+from tensorboard.util import tensor_util
 
 from lstm_experiments.summaries import Summaries
-from lstm_experiments.tf_import import import_tensorflow
+
+HISTOGRAM_BUCKETS = 30
+# zlib level for the PNGs: 6 is PNG's usual trade of size for time.
+PNG_COMPRESS_LEVEL = 6
+# Our own flush after every logged step does the work; this is only a backstop.
+FLUSH_SECONDS = 120
+PENDING_EVENTS = 64
+
+
+def encode_png(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8), mode="RGB").save(
+        buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL
+    )
+    return buffer.getvalue()
+
+
+def image_value(tag: str, pixels: np.ndarray) -> summary_pb2.Summary.Value:
+    """The image plugin's TF2 record: a string tensor [width, height, png]."""
+    height, width = pixels.shape[:2]
+    tensor = tensor_util.make_tensor_proto(
+        [str(width).encode(), str(height).encode(), encode_png(pixels)], dtype=np.object_
+    )
+    return summary_pb2.Summary.Value(
+        tag=tag, metadata=image_metadata.create_summary_metadata(display_name=None, description=None),
+        tensor=tensor,
+    )
+
+
+def summary_proto(summaries: Summaries) -> summary_pb2.Summary:
+    """One Summary proto holding every image, histogram and scalar of a step."""
+    values = [image_value(tag, pixels) for tag, pixels in summaries.images.items()]
+    for tag, data in summaries.histograms.items():
+        finite = np.asarray(data, dtype=np.float64).ravel()
+        finite = finite[np.isfinite(finite)]
+        values.extend(histogram_summary.histogram_pb(tag, finite, buckets=HISTOGRAM_BUCKETS).value)
+    for tag, value in summaries.scalars.items():
+        values.extend(scalar_summary.scalar_pb(tag, float(value)).value)
+    return summary_pb2.Summary(value=values)
 
 
 class SummaryWriter:
     def __init__(self, logdir: Path):
-        self._tf = import_tensorflow()
         self.logdir = Path(logdir)
-        self._writer = self._tf.summary.create_file_writer(str(self.logdir))
+        self.logdir.mkdir(parents=True, exist_ok=True)
+        self._writer = EventFileWriter(
+            str(self.logdir), max_queue_size=PENDING_EVENTS, flush_secs=FLUSH_SECONDS
+        )
 
-    def write_scalars(self, step: int, scalars: dict[str, float]) -> None:
-        with self._writer.as_default(step=step):
-            for tag, value in scalars.items():
-                self._tf.summary.scalar(tag, float(value))
+    def _add(self, step: int, summary: summary_pb2.Summary) -> None:
+        self._writer.add_event(event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary))
 
     def write(self, step: int, summaries: Summaries) -> None:
-        tf = self._tf
-        with self._writer.as_default(step=step):
-            for tag, pixels in summaries.images.items():
-                tf.summary.image(tag, np.asarray(pixels, dtype=np.uint8)[None], max_outputs=1)
-            for tag, values in summaries.histograms.items():
-                finite = np.asarray(values, dtype=np.float64)
-                tf.summary.histogram(tag, finite[np.isfinite(finite)])
-            for tag, value in summaries.scalars.items():
-                tf.summary.scalar(tag, float(value))
+        self._add(step, summary_proto(summaries))
+
+    def write_scalars(self, step: int, scalars: dict[str, float]) -> None:
+        self.write(step, Summaries(scalars=dict(scalars)))
 
     def write_hparams(self, hparams: dict, metric_tags, trial_id: str) -> None:
         """This run's hyperparameters and the metric tags the HParams dashboard ranks runs by.
 
         The dashboard takes each metric's last value, so the final epoch's metrics rank the sweep.
         """
-        from tensorboard.plugins.hparams import api as hp
-
-        with self._writer.as_default(step=0):
-            hp.hparams_config(
-                hparams=[hp.HParam(name) for name in sorted(hparams)],
-                metrics=[hp.Metric(tag, display_name=tag.split("/")[-1]) for tag in metric_tags],
-            )
-            hp.hparams(hparams, trial_id=trial_id)
+        config = hparams_summary.hparams_config_pb(
+            hparams=[hp.HParam(name) for name in sorted(hparams)],
+            metrics=[hp.Metric(tag, display_name=tag.split("/")[-1]) for tag in metric_tags],
+        )
+        self._add(0, config)
+        self._add(0, hparams_summary.hparams_pb(hparams, trial_id=trial_id))
 
     def flush(self) -> None:
         self._writer.flush()

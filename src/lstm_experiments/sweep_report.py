@@ -6,9 +6,11 @@
 A sweep directory holds one directory per job, whatever their names: a job is
 any directory with ``.hydra/overrides.yaml``, ``metrics.json`` or
 ``tensorboard/``. For every job the report reads its overrides, its
-``metrics.json`` (a job without one, or whose ``status`` is not ``completed``,
-is reported as failed) and its event files, and writes into ``--out``
-(default ``<sweep>/report``):
+``metrics.json`` and its event files; a job whose ``metrics.json`` is missing,
+unreadable or without ``status`` is reported as ``failed``, one with another
+status than ``completed`` (``failed``, ``interrupted``) keeps it; either way it
+is left out of the seed means. It writes into ``--out`` (default
+``<sweep>/report``):
 
 - ``summary.csv`` / ``summary.md``: one row per run with its overrides, status,
   the metrics of ``metrics.json`` and the last logged value of every
@@ -28,7 +30,8 @@ TensorFlow at import time. Two readers, same events:
 - ``python``: TensorBoard's pure-Python record reader (the one
   ``EventFileLoader`` falls back to without TensorFlow) and the same read-time
   compat layers as ``EventFileLoader``; never imports TensorFlow. It checks
-  every record's CRC in Python, so it costs about 0.5 s per MB.
+  every record's CRC in Python, so it costs about 0.6 s of CPU per MiB
+  (``--jobs`` spreads the runs over processes).
 - ``tensorflow``: ``EventFileLoader`` itself, which uses TensorFlow's C++
   record reader whenever TensorFlow is installed, so it imports TensorFlow
   (seconds, once) but then reads image-heavy files far faster.
@@ -92,7 +95,10 @@ STRIP_CHAR_W = 7
 STRIP_FONT_PT = 8
 STRIP_MAX_LABEL_LINES = 6
 STRIP_EMPTY_SIDE = 64
+STRIP_MIN_WIDTH = 600  # room for the title lines
 DPI = 100
+# A run named after its overrides is labelled by the ones that vary when its name is longer.
+DISPLAY_NAME_MAX = 24
 
 
 # --------------------------------------------------------------------------- data
@@ -337,7 +343,9 @@ def read_run(
         loaded = json.loads((run_dir / METRICS_FILE).read_text())
         if not isinstance(loaded, dict):
             raise ValueError("not a JSON object")
-        metrics = {k: v for k, v in loaded.items() if k != "status"}
+        metrics = {k: v for k, v in loaded.items() if k not in ("status", "reason")}
+        if loaded.get("reason"):
+            notes.append(str(loaded["reason"]))
         if "status" in loaded:
             status = str(loaded["status"])
         else:
@@ -377,7 +385,7 @@ def read_sweep(
     jobs: int = 1,
     exclude: tuple[Path, ...] = (),
 ) -> tuple[list[Run], str]:
-    """Every run of the sweep, in natural order of their names, and the reader used.
+    """Every run of the sweep, in the order of their overrides, and the reader used.
 
     ``image_tags``: fnmatch patterns of the image tags to keep (PNG bytes).
     ``jobs`` > 1 reads runs in that many processes (python reader only).
@@ -394,6 +402,9 @@ def read_sweep(
             runs = list(pool.map(_read_run_job, work, chunksize=max(1, len(work) // (4 * jobs))))
     else:
         runs = [read_run(*w) for w in work]
+    # The sweep's own order for grid sweeps: overrides as given on the command line, values in
+    # natural order (units=4 seed=0, units=4 seed=1, units=8 ...), whatever the directory names.
+    runs.sort(key=lambda r: ([natural_key(o) for o in r.overrides], natural_key(r.name)))
     return runs, reader
 
 
@@ -403,11 +414,13 @@ def read_sweep(
 def varying_keys(runs: list[Run]) -> list[str]:
     """Override keys whose value is not the same in every run, in first-seen order."""
     seen: dict[str, set] = {}
+    present: dict[str, int] = {}
     for run in runs:
-        values = {override_key(o): o for o in run.overrides}
-        for key in {*seen, *values}:
-            seen.setdefault(key, set()).add(values.get(key))
-    return [k for k, v in seen.items() if len(v) > 1]
+        for override in run.overrides:
+            key = override_key(override)
+            seen.setdefault(key, set()).add(override)
+            present[key] = present.get(key, 0) + 1
+    return [k for k, v in seen.items() if len(v) > 1 or present[k] < len(runs)]
 
 
 def common_overrides(runs: list[Run]) -> list[str]:
@@ -430,10 +443,14 @@ def run_label(run: Run, keys: list[str]) -> str:
 
 
 def display_label(run: Run, keys: list[str]) -> str:
-    """Name and varying overrides, without repeating overrides the name already shows."""
-    label = run_label(run, keys)
-    if label == run.name or all(part in run.name for part in label.split()):
+    """A short label: ``0: units=4 seed=1`` for numbered jobs; for jobs named after their
+    overrides (``seed=1,units=4,...``) the name when short, else the overrides that vary."""
+    parts = varying_overrides(run, keys)
+    if not parts:
         return run.name
+    label = " ".join(parts)
+    if all(part in run.name for part in parts):
+        return run.name if len(run.name) <= DISPLAY_NAME_MAX else label
     return f"{run.name}: {label}"
 
 
@@ -486,9 +503,11 @@ def seed_groups(runs: list[Run]) -> list[Group]:
     for run in runs:
         key = run.group_key
         if key not in groups:
-            label = " ".join(varying_overrides(run, keys, with_seed=False)) or "all runs"
-            groups[key] = Group(key, label, [])
+            groups[key] = Group(key, " ".join(varying_overrides(run, keys, with_seed=False)), [])
         groups[key].runs.append(run)
+    for group in groups.values():
+        if not group.label:  # the runs without any of the overrides that vary
+            group.label = "all runs" if len(groups) == 1 else " ".join(group.key) or "(no overrides)"
     return list(groups.values())
 
 
@@ -635,7 +654,8 @@ def _colors(n: int) -> list:
 
 
 def group_curve(runs: list[Run], tag: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Steps, mean and std (ddof=1; NaN where fewer than two runs logged the step)."""
+    """Steps (the union of the runs'), mean over the runs that logged each step, and std
+    (ddof=1; NaN where fewer than two did)."""
     series = [r.scalars[tag] for r in runs if tag in r.scalars]
     if not series:
         return None
@@ -814,7 +834,7 @@ def build_strip(
             lines.append(note)
         labels.append(lines)
     header_h = STRIP_TITLE_H + STRIP_LINE_H * max(len(lines) for lines in labels) + STRIP_GAP
-    width = STRIP_LEFT + sum(col_w) + STRIP_GAP * n_cols
+    width = max(STRIP_MIN_WIDTH, STRIP_LEFT + sum(col_w) + STRIP_GAP * n_cols)
     height = header_h + sum(row_h) + STRIP_GAP * n_rows
     canvas = np.full((height, width, 3), STRIP_BACKGROUND, dtype=np.uint8)
     lefts = [STRIP_LEFT + sum(col_w[:c]) + STRIP_GAP * c for c in range(n_cols)]
@@ -839,7 +859,9 @@ def build_strip(
         style = {"fontsize": STRIP_FONT_PT, "family": "monospace", "va": "top", **kw}
         fig.text(x_px / width, 1 - y_px / height, s, **style)
 
-    text(4, 4, tag, fontsize=10, fontweight="bold", family="sans-serif")
+    missing = len(runs) - len(have)
+    text(4, 4, tag + (f"   ({missing} run(s) without these images left out)" if missing else ""),
+         fontsize=10, fontweight="bold", family="sans-serif")
     text(4, 20, "colour: blue < 0 < red, each run on its own scale s (scale/<layer>/<matrix>)",
          family="sans-serif", color="0.25")
     for c, lines in enumerate(labels):
@@ -1020,6 +1042,8 @@ def report_main(argv: list[str] | None = None) -> int:
 
 
 SYNTHETIC_STATS = STATISTICS[:5]
+# Up to this many scalar values per run, eager writes beat tracing a tf.function.
+EAGER_SYNTHETIC_MAX = 500
 
 
 def make_synthetic_sweep(
@@ -1089,9 +1113,14 @@ def _write_synthetic(tf, sweep_dir, n_runs, n_steps, seeds, layer, matrix, image
                                      metadata=scalar_metadata)
 
         with writer.as_default():
-            # One graph per run (the writer is captured, so one trace each) writes all its
-            # scalars: about twice as fast as eager calls.
-            tf.function(write_all)(tf.constant(values))
+            if n_steps * len(tags) > EAGER_SYNTHETIC_MAX:
+                # One graph per run (the writer is captured, so one trace each) writes all
+                # its scalars: about twice as fast as eager calls for long runs.
+                tf.function(write_all)(tf.constant(values))
+            else:
+                for step in range(n_steps):
+                    for k, tag in enumerate(tags):
+                        tf.summary.write(tag, values[step, k], step=step, metadata=scalar_metadata)
             if images:
                 weights = rng.normal(0, 0.5, size=(n_steps, units, units * len(gates)))
                 scale = float(np.abs(weights[0]).max())

@@ -3,12 +3,17 @@
 Step n is the state after n epochs; step 0 is the initial weights. Epoch
 metrics go to the same writer under ``metrics/<name>``. A visualizer that
 fails is reported once and switched off: it never takes training down.
+
+On the training thread the callback only copies the weights (and the probe
+gradients) to the host; the visualizers, PNG encoding and writing run on a
+background worker, in order (``viz.background=false`` runs them inline).
 """
 
 import logging
 
 import keras
 
+from lstm_experiments.background import BackgroundWorker
 from lstm_experiments.summaries import Summaries
 from lstm_experiments.weight_snapshot import take_snapshot
 
@@ -26,10 +31,12 @@ class WeightLogger(keras.callbacks.Callback):
         guard: the run's ``TrainingGuard``; an epoch it cut short is not logged.
         initial_epoch: epochs already done (a resumed run).
         log_initial: log step 0 at the start (False when resuming: it is in the event file already).
+        worker: a ``BackgroundWorker`` (default) or ``InlineWorker``; ``close()`` drains it.
     """
 
     def __init__(self, writer, visualizers, painter, log_every: int, probe=None,
-                 png_exporter=None, guard=None, initial_epoch: int = 0, log_initial: bool = True):
+                 png_exporter=None, guard=None, initial_epoch: int = 0, log_initial: bool = True,
+                 worker=None):
         super().__init__()
         if log_every < 1:
             raise ValueError(f"viz.log_every={log_every} (must be >= 1)")
@@ -45,6 +52,7 @@ class WeightLogger(keras.callbacks.Callback):
         self.with_gradients = any(getattr(v, "needs_gradients", False) for v in visualizers)
         self.logged_steps: list[int] = []
         self._last_epoch = initial_epoch
+        self.worker = worker if worker is not None else BackgroundWorker()
 
     def _snapshot(self, model, step: int):
         probe_x, probe_y = self.probe if self.probe is not None else (None, None)
@@ -65,17 +73,25 @@ class WeightLogger(keras.callbacks.Callback):
     def prime(self, initial_model) -> None:
         """Show the visualizers the step-0 weights without logging them (a resumed run's W_0 and scales)."""
         if self.visualizers:
-            self._summarise(self._snapshot(initial_model, 0))
+            self.worker.submit(self._summarise, self._snapshot(initial_model, 0))
+
+    def _draw_and_write(self, snapshot) -> None:
+        summaries = self._summarise(snapshot)
+        self.writer.write(snapshot.step, summaries)
+        self.writer.flush()
+        if self.png_exporter is not None:
+            self.png_exporter.export(snapshot.step, summaries.images)
 
     def log_weights(self, step: int) -> None:
         if not self.visualizers:
             return
-        summaries = self._summarise(self._snapshot(self.model, step))
-        self.writer.write(step, summaries)
-        self.writer.flush()
-        if self.png_exporter is not None:
-            self.png_exporter.export(step, summaries.images)
+        self.worker.submit(self._draw_and_write, self._snapshot(self.model, step))
         self.logged_steps.append(step)
+
+    def close(self) -> None:
+        """Wait for every pending step to be written, then stop the worker."""
+        self.worker.drain()
+        self.worker.close()
 
     def on_train_begin(self, logs=None):
         if self.log_initial:
@@ -86,11 +102,13 @@ class WeightLogger(keras.callbacks.Callback):
             return
         step = epoch + 1
         self._last_epoch = step
-        self.writer.write_scalars(step, {f"metrics/{k}": v for k, v in (logs or {}).items()})
+        metrics = {f"metrics/{k}": v for k, v in (logs or {}).items()}
+        # Through the worker too, so records reach the file in step order.
+        self.worker.submit(self.writer.write_scalars, step, metrics)
         if step % self.log_every == 0:
             self.log_weights(step)
         else:
-            self.writer.flush()
+            self.worker.submit(self.writer.flush)
 
     def on_train_end(self, logs=None):
         # The final weights are always logged, so the last image matches the saved model.

@@ -1,0 +1,231 @@
+"""The sweep report (scripts/compare_gates.py) on a real sweep, checked against the event files.
+
+One tiny 2 x 2 sweep (units x seed) runs through the real CLI, then the report
+script runs on it; the tests read the event files again on their own, with
+TensorBoard's EventAccumulator, and compare.
+"""
+
+import csv
+import json
+import statistics
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import REPO, decode_image, read_tensors, run_cli
+
+pytestmark = pytest.mark.slow
+
+SWEEP = [
+    "-m", "units=4,6", "seed=0,1", "viz=[gates,stats]",
+    "data.n_samples=48", "data.seq_len=6", "train.epochs=2", "train.batch_size=16",
+]
+STATS = ("mean", "std", "frobenius_norm", "max_abs", "change", "spectral_norm")
+GATES = ("input", "forget", "cell", "output")
+STRIP_TAG = "gates/lstm/recurrent_kernel/forget"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    """(sweep dir, report dir, {run name: run dir}) after the sweep and the report ran."""
+    cwd = tmp_path_factory.mktemp("sweep")
+    result = run_cli(SWEEP, cwd=cwd)
+    assert result.returncode == 0, result.stderr[-4000:]
+    (sweep_dir,) = [p for p in (cwd / "multirun").glob("*/*") if p.is_dir()]
+    report = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "compare_gates.py"), str(sweep_dir)],
+        cwd=cwd, capture_output=True, text=True, timeout=120,
+    )
+    assert report.returncode == 0, report.stdout + report.stderr
+    # Job directories by what they hold, not by their names.
+    run_dirs = [p.parent.parent for p in sweep_dir.glob("**/.hydra/overrides.yaml")]
+    assert len(run_dirs) == 4
+    return sweep_dir, sweep_dir / "report", {d.relative_to(sweep_dir).as_posix(): d for d in run_dirs}
+
+
+def read_csv(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def final_event_values(run_dir):
+    """{tag: value at the last step} of every stats/ tag, read independently of the report."""
+    out = {}
+    for tag, events in read_tensors(run_dir / "tensorboard").items():
+        if tag.startswith("stats/"):
+            step, value = max(events, key=lambda e: e[0])
+            out[tag] = float(value)
+    return out
+
+
+def overrides_of(run_dir):
+    return yaml.safe_load((run_dir / ".hydra" / "overrides.yaml").read_text())
+
+
+def test_summary_has_one_row_per_run(sweep):
+    sweep_dir, report, runs = sweep
+    rows = read_csv(report / "summary.csv")
+    assert sorted(r["run"] for r in rows) == sorted(runs)
+    for row in rows:
+        assert row["status"] == "completed"
+        assert row["overrides"].split(" ") == overrides_of(runs[row["run"]])
+    md = (report / "summary.md").read_text()
+    table = [line for line in md.splitlines() if line.startswith("| ")]
+    assert len(table) == 1 + len(runs)  # header and one line per run
+
+
+def test_summary_values_are_the_event_files_and_metrics_json(sweep):
+    _, report, runs = sweep
+    rows = read_csv(report / "summary.csv")
+    stat_columns = [c for c in rows[0] if c.startswith("stats/")]
+    # 3 matrices x 4 gates x 5 statistics, plus the recurrent kernel's spectral norms.
+    assert len(stat_columns) == 3 * 4 * 5 + 4
+    assert {f"stats/lstm/recurrent_kernel/{g}/{s}" for g in GATES for s in STATS} <= set(stat_columns)
+    for row in rows:
+        run_dir = runs[row["run"]]
+        finals = final_event_values(run_dir)
+        assert set(finals) == set(stat_columns)
+        for tag, value in finals.items():
+            assert float(row[tag]) == value, (row["run"], tag)
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        for name in ("loss", "val_loss"):
+            assert float(row[name]) == metrics[name]
+        assert int(row["epochs"]) == metrics["epochs"] == 2
+        assert int(row["final_step"]) == 2
+
+
+def test_aggregated_means_over_seeds(sweep):
+    _, report, runs = sweep
+    rows = {r["run"]: r for r in read_csv(report / "summary.csv")}
+    groups = read_csv(report / "aggregated.csv")
+    assert len(groups) == 2
+    assert sorted(g["group"] for g in groups) == ["units=4", "units=6"]
+    for group in groups:
+        assert int(group["n_seeds"]) == 2 and int(group["n_failed"]) == 0
+        assert group["seeds"] == "0 1"
+        members = [name for name in runs if f"{group['group']}" in overrides_of(runs[name])]
+        assert sorted(members) == sorted(group["runs"].split(" "))
+        for column in ("val_loss", "loss", "stats/lstm/recurrent_kernel/forget/spectral_norm",
+                       "stats/lstm/kernel/cell/mean"):
+            values = [float(rows[name][column]) for name in members]
+            assert float(group[f"{column}_mean"]) == pytest.approx(np.mean(values), rel=1e-12)
+            assert float(group[f"{column}_std"]) == pytest.approx(statistics.stdev(values), rel=1e-9)
+    md = (report / "aggregated.md").read_text()
+    assert md.count("| units=") == 2 and "±" in md
+
+
+def _png_size(path):
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE, path
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.verify()
+    with Image.open(path) as image:
+        return image.size, np.asarray(image.convert("RGB"))
+
+
+def test_figures_are_valid_pngs(sweep):
+    _, report, _ = sweep
+    for stat in STATS:
+        (width, height), pixels = _png_size(report / f"stats_lstm_recurrent_kernel_{stat}.png")
+        assert 800 <= width <= 3000 and 250 <= height <= 1200, (stat, width, height)
+        # Drawn lines and shaded bands, not a blank canvas.
+        packed = pixels.astype(np.uint32) @ np.array([1 << 16, 1 << 8, 1], dtype=np.uint32)
+        assert len(np.unique(packed)) > 50
+    assert not list(report.glob("stats_lstm_kernel_*.png"))  # only the chosen matrix
+
+
+def _intervals(indices):
+    """Runs of consecutive indices as (first, last) pairs."""
+    if len(indices) == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(indices) > 1)
+    starts = np.r_[indices[0], indices[breaks + 1]]
+    ends = np.r_[indices[breaks], indices[-1]]
+    return list(zip(starts.tolist(), ends.tolist()))
+
+
+def test_strip_tiles_are_the_logged_images(sweep):
+    """Runs in columns (in the summary's order), steps 0 and last in rows, pixels unchanged."""
+    _, report, runs = sweep
+    order = [r["run"] for r in read_csv(report / "summary.csv")]
+    (width, height), pixels = _png_size(report / "strip_lstm_recurrent_kernel_forget.png")
+    # Every gate pixel has R or B at 255 (blue-white-red); the background and the labels never do.
+    tile_mask = (pixels[..., 0] == 255) | (pixels[..., 2] == 255)
+    columns = _intervals(np.flatnonzero(tile_mask.any(axis=0)))
+    assert len(columns) == len(runs)
+    tiles = 0
+    for (left, right), name in zip(columns, order):
+        events = dict(read_tensors(runs[name] / "tensorboard")[STRIP_TAG])
+        rows = _intervals(np.flatnonzero(tile_mask[:, left:right + 1].any(axis=1)))
+        assert len(rows) == 2, name
+        for (top, bottom), step in zip(rows, (0, max(events))):
+            expected = decode_image(events[step])
+            assert (bottom - top + 1, right - left + 1) == expected.shape[:2]
+            np.testing.assert_array_equal(pixels[top:bottom + 1, left:right + 1], expected)
+            tiles += 1
+        # A label (dark text) above each column.
+        header = pixels[: rows[0][0], left:right + 1]
+        assert (header.max(axis=-1) < 100).any(), name
+    assert tiles == 2 * len(runs)
+    assert width >= columns[-1][1] and height > 2 * 252
+
+
+def test_python_reader_matches_event_file_loader_without_tensorflow(sweep):
+    """Both readers give the same scalars and images; the python one never imports TensorFlow."""
+    from lstm_experiments.sweep_report import read_sweep
+
+    sweep_dir, report, _ = sweep
+    code = (
+        "import sys, pickle\n"
+        "from lstm_experiments.sweep_report import read_sweep\n"
+        f"runs, reader = read_sweep(sys.argv[1], ({STRIP_TAG!r},), reader=sys.argv[2], jobs=1)\n"
+        "assert reader == sys.argv[2]\n"
+        "runs = {r.name: ({t: (s.tolist(), v.tolist()) for t, (s, v) in r.scalars.items()},"
+        " r.images, r.status) for r in runs}\n"
+        "sys.stdout.buffer.write(pickle.dumps(('tensorflow' in sys.modules, runs)))\n"
+    )
+    import pickle
+
+    done = subprocess.run([sys.executable, "-c", code, str(sweep_dir), "python"],
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+    imported_tensorflow, python_runs = pickle.loads(done.stdout)
+    assert not imported_tensorflow
+    # EventFileLoader in this process (TensorFlow is imported here anyway).
+    runs, reader = read_sweep(sweep_dir, (STRIP_TAG,), reader="tensorflow", exclude=(report,))
+    assert reader == "tensorflow"
+    loader_runs = {r.name: ({t: (s.tolist(), v.tolist()) for t, (s, v) in r.scalars.items()},
+                            r.images, r.status) for r in runs}
+    assert python_runs == loader_runs
+    assert len(python_runs) == 4
+    for scalars, images, status in python_runs.values():
+        assert status == "completed" and set(images) == {STRIP_TAG} and len(images[STRIP_TAG]) == 3
+
+
+def test_failed_and_broken_jobs_are_reported_not_fatal(tmp_path):
+    """A job marked failed, one without metrics.json, one with a broken one, a truncated event file."""
+    from lstm_experiments.sweep_report import build_report, make_synthetic_sweep
+
+    sweep_dir = make_synthetic_sweep(tmp_path / "sweep", n_runs=6, n_steps=3, failed=(1,),
+                                     no_metrics=(4,))
+    (sweep_dir / "5" / "metrics.json").write_text("{broken")
+    (event,) = (sweep_dir / "3" / "tensorboard").glob("events.out.tfevents.*")
+    event.write_bytes(event.read_bytes()[:-10])
+    report = build_report(sweep_dir, reader="python", jobs=1)
+    rows = {r["run"]: r for r in read_csv(report.out_dir / "summary.csv")}
+    assert [rows[str(i)]["status"] for i in range(6)] == [
+        "completed", "failed", "completed", "completed", "failed", "failed"]
+    assert "no metrics.json" in rows["4"]["note"] and "unreadable metrics.json" in rows["5"]["note"]
+    assert "truncated" in rows["3"]["note"]
+    groups = {g["group"]: g for g in read_csv(report.out_dir / "aggregated.csv")}
+    assert [groups[f"units={u}"]["n_seeds"] for u in (4, 6, 8)] == ["1", "2", "0"]
+    assert [groups[f"units={u}"]["n_failed"] for u in (4, 6, 8)] == ["1", "0", "2"]
+    assert float(groups["units=4"]["val_loss_mean"]) == float(rows["0"]["val_loss"])
+    assert (report.out_dir / "stats_lstm_recurrent_kernel_change.png").is_file()
+    assert any("forget images" in w for w in report.warnings)  # no viz=gates images here
