@@ -17,10 +17,11 @@ def _exponent(values: np.ndarray) -> int:
     return int(np.frexp(finite.max())[1]) if finite.size else 0
 
 
-def _norm(values: np.ndarray) -> float:
-    """np.linalg.norm (Frobenius), without overflow or underflow in the squares."""
+def _norm(values: np.ndarray) -> tuple[float, int]:
+    """The Frobenius norm as (m, e), the norm being m * 2**e, so that neither it nor a
+    ratio of two norms overflows or vanishes before the end."""
     exponent = _exponent(values)
-    return float(np.ldexp(np.linalg.norm(np.ldexp(values, -exponent)), exponent))
+    return float(np.linalg.norm(np.ldexp(values, -exponent))), exponent
 
 
 def spectral_norm(matrix: np.ndarray, start: np.ndarray | None = None) -> tuple[float, np.ndarray | None]:
@@ -60,16 +61,24 @@ def block_stats(block: np.ndarray, initial: np.ndarray) -> dict[str, float]:
     """
     block = np.asarray(block, dtype=np.float64)
     initial = np.asarray(initial, dtype=np.float64)
-    # mean and std on the block scaled by a power of two (exact), so huge weights don't overflow.
+    # Computed on the blocks scaled by powers of two (exact), so that huge weights don't
+    # overflow to inf (or to inf / inf = NaN) and tiny ones don't vanish in the squares.
     exponent = _exponent(block)
+    common = max(exponent, _exponent(initial))
     scaled = np.ldexp(block, -exponent)
     with np.errstate(invalid="ignore", over="ignore"):
-        initial_norm = _norm(initial)
-        difference = _norm(block - initial)
+        norm, norm_exponent = _norm(block)
+        initial_norm, initial_exponent = _norm(initial)
+        difference, difference_exponent = _norm(np.ldexp(block, -common) - np.ldexp(initial, -common))
+        difference_exponent += common
+        if initial_norm > 0:
+            change = np.ldexp(difference / initial_norm, difference_exponent - initial_exponent)
+        else:
+            change = np.ldexp(difference, difference_exponent)
         return {
             "mean": float(np.ldexp(scaled.mean(), exponent)),
             "std": float(np.ldexp(scaled.std(), exponent)),
-            "frobenius_norm": _norm(block),
+            "frobenius_norm": float(np.ldexp(norm, norm_exponent)),
             "max_abs": float(np.abs(block).max()),
-            "change": difference / initial_norm if initial_norm > 0 else difference,
+            "change": float(change),
         }
