@@ -3,7 +3,9 @@
     python scripts/screenshot_tensorboard.py outputs/<date>/<time> --out docs
 
 Writes tensorboard_gates.png (Images dashboard, gate images),
-tensorboard_histograms.png and tensorboard_scalars.png.
+tensorboard_activations.png (gate activations on the probe batch),
+tensorboard_histograms.png and tensorboard_curves.png (the per-gate change
+curves of every run in the log directory, overlaid).
 Needs Debian's chromium and the test extra (Playwright).
 """
 
@@ -25,6 +27,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("docs"))
     parser.add_argument("--gates", default="gates/lstm/recurrent_kernel",
                         help="tag regex for the gate screenshot")
+    parser.add_argument("--activations", default="activations/lstm/")
+    parser.add_argument("--histograms", default="histograms/lstm/bias/")
+    parser.add_argument("--curves", default="stats/lstm/recurrent_kernel/.*/change")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tensorboard(args.logdir, extra_args=SAMPLES) as base, Browser() as browser:
@@ -32,10 +37,17 @@ def main() -> None:
         wait_for_images(page, 4)
         time.sleep(SETTLE_SECONDS)
         page.screenshot(path=str(args.out / "tensorboard_gates.png"))
-        for dashboard in ("histograms", "scalars"):
-            page = browser.open(dashboard_url(base, dashboard))
+        page = browser.open(dashboard_url(base, "images", args.activations))
+        wait_for_images(page, 4)
+        time.sleep(SETTLE_SECONDS)
+        page.screenshot(path=str(args.out / "tensorboard_activations.png"))
+        for name, dashboard, tag_filter in (
+            ("histograms", "histograms", args.histograms),
+            ("curves", "scalars", args.curves),
+        ):
+            page = browser.open(dashboard_url(base, dashboard, tag_filter))
             time.sleep(SETTLE_SECONDS * 3)
-            page.screenshot(path=str(args.out / f"tensorboard_{dashboard}.png"))
+            page.screenshot(path=str(args.out / f"tensorboard_{name}.png"))
     print(f"screenshots in {args.out}")
 
 
