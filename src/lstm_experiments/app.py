@@ -17,7 +17,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from lstm_experiments.cli_errors import ComposeStderr
+from lstm_experiments.cli_errors import ComposeStderr, release_held_stderr
 from lstm_experiments.config_checks import check_config
 from lstm_experiments.errors import Interrupted, UserError
 from lstm_experiments.run_files import write_json_atomic
@@ -33,8 +33,6 @@ METRICS_FILE = "metrics.json"
 ERROR_EXIT_CODE = 1
 # What a sweeper sees from a failed job: the worst possible loss.
 FAILED_JOB_LOSS = float("inf")
-
-_compose_stderr: ComposeStderr | None = None
 
 
 def _resumed_config(run_dir: Path) -> DictConfig:
@@ -65,8 +63,7 @@ def _record_failure(run_dir: Path, reason: str) -> None:
 @hydra.main(version_base="1.3", config_path=CONFIG_PACKAGE, config_name="config")
 def task(cfg: DictConfig) -> float:
     """Train one model in Hydra's run directory; sweepers minimise the returned val_loss."""
-    if _compose_stderr is not None:
-        _compose_stderr.release()
+    release_held_stderr()
     hydra_cfg = HydraConfig.get()
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
     run_dir = Path(hydra_cfg.runtime.output_dir)
@@ -100,10 +97,5 @@ def task(cfg: DictConfig) -> float:
 
 def main() -> None:
     """``python -m lstm_experiments``: Hydra's CLI, with config errors folded into one line."""
-    global _compose_stderr
-    with ComposeStderr(sys.argv[1:]) as held:
-        _compose_stderr = held
-        try:
-            task()
-        finally:
-            _compose_stderr = None
+    with ComposeStderr(sys.argv[1:]):
+        task()

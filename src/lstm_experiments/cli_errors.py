@@ -68,6 +68,19 @@ def wants_full_errors(argv: list[str]) -> bool:
     return verbose or os.environ.get("HYDRA_FULL_ERROR", "") not in ("", "0")
 
 
+_held: "ComposeStderr | None" = None
+
+
+def release_held_stderr() -> None:
+    """Called when the task starts: pass on whatever stderr was held back during composition.
+
+    A module-level function (not a global object in the task's own module) so that
+    launchers that pickle the task function (joblib, submitit) never see the held stream.
+    """
+    if _held is not None:
+        _held.release()
+
+
 class ComposeStderr:
     """Holds stderr back until ``release()``; on exit without release, folds what Hydra printed."""
 
@@ -77,8 +90,10 @@ class ComposeStderr:
         self._real = sys.stderr
 
     def __enter__(self):
+        global _held
         if self._active:
             sys.stderr = self._buffer
+        _held = self
         return self
 
     def release(self) -> None:
@@ -89,6 +104,8 @@ class ComposeStderr:
             self._buffer = io.StringIO()
 
     def __exit__(self, exc_type, exc, tb):
+        global _held
+        _held = None
         if sys.stderr is not self._buffer:
             return False
         sys.stderr = self._real
