@@ -19,10 +19,12 @@ bytes     event-file bytes per logged step per layer, by units (images are cappe
 startup   ``--cfg job``, ``--help`` and a config error through the real CLI
 csv       1,000,000 x 8 CSV into windows: time and peak memory, ours vs a naive pandas loop
 sweeps    4 tiny jobs with ``-m``: basic launcher vs joblib (when the plugin is installed)
-report    reading a synthetic 50-run sweep with TensorBoard's EventAccumulator
+report    reading a synthetic 50-run sweep: EventAccumulator, and compare_gates.py's loader if any
 
-Training is timed by wrapping ``keras.Model.fit`` and the ``WeightLogger`` hooks
-in this process while ``runner.run_experiment`` runs unchanged.
+Training is timed by wrapping ``keras.Model.fit`` and the project's callbacks
+(``WeightLogger``, ``Checkpointer``, ``TrainingGuard``) in this process while
+``runner.run_experiment`` runs unchanged. The commit and any uncommitted
+changes are recorded, since the tree may be edited while a benchmark runs.
 """
 
 from __future__ import annotations
@@ -167,6 +169,17 @@ def dir_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
 
 
+def source_state() -> dict:
+    """The commit measured and the files changed since (others may be editing the tree)."""
+
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+        return result.stdout.rstrip("\n") if result.returncode == 0 else ""
+
+    return {"commit": git("rev-parse", "--short", "HEAD"),
+            "changed": [line[3:] for line in git("status", "--porcelain").splitlines()]}
+
+
 def machine_info() -> dict:
     model = "unknown"
     with contextlib.suppress(OSError):
@@ -189,6 +202,7 @@ def machine_info() -> dict:
         "platform": platform.platform(),
         "versions": versions,
         "loadavg_at_start": os.getloadavg(),
+        "source": source_state(),
     }
 
 
@@ -220,6 +234,8 @@ def model_overrides(units: int, epochs: int, n_samples: int = N_SAMPLES) -> list
 # which hooks to call does not change.
 TIMED_CALLBACKS = {
     "log": ("lstm_experiments.weight_logger", "WeightLogger", ("on_train_begin", "on_epoch_end", "on_train_end")),
+    # After fit the runner waits for the logger's background worker (if it has one) to finish.
+    "drain": ("lstm_experiments.weight_logger", "WeightLogger", ("close",)),
     "checkpoint": ("lstm_experiments.checkpoint", "Checkpointer", ("on_epoch_end",)),
     "guard": ("lstm_experiments.training_guard", "TrainingGuard", ("on_train_batch_end", "on_epoch_end")),
 }
@@ -241,12 +257,13 @@ def training_clock():
     import keras
 
     clock = TrainingClock()
-    patched = [(keras.Model, "fit", keras.Model.fit)]
+    original_fit = keras.Model.fit
+    patched = [(keras.Model, "fit", original_fit)]
 
     def timed_fit(model, *args, **kwargs):
         start = time.perf_counter()
         try:
-            return patched[0][2](model, *args, **kwargs)
+            return original_fit(model, *args, **kwargs)
         finally:
             clock.fit_s += time.perf_counter() - start
 
@@ -290,6 +307,15 @@ class RunResult:
     @property
     def log_s(self) -> float:
         return self.callback_s.get("log", 0.0)
+
+    @property
+    def drain_s(self) -> float:
+        return self.callback_s.get("drain", 0.0)
+
+    @property
+    def train_s(self) -> float:
+        """Training done and every logged step written: fit plus the wait for the logging worker."""
+        return self.fit_s + self.drain_s
 
 
 def run_ours(overrides: list[str], workdir: Path) -> RunResult:
@@ -345,7 +371,7 @@ def overhead_target(variant: str, units: int) -> float | None:
 
 
 def section_overhead(sizes: Sizes, workdir: Path) -> dict:
-    """Fit time per visualizer set, interleaved none/default/all repetitions in this one process."""
+    """Training time per visualizer set, interleaved none/default/all repetitions in this one process."""
     rows = []
     for units in sizes.units:
         overrides = model_overrides(units, sizes.epochs)
@@ -354,34 +380,38 @@ def section_overhead(sizes: Sizes, workdir: Path) -> dict:
         for _ in range(sizes.reps):
             for variant, viz in VIZ_VARIANTS.items():
                 samples[variant].append(run_ours([*overrides, viz], workdir))
-        none_fit = median(r.fit_s for r in samples["none"])
+        none = samples["none"]
         for variant, runs in samples.items():
-            fit_s = median(r.fit_s for r in runs)
-            log_s = median(r.log_s for r in runs)
-            ratio = fit_s / none_fit
+            train_s = median(r.train_s for r in runs)
+            ratio = train_s / median(r.train_s for r in none)
             target = overhead_target(variant, units)
             rows.append({
-                "units": units, "viz": variant, "fit_s": fit_s,
-                "fit_s_all": [round(r.fit_s, 4) for r in runs],
-                "ratio": ratio, "paired_ratio": median(
-                    r.fit_s / n.fit_s for r, n in zip(runs, samples["none"])
-                ),
-                "log_s": log_s, "log_share": log_s / none_fit,
+                "units": units, "viz": variant,
+                "fit_s": median(r.fit_s for r in runs), "drain_s": median(r.drain_s for r in runs),
+                "train_s": train_s, "train_s_all": [round(r.train_s, 4) for r in runs],
+                "ratio": ratio,
+                "fit_ratio": median(r.fit_s for r in runs) / median(r.fit_s for r in none),
+                "paired_ratio": median(r.train_s / n.train_s for r, n in zip(runs, none)),
+                "min_ratio": min(r.train_s for r in runs) / min(r.train_s for r in none),
+                "log_s": median(r.log_s for r in runs),
                 "ckpt_s": median(r.callback_s.get("checkpoint", 0.0) for r in runs),
                 "guard_s": median(r.callback_s.get("guard", 0.0) for r in runs),
                 "logged_steps": runs[0].logged_steps,
                 "target": target, "met": None if target is None else ratio <= target,
             })
     print_table(
-        f"overhead: model.fit wall time, median of {sizes.reps} (epochs={sizes.epochs}, "
+        f"overhead: training wall time, median of {sizes.reps} (epochs={sizes.epochs}, "
         f"seq_len={SEQ_LEN}, features={FEATURES}, samples={N_SAMPLES})",
-        ["units", "viz", "fit_s", "ratio", "paired_ratio", "log_s", "log_share", "ckpt_s", "guard_s",
-         "logged_steps", "target", "met"],
+        ["units", "viz", "fit_s", "drain_s", "train_s", "ratio", "fit_ratio", "paired_ratio", "min_ratio",
+         "log_s", "ckpt_s", "logged_steps", "target", "met"],
         rows,
         [
-            "ratio = median fit(viz) / median fit(none); paired_ratio = median over reps of fit(viz)/fit(none)",
-            "log_s = time inside WeightLogger hooks (weights + metrics); log_share = log_s / median fit(none)",
-            "ckpt_s, guard_s = time inside the Checkpointer and TrainingGuard callbacks (every variant pays them)",
+            "train_s = model.fit + the wait after it for the logging worker (drain_s); "
+            "ratio = median train_s(viz) / median train_s(none), the one held to the target",
+            "fit_ratio: the same on model.fit alone; paired_ratio: median over reps of train_s(viz)/train_s(none); "
+            "min_ratio: min/min (least hurt by a busy machine)",
+            "log_s = training-thread time in WeightLogger hooks (snapshot, probe gradients, queue waits, or "
+            "everything with viz.background=false); ckpt_s = in the Checkpointer (every variant pays it)",
             "fit includes the first epoch's tf.function tracing, the same for every variant",
         ],
     )
@@ -403,10 +433,10 @@ def section_anchor(sizes: Sizes, workdir: Path) -> dict:
     for _ in range(sizes.anchor_reps):
         for name, run in variants.items():
             samples[name].append(run())
-    base = median(r.fit_s for r in samples["no callback"])
+    base = median(r.train_s for r in samples["no callback"])
     rows = []
     for name, runs in samples.items():
-        fit_s = median(r.fit_s for r in runs)
+        fit_s = median(r.train_s for r in runs)
         steps = runs[0].logged_steps
         event_bytes = median(r.event_bytes for r in runs)
         rows.append({
@@ -420,7 +450,8 @@ def section_anchor(sizes: Sizes, workdir: Path) -> dict:
         ["variant", "fit_s", "logged_steps", "s_per_step", "kb_per_step", "event_kb"],
         rows,
         [
-            "s_per_step = (median fit - median fit without callbacks) / logged weight steps",
+            "fit_s = model.fit (+ for ours, the wait for the logging worker after it); "
+            "s_per_step = (median fit_s - median fit_s without callbacks) / logged weight steps",
             "Keras logs weights at epochs 0..n-1 (n steps); ours at step 0 and after every epoch (n+1)",
             "event_kb: every file the callback wrote (Keras: train/ and validation/; ours: tensorboard/)",
         ],
@@ -789,6 +820,44 @@ def section_report(sizes: Sizes, workdir: Path) -> dict:
     return {"rows": rows, "runs": sizes.report_runs, "steps": REPORT_STEPS, "tags": n_tags, "notes": notes}
 
 
+def profile_logged_step(units: int, variant: str, workdir: Path) -> None:
+    """Print a cProfile of one ``WeightLogger.log_weights`` call (step PROFILE_STEP)."""
+    import cProfile
+    import pstats
+
+    import_tensorflow_quietly()
+    from lstm_experiments.weight_logger import WeightLogger
+
+    profiler = cProfile.Profile()
+    original = WeightLogger.log_weights
+    wall = {}
+
+    def log_weights(self, step, *args, **kwargs):
+        if step != PROFILE_STEP:
+            return original(self, step, *args, **kwargs)
+        start = time.perf_counter()
+        profiler.enable()
+        try:
+            return original(self, step, *args, **kwargs)
+        finally:
+            profiler.disable()
+            wall["s"] = time.perf_counter() - start
+
+    WeightLogger.log_weights = log_weights
+    try:
+        overrides = [*model_overrides(units, PROFILE_STEP + 1), VIZ_VARIANTS[variant]]
+        if "background" in compose_config(overrides).viz:  # draw and write on this thread, where cProfile looks
+            overrides.append("viz.background=false")
+        run_ours(overrides, workdir)
+    finally:
+        WeightLogger.log_weights = original
+    print(f"== profile: one logged step (step {PROFILE_STEP}), units={units}, viz={variant}: "
+          f"{wall['s']:.3f} s wall; load average {os.getloadavg()[0]:.2f}")
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats("cumulative").print_stats(PROFILE_TOP)
+    stats.sort_stats("tottime").print_stats(PROFILE_TOP // 2)
+
+
 SECTION_FUNCTIONS = {
     "overhead": section_overhead,
     "anchor": section_anchor,
@@ -856,6 +925,8 @@ def main(argv=None) -> None:
         f"{machine['memory_gib']} GiB; python {machine['python']}; tensorflow {machine['versions']['tensorflow']}, "
         f"keras {machine['versions']['keras']}; load average {', '.join(f'{x:.2f}' for x in machine['loadavg_at_start'])}"
     )
+    source = machine["source"]
+    print(f"source: {source['commit']}" + (f" + changes to {', '.join(source['changed'])}" if source["changed"] else ""))
     print(f"sizes: {'quick' if args.quick else 'full'} {asdict(sizes)}")
     report = {"machine": machine, "quick": args.quick, "sizes": asdict(sizes), "sections": {}}
     args.out.parent.mkdir(parents=True, exist_ok=True)
