@@ -485,3 +485,30 @@ def test_csv_non_positive_sizes(tmp_path, key):
     path = write_csv(tmp_path / "s.csv", ["a", "y"], [(i, i) for i in range(20)])
     message = error_of(csv_cfg(path, **{key: 0}))
     assert f"data.{key}=0" in message
+
+
+def test_csv_bad_cell_after_the_sample_rows_is_named(tmp_path):
+    """The fast float32 read fails past the sampled rows; the text read then names the cell."""
+    from lstm_experiments.data.csv_series import SAMPLE_ROWS, load_csv_series
+
+    rows = [f"{i},{i % 9}" for i in range(SAMPLE_ROWS + 600)]
+    rows[SAMPLE_ROWS + 500] = f"{SAMPLE_ROWS + 500},n/a?"
+    path = tmp_path / "late.csv"
+    path.write_text("a,y\n" + "\n".join(rows) + "\n")
+    cfg = OmegaConf.structured(CsvDataConfig)
+    cfg.path, cfg.target = str(path), "y"
+    with pytest.raises(DataError) as info:
+        load_csv_series(cfg)
+    assert f"row {SAMPLE_ROWS + 501}, column 'y': 'n/a?'" in str(info.value)
+
+
+def test_csv_windows_are_views_of_one_table(tmp_path):
+    from lstm_experiments.data.csv_series import load_csv_series
+
+    path = tmp_path / "s.csv"
+    path.write_text("a,b,y\n" + "".join(f"{i},{i * 2},{i % 5}\n" for i in range(200)))
+    cfg = OmegaConf.structured(CsvDataConfig)
+    cfg.path, cfg.target, cfg.seq_len = str(path), "y", 10
+    data = load_csv_series(cfg)
+    assert np.shares_memory(data.x_train, data.x_val)
+    assert data.x_train.shape[1:] == (10, 2) and data.x_train.dtype == np.float32

@@ -83,17 +83,35 @@ def _as_host(variables: dict, values: dict) -> dict[str, np.ndarray]:
     return out
 
 
-def probe_gradients(model, probe_x, probe_y) -> dict[int, dict]:
-    """{id(variable): gradient} of the model's loss on the probe batch."""
+# One compiled gradient function per model, kept on the model (a cycle the GC collects with it):
+# run eagerly, Keras would step the recurrence in Python, which took most of a logged step's
+# time on the training thread.
+_GRADIENT_ATTRIBUTE = "_lstm_experiments_probe_gradients"
+
+
+def _gradient_function(model):
     import keras
     import tensorflow as tf
 
-    loss_fn = keras.losses.get(model.loss)
-    variables = [v for _, layer, *_ in recurrent_layers(model) for v in _cell_variables(layer.cell).values()]
-    with tf.GradientTape() as tape:
-        prediction = model(probe_x, training=False)
-        loss = tf.reduce_mean(loss_fn(probe_y, prediction))
-    gradients = tape.gradient(loss, variables)
+    if getattr(model, _GRADIENT_ATTRIBUTE, None) is None:
+        loss_fn = keras.losses.get(model.loss)
+        variables = [v for _, layer, *_ in recurrent_layers(model)
+                     for v in _cell_variables(layer.cell).values()]
+
+        @tf.function(reduce_retracing=True)
+        def gradients(x, y):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(loss_fn(y, model(x, training=False)))
+            return tape.gradient(loss, [v.value for v in variables])
+
+        object.__setattr__(model, _GRADIENT_ATTRIBUTE, (gradients, variables))
+    return getattr(model, _GRADIENT_ATTRIBUTE)
+
+
+def probe_gradients(model, probe_x, probe_y) -> dict[int, np.ndarray]:
+    """{id(variable): gradient} of the model's loss on the probe batch."""
+    function, variables = _gradient_function(model)
+    gradients = function(probe_x, probe_y)
     return {id(v): (np.zeros(v.shape) if g is None else g.numpy()) for v, g in zip(variables, gradients)}
 
 

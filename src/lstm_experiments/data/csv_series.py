@@ -2,7 +2,14 @@
 
 Rows are time steps. The split is chronological: the first rows train, the
 last ``val_fraction`` validate, and the normalisation is fitted on the training
-rows only. Windows are strided views of one array, not a Python loop.
+rows only. Windows are strided views of one array, not a Python loop and not
+a copy: the training and validation windows are slices of one
+``sliding_window_view``.
+
+Reading takes two passes: a sample of the first rows picks the columns and
+their types, then the file is read straight into float32 columns. Only when
+that fails (a cell that is not a number) is the file read again as text, to
+name the row and column of the bad cell.
 """
 
 from pathlib import Path
@@ -17,15 +24,17 @@ MISSING_CHOICES = ("error", "drop", "ffill", "interpolate")
 # A column counts as numeric by default when at least this share of its filled cells are numbers;
 # the rest (dates, names) are left out of the default feature set.
 NUMERIC_SHARE = 0.5
+# Rows read first to pick the columns and their types.
+SAMPLE_ROWS = 1000
 
 
-def _read_frame(path: Path, key_path: str) -> pd.DataFrame:
+def _read_frame(path: Path, key_path: str, **options) -> pd.DataFrame:
     if not path.exists():
         raise DataError(f"data.path={key_path}: no such file")
     if path.is_dir():
         raise DataError(f"data.path={key_path}: is a directory, not a CSV file")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        frame = pd.read_csv(path, skipinitialspace=True, **options)
     except pd.errors.EmptyDataError:
         raise DataError(f"data.path={key_path}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
@@ -36,13 +45,19 @@ def _read_frame(path: Path, key_path: str) -> pd.DataFrame:
     return frame
 
 
+def _is_number_column(cells: pd.Series) -> bool:
+    return cells.dtype.kind in "fiub"
+
+
 def _is_blank(cells: pd.Series) -> pd.Series:
-    stripped = cells.str.strip()
+    stripped = cells.astype(str).str.strip()
     return (stripped == "") | stripped.str.lower().isin(["nan", "na", "n/a", "null", "none"])
 
 
 def _numeric_share(cells: pd.Series) -> float:
-    filled = cells[~_is_blank(cells)]
+    if _is_number_column(cells):
+        return float(cells.notna().any())
+    filled = cells[cells.notna() & ~_is_blank(cells)]
     if filled.empty:
         return 0.0
     return float(pd.to_numeric(filled, errors="coerce").notna().mean())
@@ -74,7 +89,10 @@ def _to_numbers(frame: pd.DataFrame, columns: list[str], key_path: str) -> pd.Da
     numbers = {}
     for column in columns:
         cells = frame[column]
-        blank = _is_blank(cells)
+        if _is_number_column(cells):
+            numbers[column] = cells.astype(np.float32)
+            continue
+        blank = cells.isna() | _is_blank(cells)
         parsed = pd.to_numeric(cells.where(~blank), errors="coerce")
         bad = parsed.isna() & ~blank
         if bad.any():
@@ -82,7 +100,7 @@ def _to_numbers(frame: pd.DataFrame, columns: list[str], key_path: str) -> pd.Da
             raise DataError(
                 f"{key_path}: row {row + 1}, column {column!r}: {cells.iloc[row]!r} is not a number"
             )
-        numbers[column] = parsed.astype(np.float64)
+        numbers[column] = parsed.astype(np.float32)
     return pd.DataFrame(numbers)
 
 
@@ -110,12 +128,30 @@ def _fill_missing(numbers: pd.DataFrame, how: str, key_path: str) -> pd.DataFram
     return numbers.ffill().bfill()
 
 
-def _standardise(values: np.ndarray, n_fit_rows: int) -> np.ndarray:
-    mean = values[:n_fit_rows].mean(axis=0)
-    std = values[:n_fit_rows].std(axis=0)
+def _standardise_in_place(values: np.ndarray, n_fit_rows: int) -> None:
+    """Standardise float32 columns with statistics (in float64) of the first ``n_fit_rows`` rows."""
+    fit = values[:n_fit_rows]
+    mean = fit.mean(axis=0, dtype=np.float64)
+    std = fit.std(axis=0, dtype=np.float64)
     # A constant column carries no signal; dividing by 1 keeps it finite (all zeros).
     std = np.where(std > 0, std, 1.0)
-    return ((values - mean) / std).astype(np.float32)
+    values -= mean.astype(np.float32)
+    values /= std.astype(np.float32)
+
+
+def _read_numbers(path: Path, cfg, key_path: str) -> tuple[list[str], pd.DataFrame]:
+    """(feature columns, float32 frame of the features and the target)."""
+    sample = _read_frame(path, key_path, nrows=SAMPLE_ROWS)
+    features = _choose_columns(sample, cfg, key_path)
+    # The target may also be listed as a feature (its past as an input): read each column once.
+    columns = list(dict.fromkeys([*features, cfg.target]))
+    float_columns = {c: np.float32 for c in columns if _is_number_column(sample[c])}
+    try:
+        frame = _read_frame(path, key_path, usecols=columns, dtype=float_columns)
+    except ValueError:
+        # A cell further down is not a number: read as text to say which.
+        frame = _read_frame(path, key_path, usecols=columns, dtype=str)
+    return features, _to_numbers(frame, columns, key_path)
 
 
 def window_starts(n_rows: int, seq_len: int, horizon: int, stride: int) -> np.ndarray:
@@ -130,13 +166,8 @@ def load_csv_series(cfg) -> Dataset:
         if cfg[key] <= 0:
             raise DataError(f"data.{key}={cfg[key]} (must be > 0)")
     key_path = str(cfg.path)
-    frame = _read_frame(Path(cfg.path).expanduser(), key_path)
-    features = _choose_columns(frame, cfg, key_path)
-    # The target may also be listed as a feature (its past as an input): parse each column once,
-    # then lay the table out as features..., target.
-    columns = list(dict.fromkeys([*features, cfg.target]))
-    numbers = _to_numbers(frame, columns, key_path)
-    numbers = _fill_missing(numbers, cfg.missing, key_path)[[*features, cfg.target]]
+    features, numbers = _read_numbers(Path(cfg.path).expanduser(), cfg, key_path)
+    numbers = _fill_missing(numbers, cfg.missing, key_path)
 
     n_rows = len(numbers)
     needed = cfg.seq_len + cfg.horizon
@@ -146,20 +177,26 @@ def load_csv_series(cfg) -> Dataset:
             "(plus one row to validate on)"
         )
     n_train_rows = int(n_rows * (1.0 - cfg.val_fraction))
-    table = _standardise(numbers.to_numpy(), max(1, n_train_rows))
+    # One float32 table laid out as features..., target.
+    table = np.empty((n_rows, len(features) + 1), dtype=np.float32)
+    for index, column in enumerate([*features, cfg.target]):
+        table[:, index] = numbers[column].to_numpy()
+    del numbers
+    _standardise_in_place(table, max(1, n_train_rows))
     x_all, y_all = table[:, :-1], table[:, -1:]
 
     starts = window_starts(n_rows, cfg.seq_len, cfg.horizon, cfg.stride)
     target_rows = starts + cfg.seq_len - 1 + cfg.horizon
-    # (n_rows - seq_len + 1, features, seq_len) view, no copy until we pick our starts.
+    # Window i is rows [starts[i], starts[i] + seq_len): a strided view, (windows, seq_len, features).
     windows = np.lib.stride_tricks.sliding_window_view(x_all, cfg.seq_len, axis=0)
-    x = np.ascontiguousarray(windows[starts].transpose(0, 2, 1))
+    x = windows[: starts[-1] + 1 : cfg.stride].transpose(0, 2, 1)
     y = y_all[target_rows]
-    is_train = target_rows < n_train_rows
-    if is_train.all() or not is_train.any():
+    # Target rows grow with the window, so the chronological split is one index.
+    n_train = int(np.searchsorted(target_rows, n_train_rows))
+    if n_train in (0, len(starts)):
         raise DataError(
-            f"{key_path}: {n_rows} rows leave no {'validation' if is_train.all() else 'training'} "
+            f"{key_path}: {n_rows} rows leave no {'training' if n_train == 0 else 'validation'} "
             f"window of data.seq_len={cfg.seq_len} and data.horizon={cfg.horizon} "
             f"with data.val_fraction={cfg.val_fraction}"
         )
-    return Dataset(x[is_train], y[is_train], x[~is_train], y[~is_train], REGRESSION)
+    return Dataset(x[:n_train], y[:n_train], x[n_train:], y[n_train:], REGRESSION)
