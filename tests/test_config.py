@@ -90,3 +90,12 @@ def _run_without_tensorflow(args):
 def test_cli_answers_without_importing_tensorflow(args):
     result = _run_without_tensorflow(args)
     assert "TF_NOT_IMPORTED" in result.stdout, result.stdout + result.stderr
+
+
+def test_help_lists_groups_and_the_config_with_overrides():
+    result = subprocess.run([sys.executable, "-m", "lstm_experiments", "--help", "units=7", "data=adding"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "viz: activations, all, bias, delta, gates, gradients, histograms, kernel, none, stats" in result.stdout
+    assert "model: gru, lstm" in result.stdout and "data: adding, csv, random, sine" in result.stdout
+    assert "units: 7" in result.stdout and "name: adding" in result.stdout

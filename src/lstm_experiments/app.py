@@ -18,6 +18,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from lstm_experiments.cli_errors import ComposeStderr, release_held_stderr
+from lstm_experiments.cli_help import help_text, wants_help
 from lstm_experiments.config_checks import check_config
 from lstm_experiments.errors import Interrupted, UserError
 from lstm_experiments.run_files import write_json_atomic
@@ -97,5 +98,8 @@ def task(cfg: DictConfig) -> float:
 
 def main() -> None:
     """``python -m lstm_experiments``: Hydra's CLI, with config errors folded into one line."""
+    if wants_help(sys.argv[1:]):
+        print(help_text(sys.argv[1:]))
+        return
     with ComposeStderr(sys.argv[1:]):
         task()
