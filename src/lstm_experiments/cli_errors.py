@@ -11,7 +11,8 @@ import io
 import os
 import re
 import sys
-from importlib import resources
+
+from lstm_experiments.cli_help import config_groups
 
 _DROPPED_PREFIXES = (
     "Set the environment variable HYDRA_FULL_ERROR",
@@ -24,40 +25,30 @@ _DROPPED_PREFIXES = (
 _MISSING_OPTION = re.compile(r"Could not (?:load|find) '([\w/]+)/([^'/]+)'")
 
 
-def group_options(group: str) -> list[str]:
-    """The options of a config group shipped in lstm_experiments.conf (for messages Hydra leaves bare)."""
-    folder = resources.files("lstm_experiments.conf").joinpath(group)
-    if not folder.is_dir():
-        return []
-    return sorted(entry.name[: -len(".yaml")] for entry in folder.iterdir() if entry.name.endswith(".yaml"))
-
-
 def fold_hydra_report(report: str) -> str:
-    """Fold Hydra's multi-line error report into one line that keeps the key and the value."""
+    """Fold Hydra's multi-line error report into one line that keeps the key and the value.
+
+    For an unknown group option the valid ones are listed from our packaged
+    conf/ (Hydra lists them for a single choice but not inside a list).
+    """
     parts: list[str] = []
-    options: list[str] = []
     key = None
     for raw in report.splitlines():
         line = raw.strip()
-        if not line or line.startswith(_DROPPED_PREFIXES):
-            continue
-        if raw.startswith("\t") and parts and parts[-1].startswith("Available options"):
-            options.append(line)
+        if (not line or line.startswith(_DROPPED_PREFIXES) or raw.startswith("\t")
+                or line.startswith("Available options")):
             continue
         if line.startswith("full_key:"):
             key = line.split(":", 1)[1].strip()
             continue
         if line.startswith("In '") and "': " in line:
             line = line.split("': ", 1)[1]
-        parts.append(line.rstrip(":"))
-    text = "; ".join(p.rstrip(".") for p in parts if not p.startswith("Available options"))
-    available = [p for p in parts if p.startswith("Available options")]
-    if available:
-        text += f"; {available[0].lower()}: {', '.join(options)}"
-    else:
-        missing = _MISSING_OPTION.search(text)
-        if missing and group_options(missing.group(1)):
-            text += f"; available options in '{missing.group(1)}': {', '.join(group_options(missing.group(1)))}"
+        parts.append(line.rstrip(":").rstrip("."))
+    text = "; ".join(parts)
+    missing = _MISSING_OPTION.search(text)
+    options = config_groups().get(missing.group(1)) if missing else None
+    if options:
+        text += f"; available options in '{missing.group(1)}': {', '.join(options)}"
     if key and key not in text:
         text += f" (key: {key})"
     return f"error: {text}"
