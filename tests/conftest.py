@@ -77,6 +77,25 @@ def decode_image(value):
     return tf.io.decode_png(value[2]).numpy()
 
 
+def decode_bwr(pixels, scale):
+    """Invert the blue-white-red map: value = scale*(R/255-1) where B is 255, else scale*(1-G/255)."""
+    import numpy as np
+
+    rgb = np.asarray(pixels).astype(np.float64)
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    return np.where(blue == 255, scale * (red / 255 - 1), scale * (1 - green / 255))
+
+
+def image_cfg(**overrides):
+    """The image config, with any field overridden."""
+    from omegaconf import OmegaConf
+
+    from lstm_experiments.schema import ImageConfig
+
+    cfg = OmegaConf.structured(ImageConfig)
+    return OmegaConf.merge(cfg, overrides) if overrides else cfg
+
+
 def run_cli(args, cwd, timeout=300, env_extra=None):
     env = dict(os.environ)
     env.update(env_extra or {})

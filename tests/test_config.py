@@ -5,7 +5,6 @@ import sys
 
 import pytest
 from hydra.errors import ConfigCompositionException
-from omegaconf.errors import ConfigKeyError, ValidationError
 
 from conftest import compose_config
 

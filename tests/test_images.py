@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
+from conftest import decode_bwr as decode, image_cfg
 from lstm_experiments import images
 from lstm_experiments.images import (
     diverging_rgb,
@@ -14,21 +15,10 @@ from lstm_experiments.images import (
     upscale_factors,
 )
 from lstm_experiments.painter import Painter
-from lstm_experiments.schema import ImageConfig
 
 WHITE, RED, BLUE, GREY = (255, 255, 255), (255, 0, 0), (0, 0, 255), (128, 128, 128)
 
 
-def image_cfg(**overrides):
-    cfg = OmegaConf.structured(ImageConfig)
-    return OmegaConf.merge(cfg, overrides) if overrides else cfg
-
-
-def decode(rgb, scale):
-    """The value a bwr pixel stands for, as the module docstring promises."""
-    rgb = rgb.astype(np.float64)
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    return np.where(b == 255, scale * (r / 255 - 1), scale * (1 - g / 255))
 
 
 def pixel(value, scale=2.0):

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from omegaconf import OmegaConf
 
+from conftest import decode_bwr as decode, image_cfg
 from lstm_experiments import images
 from lstm_experiments.images import (
     NAN_GREY,
@@ -45,16 +46,6 @@ PROPERTY = settings(max_examples=50, deadline=None, suppress_health_check=[Healt
 QUICK = settings(max_examples=100, deadline=None)
 
 
-def image_cfg(**overrides):
-    cfg = OmegaConf.structured(ImageConfig)
-    return OmegaConf.merge(cfg, overrides) if overrides else cfg
-
-
-def decode(rgb, scale):
-    """The value a bwr pixel stands for, as the images module docstring promises."""
-    rgb = rgb.astype(np.float64)
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    return np.where(b == 255, scale * (r / 255 - 1), scale * (1 - g / 255))
 
 
 def safe_norm(values, axis=None):

@@ -1,12 +1,11 @@
 """Tiny trainings end to end, read back with TensorBoard's own reader and compared with the real weights."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import decode_image, plugin_of, read_tensors
+from conftest import decode_bwr, decode_image, plugin_of, read_tensors
 
 GATES = ("input", "forget", "cell", "output")
 MATRICES = ("kernel", "recurrent_kernel")
@@ -72,11 +71,6 @@ def test_steps_follow_log_every_and_end_on_the_last_epoch(run_tiny):
     # One writer for the whole run: one event file.
     assert len(list((run_dir / "tensorboard").glob("events.out.tfevents.*"))) == 1
 
-
-def decode_bwr(pixels, scale):
-    """Invert the blue-white-red map: value = scale*(R/255-1) where B is 255, else scale*(1-G/255)."""
-    red, green, blue = (pixels[..., i].astype(np.float64) / 255 for i in range(3))
-    return np.where(blue >= 1.0, scale * (red - 1.0), scale * (1.0 - green))
 
 
 def sample_cells(image, shape):
