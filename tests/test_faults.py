@@ -169,3 +169,16 @@ def test_sigterm_then_resume_matches_an_uninterrupted_run(tmp_path):
         assert steps == straight_steps[tag], tag  # same steps, in order, none twice
         assert not [s for s, n in Counter(steps).items() if n > 1]
     assert resumed_steps["gates/lstm/recurrent_kernel/forget"] == list(range(26))
+    # The resumed part keeps the run's W_0 and fixed colour scale (same seed: same initial weights).
+    resumed, reference = read_tensors(run_dir / "tensorboard"), read_tensors(straight / "tensorboard")
+    scales = {float(v) for _, v in resumed["scale/lstm/recurrent_kernel"]}
+    assert scales == {float(reference["scale/lstm/recurrent_kernel"][0][1])}
+    import keras
+
+    final = keras.models.load_model(run_dir / "model.keras")
+    initial = keras.models.clone_model(final)
+    initial.load_weights(run_dir / "checkpoint" / "initial.weights.h5")
+    forget = [m.get_layer("lstm").cell.recurrent_kernel.numpy()[:, 4:8] for m in (final, initial)]
+    expected = np.linalg.norm(forget[0] - forget[1]) / np.linalg.norm(forget[1])
+    step, last_change = resumed["stats/lstm/recurrent_kernel/forget/change"][-1]
+    assert step == 25 and float(last_change) == pytest.approx(expected, rel=1e-5)

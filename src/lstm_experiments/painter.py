@@ -43,6 +43,12 @@ class Painter:
         self._used[key] = value
         return value
 
+    def fix_scales(self, layers) -> None:
+        """Take the fixed scales from these (initial) weights, as the first step would have."""
+        for layer in layers:
+            for name, matrix in layer.matrices.items():
+                self._fixed[f"{layer.layer}/{name}"] = images.symmetric_scale(matrix)
+
     def known_range(self, scale: float) -> float | None:
         """A scale fixed by the values' nature (a gate in [-1, 1]); None under minmax."""
         return None if self.image_cfg.scale == "minmax" else scale

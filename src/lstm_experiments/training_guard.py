@@ -49,20 +49,20 @@ class TrainingGuard(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
 
-    def on_train_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)) and self.failure is None:
-            self.failure = f"loss became {float(loss)} in epoch {self._epoch + 1}, batch {batch + 1}"
+    def _check_finite(self, logs, name: str, where: str) -> None:
+        value = (logs or {}).get(name)
+        if value is not None and not math.isfinite(float(value)) and self.failure is None:
+            self.failure = f"{name} became {float(value)} in {where}"
             self.model.stop_training = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check_finite(logs, "loss", f"epoch {self._epoch + 1}, batch {batch + 1}")
         if self.stopped:
             self.model.stop_training = True
             self.epoch_cut_short = True
 
     def on_epoch_end(self, epoch, logs=None):
-        val_loss = (logs or {}).get("val_loss")
-        if val_loss is not None and not math.isfinite(float(val_loss)) and self.failure is None:
-            self.failure = f"val_loss became {float(val_loss)} in epoch {epoch + 1}"
-            self.model.stop_training = True
+        self._check_finite(logs, "val_loss", f"epoch {epoch + 1}")
 
     def epoch_counts(self) -> bool:
         """Whether the epoch now ending ran to its end (other callbacks ask this in on_epoch_end)."""

@@ -10,6 +10,7 @@ background worker, in order (``viz.background=false`` runs them inline).
 """
 
 import logging
+from dataclasses import replace
 
 import keras
 
@@ -53,10 +54,15 @@ class WeightLogger(keras.callbacks.Callback):
         self.logged_steps: list[int] = []
         self._last_epoch = initial_epoch
         self.worker = worker if worker is not None else BackgroundWorker()
+        # W_0, copied once: the first snapshot's matrices (or the initial model's, when resuming).
+        self._initial: dict[str, dict] | None = None
 
     def _snapshot(self, model, step: int):
         probe_x, probe_y = self.probe if self.probe is not None else (None, None)
-        return take_snapshot(model, step, probe_x, probe_y, self.with_gradients)
+        snapshot = take_snapshot(model, step, probe_x, probe_y, self.with_gradients)
+        if self._initial is None:
+            self._initial = {layer.layer: layer.matrices for layer in snapshot.layers}
+        return replace(snapshot, initial=self._initial)
 
     def _summarise(self, snapshot) -> Summaries:
         summaries = Summaries()
@@ -71,9 +77,10 @@ class WeightLogger(keras.callbacks.Callback):
         return summaries
 
     def prime(self, initial_model) -> None:
-        """Show the visualizers the step-0 weights without logging them (a resumed run's W_0 and scales)."""
-        if self.visualizers:
-            self.worker.submit(self._summarise, self._snapshot(initial_model, 0))
+        """Take W_0 and the fixed colour scales from the step-0 weights without logging them (resume)."""
+        layers = take_snapshot(initial_model, 0).layers
+        self._initial = {layer.layer: layer.matrices for layer in layers}
+        self.worker.submit(self.painter.fix_scales, layers)
 
     def _draw_and_write(self, snapshot) -> None:
         summaries = self._summarise(snapshot)

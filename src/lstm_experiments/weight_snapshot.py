@@ -40,6 +40,8 @@ class Snapshot:
     layers: list[RecurrentWeights]
     # The fixed validation probe batch (inputs), for the gate activations.
     probe_x: np.ndarray | None = None
+    # W_0: the step-0 matrices, {layer: {matrix name: array}}, for changes from the start.
+    initial: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 def recurrent_layers(model):

@@ -11,15 +11,12 @@ from lstm_experiments.visualizers.registry import register
 
 @register("delta")
 class DeltaImages:
-    def __init__(self):
-        self._initial: dict[str, object] = {}
-
     def summarise(self, snapshot, painter) -> Summaries:
         out = Summaries()
         for layer in snapshot.layers:
             for name, matrix in layer.matrices.items():
                 key = f"{layer.layer}/{name}"
-                change = matrix - self._initial.setdefault(key, matrix.copy())
+                change = matrix - snapshot.initial[layer.layer][name]
                 scale = painter.scale(layer.layer, f"delta_{name}", change, per_step=True)
                 for gate, block in split_gates(change, layer.cell).items():
                     out.images[f"delta/{key}/{gate}"] = painter.paint(block, scale)

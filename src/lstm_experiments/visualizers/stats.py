@@ -1,7 +1,7 @@
 """``stats/<layer>/<matrix>/<gate>/<statistic>`` scalars: the curves sweeps overlay.
 
-Statistics: mean, std, frobenius_norm, max_abs, change (from the first logged
-step, the initial weights) and, for the recurrent kernel, spectral_norm.
+Statistics: mean, std, frobenius_norm, max_abs, change (from the snapshot's
+W_0, the initial weights) and, for the recurrent kernel, spectral_norm.
 """
 
 from lstm_experiments.gates import split_gates
@@ -13,7 +13,6 @@ from lstm_experiments.weight_stats import block_stats, spectral_norm
 @register("stats")
 class GateStats:
     def __init__(self):
-        self._initial: dict[str, dict] = {}
         self._power_start: dict[str, object] = {}
 
     def summarise(self, snapshot, painter) -> Summaries:
@@ -21,7 +20,7 @@ class GateStats:
         for layer in snapshot.layers:
             for name, matrix in layer.matrices.items():
                 key = f"{layer.layer}/{name}"
-                initial = self._initial.setdefault(key, split_gates(matrix.copy(), layer.cell))
+                initial = split_gates(snapshot.initial[layer.layer][name], layer.cell)
                 for gate, block in split_gates(matrix, layer.cell).items():
                     prefix = f"stats/{key}/{gate}"
                     for stat, value in block_stats(block, initial[gate]).items():
