@@ -264,22 +264,17 @@ def iter_events(path: Path, reader: str = "python", notes: list[str] | None = No
         return
     from tensorboard import data_compat, dataclass_compat
     from tensorboard.compat.proto import event_pb2
-    from tensorboard.compat.tensorflow_stub import errors, pywrap_tensorflow
 
-    records = pywrap_tensorflow.PyRecordReader_New(os.fsencode(path), 0, None, None)
+    from lstm_experiments.event_records import RecordError, read_records
+
     initial_metadata: dict = {}
-    while True:
-        try:
-            records.GetNext()
-        except errors.OutOfRangeError:
-            return
-        except errors.DataLossError as err:
-            if notes is not None:
-                what = "truncated" if "truncated" in str(err.message) else "corrupt"
-                notes.append(f"{Path(path).name} ends in a {what} record, read up to it")
-            return
-        event = data_compat.migrate_event(event_pb2.Event.FromString(records.record()))
-        yield from dataclass_compat.migrate_event(event, initial_metadata)
+    try:
+        for record in read_records(path):
+            event = data_compat.migrate_event(event_pb2.Event.FromString(record))
+            yield from dataclass_compat.migrate_event(event, initial_metadata)
+    except RecordError as err:
+        if notes is not None:
+            notes.append(f"{Path(path).name} ends in a {err.what} record, read up to it")
 
 
 def _read_events(run: Run, files: list[Path], image_tags: tuple[str, ...], reader: str) -> None:

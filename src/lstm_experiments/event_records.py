@@ -1,0 +1,101 @@
+"""TFRecord framing for event files, with a C CRC-32C.
+
+An event file is a sequence of records: ``uint64 length``, ``uint32 masked
+crc32c(length)``, the bytes, ``uint32 masked crc32c(bytes)``, little-endian.
+TensorBoard's TensorFlow-free writer and reader compute the CRC in a Python
+loop over every byte: about 0.16 s for one 600 KB logged step at units=128,
+holding the GIL against the training loop the whole time. ``google-crc32c``
+does the same sum in C (hardware CRC32 where the CPU has it) in about 0.1 ms.
+The bytes on disk are the same, so TensorBoard and TensorFlow read these files
+as their own.
+"""
+
+import os
+import socket
+import struct
+import threading
+import time
+from pathlib import Path
+
+import google_crc32c
+
+_MASK_DELTA = 0xA282EAD8
+_HEADER = struct.Struct("<Q")
+_CRC = struct.Struct("<I")
+
+
+class RecordError(ValueError):
+    """A record that is cut short (``truncated``) or fails its checksum (``corrupt``)."""
+
+    def __init__(self, path, what: str, offset: int):
+        super().__init__(f"{path}: {what} record at byte {offset}")
+        self.what = what
+        self.offset = offset
+
+
+def masked_crc32c(data: bytes) -> int:
+    crc = google_crc32c.value(data)
+    return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
+
+
+def frame(data: bytes) -> bytes:
+    header = _HEADER.pack(len(data))
+    return b"".join((header, _CRC.pack(masked_crc32c(header)), data, _CRC.pack(masked_crc32c(data))))
+
+
+def read_records(path):
+    """Yield each record's bytes; raise ``RecordError`` at a truncated or corrupt one."""
+    with open(path, "rb", buffering=1 << 20) as handle:
+        offset = 0
+        while True:
+            head = handle.read(12)
+            if not head:
+                return
+            if len(head) < 12:
+                raise RecordError(path, "truncated", offset)
+            header = head[:8]
+            if _CRC.unpack_from(head, 8)[0] != masked_crc32c(header):
+                raise RecordError(path, "corrupt", offset)
+            (length,) = _HEADER.unpack(header)
+            data = handle.read(length)
+            tail = handle.read(4)
+            if len(data) < length or len(tail) < 4:
+                raise RecordError(path, "truncated", offset)
+            if _CRC.unpack(tail)[0] != masked_crc32c(data):
+                raise RecordError(path, "corrupt", offset)
+            yield data
+            offset += 16 + length
+
+
+_file_counter = iter(range(1, 1 << 62))
+_counter_lock = threading.Lock()
+
+
+def event_file_name(logdir: Path) -> Path:
+    """TensorBoard's naming, ``events.out.tfevents.<time>.<host>.<pid>.<n>``, so ``--logdir`` finds it."""
+    with _counter_lock:
+        number = next(_file_counter)
+    return Path(logdir) / f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}.{number}"
+
+
+class RecordFileWriter:
+    """Appends framed records to one new file; safe to call from several threads."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._file = open(self.path, "xb")
+        self._lock = threading.Lock()
+
+    def write(self, data: bytes) -> None:
+        record = frame(data)
+        with self._lock:
+            self._file.write(record)
+
+    def flush(self) -> None:
+        with self._lock:
+            if not self._file.closed:
+                self._file.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
