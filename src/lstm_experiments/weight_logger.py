@@ -4,9 +4,9 @@ Step n is the state after n epochs; step 0 is the initial weights. Epoch
 metrics go to the same writer under ``metrics/<name>``. A visualizer that
 fails is reported once and switched off: it never takes training down.
 
-On the training thread the callback only copies the weights (and the probe
-gradients) to the host; the visualizers, PNG encoding and writing run on a
-background worker, in order (``viz.background=false`` runs them inline).
+On the training thread the callback only copies the weights to the host; the
+probe gradients, the visualizers, PNG encoding and writing run on a background
+worker, in order (``viz.background=false`` runs them inline).
 """
 
 import logging
@@ -16,7 +16,7 @@ import keras
 
 from lstm_experiments.background import BackgroundWorker
 from lstm_experiments.summaries import Summaries
-from lstm_experiments.weight_snapshot import take_snapshot
+from lstm_experiments.weight_snapshot import add_gradients, take_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,8 @@ class WeightLogger(keras.callbacks.Callback):
         self._initial: dict[str, dict] | None = None
 
     def _snapshot(self, model, step: int):
-        probe_x, probe_y = self.probe if self.probe is not None else (None, None)
-        snapshot = take_snapshot(model, step, probe_x, probe_y, self.with_gradients)
+        probe_x = self.probe[0] if self.probe is not None else None
+        snapshot = take_snapshot(model, step, probe_x, self.with_gradients)
         if self._initial is None:
             self._initial = {layer.layer: layer.matrices for layer in snapshot.layers}
         return replace(snapshot, initial=self._initial)
@@ -82,7 +82,19 @@ class WeightLogger(keras.callbacks.Callback):
         self._initial = {layer.layer: layer.matrices for layer in layers}
         self.worker.submit(self.painter.fix_scales, layers)
 
+    def _with_gradients(self, snapshot):
+        try:
+            return add_gradients(snapshot, self.model, self.probe[1])
+        except Exception:  # as for a visualizer: the gradient ones go, the rest still log
+            log.exception("probe gradients failed at step %d; the visualizers that need them are switched off",
+                          snapshot.step)
+            self.with_gradients = False
+            self.visualizers = [v for v in self.visualizers if not getattr(v, "needs_gradients", False)]
+            return snapshot
+
     def _draw_and_write(self, snapshot) -> None:
+        if snapshot.variable_values is not None:
+            snapshot = self._with_gradients(snapshot)
         summaries = self._summarise(snapshot)
         self.writer.write(snapshot.step, summaries)
         self.writer.flush()
