@@ -28,6 +28,7 @@ _CHOICES = [
     ("model.cell", ("lstm", "gru")),
     ("viz.image.scale", ("fixed", "per_step", "minmax")),
     ("viz.image.reduce", ("maxabs", "mean")),
+    ("viz.worker", ("process", "thread")),
     ("data.missing", ("error", "drop", "ffill", "interpolate")),
 ]
 

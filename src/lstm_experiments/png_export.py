@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstm_experiments.tf_import import import_tensorflow
+from lstm_experiments.summary_writer import encode_png
 
 STEP_DIGITS = 6
 
@@ -12,7 +12,6 @@ STEP_DIGITS = 6
 class PngExporter:
     def __init__(self, root: Path):
         self.root = Path(root)
-        self._tf = import_tensorflow()
 
     def path_for(self, tag: str, step: int) -> Path:
         return self.root.joinpath(*tag.split("/")) / f"step_{step:0{STEP_DIGITS}d}.png"
@@ -21,4 +20,4 @@ class PngExporter:
         for tag, pixels in images.items():
             path = self.path_for(tag, step)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(self._tf.io.encode_png(np.asarray(pixels, dtype=np.uint8)).numpy())
+            path.write_bytes(encode_png(pixels))

@@ -7,7 +7,7 @@ It also resumes a run from its checkpoint (``resume=True``), in the same directo
 import logging
 from pathlib import Path
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_limits
 
 from lstm_experiments.data import load_dataset
@@ -57,9 +57,8 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
     from lstm_experiments.checkpoint import Checkpointer, RunCheckpoint
     from lstm_experiments.hparams import flatten_config, metric_tags
     from lstm_experiments.model import build_model, compile_model
-    from lstm_experiments.painter import Painter
-    from lstm_experiments.png_export import PngExporter
-    from lstm_experiments.summary_writer import SummaryWriter
+    from lstm_experiments.drawing import Drawer, DrawingSpec
+    from lstm_experiments.drawing_process import DrawingProcess
     from lstm_experiments.training_guard import TrainingGuard
     from lstm_experiments.visualizers import enabled_visualizers
     from lstm_experiments.weight_logger import WeightLogger
@@ -86,19 +85,25 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
     visualizers = enabled_visualizers(cfg.viz)
     needs_probe = any(getattr(v, "needs_probe", False) for v in visualizers)
     probe = (data.x_val[: cfg.viz.probe_size], data.y_val[: cfg.viz.probe_size])
+    spec = DrawingSpec(
+        logdir=str(output_dir / TENSORBOARD_DIR),
+        visualizers=tuple(v.name for v in visualizers),
+        image=OmegaConf.to_container(cfg.viz.image, resolve=True),
+        png_dir=str(output_dir / PNG_DIR) if cfg.viz.png else None,
+    )
     guard = TrainingGuard()
-    writer = SummaryWriter(output_dir / TENSORBOARD_DIR)
+    in_process = not visualizers or not cfg.viz.background or cfg.viz.worker != "process"
+    drawer = Drawer(spec) if in_process else DrawingProcess(spec)
     logger = None
     try:
         if not resume:
-            writer.write_hparams(flatten_config(cfg), metric_tags(data.task), trial_id=output_dir.name)
+            drawer.write_hparams(flatten_config(cfg), metric_tags(data.task), trial_id=output_dir.name)
         logger = WeightLogger(
-            writer,
-            visualizers,
-            Painter(cfg.viz.image),
+            drawer,
             cfg.viz.log_every,
+            draws=bool(visualizers),
             probe=probe if needs_probe else None,
-            png_exporter=PngExporter(output_dir / PNG_DIR) if cfg.viz.png else None,
+            with_gradients=any(getattr(v, "needs_gradients", False) for v in visualizers),
             guard=guard,
             initial_epoch=initial_epoch,
             log_initial=not resume,
@@ -119,7 +124,7 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
     finally:
         if logger is not None:
             logger.close()
-        writer.close()
+        drawer.close()
 
     epochs_done = checkpoint.epoch() if checkpoint.exists() else initial_epoch
     if guard.signal_name is not None:

@@ -124,8 +124,12 @@ class VizConfig:
     probe_size: int = 32
     # Also write every image as a PNG file under <run dir>/images/.
     png: bool = False
-    # Draw, encode and write on a background thread; the training thread only copies the weights.
+    # Draw, encode and write off the training thread; the training thread only copies the weights.
+    # false: everything inline on the training thread (for comparison).
     background: bool = True
+    # Where background drawing runs: process (a child process, out of the training loop's GIL)
+    # or thread (a thread of the training process).
+    worker: str = "process"
     image: ImageConfig = field(default_factory=ImageConfig)
 
 

@@ -20,8 +20,8 @@ import numpy as np
 from PIL import Image
 from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.plugins.histogram import summary_v2 as histogram_summary
+# summary_v2, not api: api imports TensorFlow (for its Keras callback), and the drawing process has none.
 from tensorboard.plugins.hparams import summary_v2 as hparams_summary
-from tensorboard.plugins.hparams import api as hp
 from tensorboard.plugins.image import metadata as image_metadata
 from tensorboard.plugins.scalar import summary_v2 as scalar_summary
 from tensorboard.util import tensor_util
@@ -93,8 +93,8 @@ class SummaryWriter:
         The dashboard takes each metric's last value, so the final epoch's metrics rank the sweep.
         """
         config = hparams_summary.hparams_config_pb(
-            hparams=[hp.HParam(name) for name in sorted(hparams)],
-            metrics=[hp.Metric(tag, display_name=tag.split("/")[-1]) for tag in metric_tags],
+            hparams=[hparams_summary.HParam(name) for name in sorted(hparams)],
+            metrics=[hparams_summary.Metric(tag, display_name=tag.split("/")[-1]) for tag in metric_tags],
         )
         self._add(0, config)
         self._add(0, hparams_summary.hparams_pb(hparams, trial_id=trial_id))

@@ -12,6 +12,7 @@ VISUALIZERS: dict[str, type] = {}
 def register(name: str) -> Callable[[type], type]:
     def decorate(cls: type) -> type:
         VISUALIZERS[name] = cls
+        cls.name = name
         return cls
 
     return decorate

@@ -1,0 +1,96 @@
+"""Drawing in a child process: the same event records as on a thread, its log reaches ours, and its death never stops training."""
+
+import logging
+import os
+import signal
+
+import numpy as np
+
+from conftest import read_tensors
+from lstm_experiments.drawing import DrawingSpec
+from lstm_experiments.drawing_process import DrawingProcess
+
+IMAGE = {"scale": "fixed", "target_side_px": 32, "min_side_px": 16, "max_side_px": 512, "reduce": "maxabs"}
+
+
+def values_by_tag(run_dir):
+    tensors = read_tensors(run_dir / "tensorboard")
+    return {tag: [(step, value.tolist()) for step, value in events] for tag, events in tensors.items()}
+
+
+def test_process_and_thread_write_the_same_records(run_tiny):
+    runs = {}
+    for worker in ("process", "thread"):
+        run_dir, metrics = run_tiny(["viz=all", f"viz.worker={worker}", "seed=3"])
+        assert metrics["status"] == "completed"
+        runs[worker] = values_by_tag(run_dir)
+    assert runs["process"].keys() == runs["thread"].keys()
+    assert any(tag.startswith("gradients/") for tag in runs["process"])
+    for tag, events in runs["process"].items():
+        assert events == runs["thread"][tag], tag
+
+
+def test_the_drawing_process_imports_no_tensorflow(tmp_path):
+    drawer = DrawingProcess(DrawingSpec(str(tmp_path / "tb"), ("kernel",), IMAGE))
+    drawer._call("draw", None)  # a failing call: the child logs, and its modules can be checked after
+    assert drawer.sync()
+    pid = drawer._process.pid
+    with open(f"/proc/{pid}/maps") as maps:
+        mapped = maps.read()
+    drawer.close()
+    assert "_pywrap_tensorflow_internal" not in mapped and "libtensorflow" not in mapped
+    assert drawer._process.returncode == 0
+
+
+def test_child_errors_are_logged_here_and_drawing_goes_on(tmp_path, caplog):
+    from lstm_experiments.weight_snapshot import RecurrentWeights, Snapshot
+
+    drawer = DrawingProcess(DrawingSpec(str(tmp_path / "tb"), ("kernel",), IMAGE))
+    with caplog.at_level(logging.INFO):
+        drawer.draw("not a snapshot")
+        matrices = {"kernel": np.ones((2, 8), np.float32), "recurrent_kernel": np.ones((2, 8), np.float32)}
+        drawer.draw(Snapshot(step=0, layers=[RecurrentWeights("lstm", "lstm", 2, matrices)]))
+        assert drawer.sync()
+    drawer.close()
+    failures = [r for r in caplog.records if r.name == "lstm_experiments.drawing_process"]
+    assert any("draw failed" in r.getMessage() and "Traceback" in r.getMessage() for r in failures)
+    assert [step for step, _ in read_tensors(tmp_path / "tb")["kernel/lstm/kernel"]] == [0]
+
+
+def test_a_killed_drawing_process_is_reported_once_and_calls_return(tmp_path, caplog):
+    drawer = DrawingProcess(DrawingSpec(str(tmp_path / "tb"), ("kernel",), IMAGE))
+    assert drawer.sync()
+    os.kill(drawer._process.pid, signal.SIGKILL)
+    drawer._process.wait()
+    with caplog.at_level(logging.ERROR):
+        for step in range(3):
+            drawer.write_scalars(step, {"metrics/loss": 1.0})
+        assert drawer.sync() is False
+        drawer.close()
+    died = [r for r in caplog.records if "drawing process exited" in r.getMessage()]
+    assert len(died) == 1
+
+
+def test_a_training_run_survives_its_drawing_process_dying(run_tiny, monkeypatch, caplog):
+    """Kill the child after the first logged step: training completes, the model is saved."""
+    from lstm_experiments import drawing_process
+
+    original = drawing_process.DrawingProcess.draw
+    calls = []
+
+    def draw_then_kill(self, snapshot):
+        original(self, snapshot)
+        calls.append(snapshot.step)
+        if len(calls) == 1:
+            self.sync()
+            os.kill(self._process.pid, signal.SIGKILL)
+            self._process.wait()
+
+    monkeypatch.setattr(drawing_process.DrawingProcess, "draw", draw_then_kill)
+    with caplog.at_level(logging.ERROR):
+        run_dir, metrics = run_tiny(["viz=[kernel]", "train.epochs=3"])
+    assert metrics["status"] == "completed" and (run_dir / "model.keras").exists()
+    assert calls == [0, 1, 2, 3]
+    tags = read_tensors(run_dir / "tensorboard")
+    assert [step for step, _ in tags["kernel/lstm/kernel"]] == [0]
+    assert any("drawing process exited" in r.getMessage() for r in caplog.records)
