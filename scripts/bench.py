@@ -119,6 +119,7 @@ class Sizes:
     report_runs: int
     report_reps: int
     anchor_reps: int
+    thread_variant: bool = False  # overhead: also viz=all drawn on a thread (viz.worker=thread)
 
 
 FULL = Sizes(
@@ -303,6 +304,9 @@ class RunResult:
     event_bytes: int
     event_dir: str = ""
     callback_s: dict[str, float] = field(default_factory=dict)
+    # CPU seconds of the whole run_experiment call: this process, and the drawing process it waited for.
+    cpu_s: float = 0.0
+    child_cpu_s: float = 0.0
 
     @property
     def log_s(self) -> float:
@@ -324,10 +328,19 @@ def run_ours(overrides: list[str], workdir: Path) -> RunResult:
 
     cfg = compose_config(overrides)
     run_dir = Path(tempfile.mkdtemp(dir=workdir))
+    before = process_cpu_s()
     with training_clock() as clock, contextlib.redirect_stdout(io.StringIO()):
         run_experiment(cfg, run_dir)
+    own, children = (after - start for after, start in zip(process_cpu_s(), before))
     event_dir = run_dir / TENSORBOARD_DIR
-    return RunResult(clock.fit_s, len(clock.logged_steps), dir_bytes(event_dir), str(event_dir), clock.callback_s)
+    return RunResult(clock.fit_s, len(clock.logged_steps), dir_bytes(event_dir), str(event_dir), clock.callback_s,
+                     own, children)
+
+
+def process_cpu_s() -> tuple[float, float]:
+    """User + system CPU seconds of this process and of its waited-for children (the drawing process)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def run_keras(overrides: list[str], workdir: Path, with_tensorboard: bool) -> RunResult:
@@ -360,7 +373,7 @@ def run_keras(overrides: list[str], workdir: Path, with_tensorboard: bool) -> Ru
 def overhead_target(variant: str, units: int) -> float | None:
     if variant == "none":
         return None
-    if variant == "all":
+    if variant.startswith("all"):
         return TARGET_ALL
     if units >= LARGE_UNITS:
         return TARGET_LARGE
@@ -376,10 +389,13 @@ def section_overhead(sizes: Sizes, workdir: Path) -> dict:
     for units in sizes.units:
         overrides = model_overrides(units, sizes.epochs)
         run_ours([*overrides, VIZ_VARIANTS["all"]], workdir)  # warm-up: every code path once
-        samples: dict[str, list[RunResult]] = {v: [] for v in VIZ_VARIANTS}
+        variants = dict(VIZ_VARIANTS)
+        if sizes.thread_variant:  # the same visualizers drawn on a thread of the training process
+            variants["all-thread"] = f"{VIZ_VARIANTS['all']} viz.worker=thread"
+        samples: dict[str, list[RunResult]] = {v: [] for v in variants}
         for _ in range(sizes.reps):
-            for variant, viz in VIZ_VARIANTS.items():
-                samples[variant].append(run_ours([*overrides, viz], workdir))
+            for variant, viz in variants.items():
+                samples[variant].append(run_ours([*overrides, *viz.split()], workdir))
         none = samples["none"]
         for variant, runs in samples.items():
             train_s = median(r.train_s for r in runs)
@@ -394,6 +410,7 @@ def section_overhead(sizes: Sizes, workdir: Path) -> dict:
                 "paired_ratio": median(r.train_s / n.train_s for r, n in zip(runs, none)),
                 "min_ratio": min(r.train_s for r in runs) / min(r.train_s for r in none),
                 "log_s": median(r.log_s for r in runs),
+                "cpu_s": median(r.cpu_s for r in runs), "child_cpu_s": median(r.child_cpu_s for r in runs),
                 "ckpt_s": median(r.callback_s.get("checkpoint", 0.0) for r in runs),
                 "guard_s": median(r.callback_s.get("guard", 0.0) for r in runs),
                 "logged_steps": runs[0].logged_steps,
@@ -403,7 +420,7 @@ def section_overhead(sizes: Sizes, workdir: Path) -> dict:
         f"overhead: training wall time, median of {sizes.reps} (epochs={sizes.epochs}, "
         f"seq_len={SEQ_LEN}, features={FEATURES}, samples={N_SAMPLES})",
         ["units", "viz", "fit_s", "drain_s", "train_s", "ratio", "fit_ratio", "paired_ratio", "min_ratio",
-         "log_s", "ckpt_s", "logged_steps", "target", "met"],
+         "log_s", "cpu_s", "child_cpu_s", "ckpt_s", "logged_steps", "target", "met"],
         rows,
         [
             "train_s = model.fit + the wait after it for the logging worker (drain_s); "
@@ -412,6 +429,7 @@ def section_overhead(sizes: Sizes, workdir: Path) -> dict:
             "min_ratio: min/min (least hurt by a busy machine)",
             "log_s = training-thread time in WeightLogger hooks (snapshot, probe gradients, queue waits, or "
             "everything with viz.background=false); ckpt_s = in the Checkpointer (every variant pays it)",
+            "cpu_s: CPU seconds of the training process for the whole run; child_cpu_s: of its drawing process",
             "fit includes the first epoch's tf.function tracing, the same for every variant",
         ],
     )
@@ -879,6 +897,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--units", help="comma-separated units for overhead and bytes, e.g. 32,128")
     parser.add_argument("--reps", type=int, help="repetitions per variant (overhead, anchor)")
     parser.add_argument("--epochs", type=int, help="epochs per training (overhead, anchor)")
+    parser.add_argument("--thread-variant", action="store_true",
+                        help="overhead: also time viz=all drawn on a thread of the training process (viz.worker=thread)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON file (default {DEFAULT_OUT})")
     parser.add_argument(
         "--profile", choices=tuple(VIZ_VARIANTS),
@@ -905,6 +925,8 @@ def sizes_for(args: argparse.Namespace) -> Sizes:
         sizes.update(reps=args.reps, anchor_reps=args.reps)
     if args.epochs:
         sizes.update(epochs=args.epochs)
+    if args.thread_variant:
+        sizes.update(thread_variant=True)
     return Sizes(**sizes)
 
 
