@@ -120,6 +120,7 @@ class Sizes:
     report_reps: int
     anchor_reps: int
     thread_variant: bool = False  # overhead: also viz=all drawn on a thread (viz.worker=thread)
+    extra_variants: tuple[tuple[str, str], ...] = ()  # overhead: (name, overrides) timed with the others
 
 
 FULL = Sizes(
@@ -373,7 +374,7 @@ def run_keras(overrides: list[str], workdir: Path, with_tensorboard: bool) -> Ru
 def overhead_target(variant: str, units: int) -> float | None:
     if variant == "none":
         return None
-    if variant.startswith("all"):
+    if variant != "default":
         return TARGET_ALL
     if units >= LARGE_UNITS:
         return TARGET_LARGE
@@ -392,6 +393,7 @@ def section_overhead(sizes: Sizes, workdir: Path) -> dict:
         variants = dict(VIZ_VARIANTS)
         if sizes.thread_variant:  # the same visualizers drawn on a thread of the training process
             variants["all-thread"] = f"{VIZ_VARIANTS['all']} viz.worker=thread"
+        variants.update(sizes.extra_variants)
         samples: dict[str, list[RunResult]] = {v: [] for v in variants}
         for _ in range(sizes.reps):
             for variant, viz in variants.items():
@@ -899,6 +901,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, help="epochs per training (overhead, anchor)")
     parser.add_argument("--thread-variant", action="store_true",
                         help="overhead: also time viz=all drawn on a thread of the training process (viz.worker=thread)")
+    parser.add_argument("--variant", action="append", metavar="NAME=OVERRIDES",
+                        help="overhead: another variant, e.g. 'no-gradients=viz=all viz.gradients=false' "
+                             "(target: as for all)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON file (default {DEFAULT_OUT})")
     parser.add_argument(
         "--profile", choices=tuple(VIZ_VARIANTS),
@@ -927,6 +932,8 @@ def sizes_for(args: argparse.Namespace) -> Sizes:
         sizes.update(epochs=args.epochs)
     if args.thread_variant:
         sizes.update(thread_variant=True)
+    if args.variant:
+        sizes.update(extra_variants=tuple(tuple(v.split("=", 1)) for v in args.variant))
     return Sizes(**sizes)
 
 
