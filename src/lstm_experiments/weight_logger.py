@@ -4,10 +4,10 @@ Step n is the state after n epochs; step 0 is the initial weights. Epoch
 metrics go to the same event file under ``metrics/<name>``.
 
 On the training thread the callback only copies the weights to the host. A
-worker (a thread by default; ``viz.background=false`` runs it inline) computes
-the probe gradients, if asked, and hands each snapshot to the drawer: a
-``Drawer`` in this process, or a ``DrawingProcess`` (the default), which draws,
-encodes and writes in a process of its own. Calls reach the drawer in order.
+worker (a thread by default; ``viz.background=false`` runs it inline) hands
+each snapshot to the drawer: a ``Drawer`` in this process, or a
+``DrawingProcess`` (the default), which draws, encodes and writes in a process
+of its own. Calls reach the drawer in order.
 """
 
 import logging
@@ -15,7 +15,7 @@ import logging
 import keras
 
 from lstm_experiments.background import BackgroundWorker
-from lstm_experiments.weight_snapshot import add_gradients, take_snapshot
+from lstm_experiments.weight_snapshot import take_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ class WeightLogger(keras.callbacks.Callback):
         log_every: log the weights every this many epochs (>= 1).
         draws: whether any visualizer is on (False: only the epoch metrics are written).
         probe: ``(x, y)`` validation batch for activations and gradients, or None.
-        with_gradients: compute the loss gradients on the probe batch for each snapshot.
+        with_gradients: snapshots carry what the probe batch's loss gradients are computed from.
         guard: the run's ``TrainingGuard``; an epoch it cut short is not logged.
         initial_epoch: epochs already done (a resumed run).
         log_initial: log step 0 at the start (False when resuming: it is in the event file already).
@@ -54,24 +54,12 @@ class WeightLogger(keras.callbacks.Callback):
         """Give the drawer W_0 and the fixed colour scales from the step-0 weights, unlogged (resume)."""
         self.worker.submit(self.drawer.prime, take_snapshot(initial_model, 0).layers)
 
-    def _with_gradients(self, snapshot):
-        try:
-            return add_gradients(snapshot, self.model, self.probe[1])
-        except Exception:  # as for a visualizer: the gradients go, the rest still log
-            log.exception("probe gradients failed at step %d; they are switched off", snapshot.step)
-            self.with_gradients = False
-            return snapshot
-
-    def _draw(self, snapshot) -> None:
-        if snapshot.variable_values is not None:
-            snapshot = self._with_gradients(snapshot)
-        self.drawer.draw(snapshot)
-
     def log_weights(self, step: int) -> None:
         if not self.draws:
             return
-        probe_x = self.probe[0] if self.probe is not None else None
-        self.worker.submit(self._draw, take_snapshot(self.model, step, probe_x, self.with_gradients))
+        probe_x, probe_y = self.probe if self.probe is not None else (None, None)
+        snapshot = take_snapshot(self.model, step, probe_x, probe_y, self.with_gradients)
+        self.worker.submit(self.drawer.draw, snapshot)
         self.logged_steps.append(step)
 
     def close(self) -> None:

@@ -1,7 +1,12 @@
-"""``gradients/<layer>/<matrix>/<gate>``: the norm of the loss gradient on the probe batch, per gate."""
+"""``gradients/<layer>/<matrix>/<gate>``: the norm of the loss gradient on the probe batch, per gate.
+
+The gradients are computed in numpy from the snapshot (``gate_gradients``), in
+the drawing process, so the training process runs no extra pass for them.
+"""
 
 import numpy as np
 
+from lstm_experiments.gate_gradients import gate_gradients
 from lstm_experiments.gates import split_gates
 from lstm_experiments.summaries import Summaries
 from lstm_experiments.visualizers.registry import register
@@ -14,8 +19,11 @@ class GateGradients:
 
     def summarise(self, snapshot, painter) -> Summaries:
         out = Summaries()
+        if snapshot.head is None or snapshot.probe_x is None:
+            return out
+        gradients = gate_gradients(snapshot.layers, snapshot.head, snapshot.probe_x, snapshot.probe_y)
         for layer in snapshot.layers:
-            for name, gradient in layer.gradients.items():
+            for name, gradient in gradients[layer.layer].items():
                 for gate, block in split_gates(gradient, layer.cell).items():
                     out.scalars[f"gradients/{layer.layer}/{name}/{gate}"] = float(np.linalg.norm(block))
         return out
