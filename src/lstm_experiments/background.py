@@ -1,7 +1,9 @@
 """A single worker thread that runs logging jobs in order, off the training thread.
 
 The training thread only copies the weights to the host and hands them over;
-drawing, encoding and writing happen here. The queue is bounded, so if logging
+here they are drawn, encoded and written (``viz.worker=thread``), or sent down
+the pipe to the drawing process (``viz.worker=process``, which blocks here, not
+in training, while that process is busy). The queue is bounded, so if logging
 falls behind, training waits rather than piling up weight copies in memory. A
 failing job is logged and skipped: logging never takes training down.
 """
