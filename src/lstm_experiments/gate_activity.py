@@ -6,14 +6,22 @@ hidden-state sequence. Stacked layers take the previous layer's rebuilt
 sequence output as input; a Bidirectional layer's backward half reads the
 sequence reversed, and its values are returned in the original time order.
 Tests check the rebuilt hidden states against Keras' own layer outputs.
+
+The pass keeps, per layer, what backpropagation through it needs (``trace``),
+so ``gate_gradients`` runs no second forward pass over the same probe batch:
+a snapshot's ``probe_pass()`` is computed once and read by both the
+``activations`` and the ``gradients`` visualizers.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import groupby
 
 import numpy as np
 
-from lstm_experiments.gates import split_gates
+from lstm_experiments.gates import GATE_NAMES
+
+# Keras' own precision; float64 took twice as long at 1024 units for no visible difference.
+DTYPE = np.float32
 
 
 def _sigmoid(x):
@@ -41,6 +49,8 @@ class LayerActivity:
     gates: dict[str, np.ndarray]
     # (batch, time, units), in the input's time order
     hidden: np.ndarray
+    # What backpropagation needs, in processing order (see ``lstm_activity`` and ``gru_activity``).
+    trace: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 def _activation(name: str):
@@ -50,86 +60,103 @@ def _activation(name: str):
 
 
 def _bias(weights, key: str, width: int) -> np.ndarray:
-    return weights.matrices.get(key, np.zeros(width, np.float32))
+    return weights.matrices.get(key, np.zeros(width, DTYPE)).astype(DTYPE)
 
 
-def lstm_activity(weights, x: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Keras' LSTM: z = x W + h U + b; i, f, o = σ(z·); g = tanh(z_c); c = f c + i g; h = o tanh(c)."""
+def _matrix(weights, key: str) -> np.ndarray:
+    return weights.matrices[key].astype(DTYPE)
+
+
+def _by_gate(values: np.ndarray, cell: str) -> dict[str, np.ndarray]:
+    """(time, batch, gates*units) -> {gate: (batch, time, units)} views."""
+    units = values.shape[-1] // len(GATE_NAMES[cell])
+    return {name: values[:, :, k * units:(k + 1) * units].transpose(1, 0, 2)
+            for k, name in enumerate(GATE_NAMES[cell])}
+
+
+def lstm_activity(weights, x: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, dict]:
+    """Keras' LSTM: z = x W + h U + b; i, f, o = σ(z·); g = tanh(z_c); c = f c + i g; h = o tanh(c).
+
+    The trace holds x, the weights, every step's gate values (time, batch, 4 units),
+    the cell states c_0..c_T and hidden states h_0..h_T, and tanh(c_t).
+    """
     act, rec_act = _activation(weights.activation), _activation(weights.recurrent_activation)
-    kernel, recurrent = weights.matrices["kernel"], weights.matrices["recurrent_kernel"]
+    kernel, recurrent = _matrix(weights, "kernel"), _matrix(weights, "recurrent_kernel")
     batch, steps, _ = x.shape
-    units = weights.units
-    projected = x @ kernel + _bias(weights, "bias", kernel.shape[1])
-    h = np.zeros((batch, units), x.dtype)
-    c = np.zeros((batch, units), x.dtype)
-    names = ("input", "forget", "cell", "output")
-    out = {name: np.empty((batch, steps, units), x.dtype) for name in names}
-    hidden = np.empty((batch, steps, units), x.dtype)
+    u = weights.units
+    projected = (x @ kernel + _bias(weights, "bias", kernel.shape[1])).transpose(1, 0, 2)
+    gates = np.empty((steps, batch, 4 * u), DTYPE)
+    cells = np.zeros((steps + 1, batch, u), DTYPE)
+    hiddens = np.zeros((steps + 1, batch, u), DTYPE)
+    cell_acts = np.empty((steps, batch, u), DTYPE)
     for t in range(steps):
-        z = split_gates(projected[:, t] + h @ recurrent, "lstm")
-        i, f, g, o = rec_act(z["input"]), rec_act(z["forget"]), act(z["cell"]), rec_act(z["output"])
-        c = f * c + i * g
-        h = o * act(c)
-        for name, value in zip(names, (i, f, g, o)):
-            out[name][:, t] = value
-        hidden[:, t] = h
-    return out, hidden
+        z = projected[t] + hiddens[t] @ recurrent
+        gate = gates[t]
+        gate[:, :2 * u] = rec_act(z[:, :2 * u])
+        gate[:, 2 * u:3 * u] = act(z[:, 2 * u:3 * u])
+        gate[:, 3 * u:] = rec_act(z[:, 3 * u:])
+        i, f, g, o = gate[:, :u], gate[:, u:2 * u], gate[:, 2 * u:3 * u], gate[:, 3 * u:]
+        cells[t + 1] = f * cells[t] + i * g
+        cell_acts[t] = act(cells[t + 1])
+        hiddens[t + 1] = o * cell_acts[t]
+    trace = dict(x=x, kernel=kernel, recurrent=recurrent, gates=gates, cells=cells, hiddens=hiddens,
+                 cell_acts=cell_acts)
+    return _by_gate(gates, "lstm"), hiddens[1:].transpose(1, 0, 2), trace
 
 
-def gru_activity(weights, x: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def gru_activity(weights, x: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, dict]:
     """Keras' GRU (update z, reset r, candidate h~); h = z h_prev + (1 - z) h~.
 
     reset_after=True: h~ = tanh(x W_h + b_h + r (h U_h + b'_h)), the default;
     reset_after=False: h~ = tanh(x W_h + b_h + (r h) U_h).
+    The trace holds x, the weights, every step's gate values (time, batch, 3 units),
+    the hidden states h_0..h_T and, with reset_after, h U + b' per step.
     """
     act, rec_act = _activation(weights.activation), _activation(weights.recurrent_activation)
-    kernel, recurrent = weights.matrices["kernel"], weights.matrices["recurrent_kernel"]
+    kernel, recurrent = _matrix(weights, "kernel"), _matrix(weights, "recurrent_kernel")
     width = kernel.shape[1]
     batch, steps, _ = x.shape
-    units = weights.units
-    projected = x @ kernel + _bias(weights, "bias", width)
+    u = weights.units
+    projected = (x @ kernel + _bias(weights, "bias", width)).transpose(1, 0, 2)
     recurrent_bias = _bias(weights, "recurrent_bias", width)
-    rec = split_gates(recurrent, "gru")
-    h = np.zeros((batch, units), x.dtype)
-    names = ("update", "reset", "candidate")
-    out = {name: np.empty((batch, steps, units), x.dtype) for name in names}
-    hidden = np.empty((batch, steps, units), x.dtype)
+    u_z, u_r, u_h = recurrent[:, :u], recurrent[:, u:2 * u], recurrent[:, 2 * u:]
+    gates = np.empty((steps, batch, 3 * u), DTYPE)
+    hiddens = np.zeros((steps + 1, batch, u), DTYPE)
+    inners = np.empty((steps, batch, 3 * u), DTYPE) if weights.reset_after else None
     for t in range(steps):
-        xz = split_gates(projected[:, t], "gru")
+        xz, h_prev, gate = projected[t], hiddens[t], gates[t]
         if weights.reset_after:
-            inner = split_gates(h @ recurrent + recurrent_bias, "gru")
-            z = rec_act(xz["update"] + inner["update"])
-            r = rec_act(xz["reset"] + inner["reset"])
-            candidate = act(xz["candidate"] + r * inner["candidate"])
+            inner = inners[t]
+            np.add(h_prev @ recurrent, recurrent_bias, out=inner)
+            gate[:, :2 * u] = rec_act(xz[:, :2 * u] + inner[:, :2 * u])
+            gate[:, 2 * u:] = act(xz[:, 2 * u:] + gate[:, u:2 * u] * inner[:, 2 * u:])
         else:
-            z = rec_act(xz["update"] + h @ rec["update"])
-            r = rec_act(xz["reset"] + h @ rec["reset"])
-            candidate = act(xz["candidate"] + (r * h) @ rec["candidate"])
-        h = z * h + (1.0 - z) * candidate
-        for name, value in zip(names, (z, r, candidate)):
-            out[name][:, t] = value
-        hidden[:, t] = h
-    return out, hidden
+            gate[:, :u] = rec_act(xz[:, :u] + h_prev @ u_z)
+            gate[:, u:2 * u] = rec_act(xz[:, u:2 * u] + h_prev @ u_r)
+            gate[:, 2 * u:] = act(xz[:, 2 * u:] + (gate[:, u:2 * u] * h_prev) @ u_h)
+        z, candidate = gate[:, :u], gate[:, 2 * u:]
+        hiddens[t + 1] = z * h_prev + (1.0 - z) * candidate
+    trace = dict(x=x, kernel=kernel, recurrent=recurrent, gates=gates, hiddens=hiddens, inners=inners)
+    return _by_gate(gates, "gru"), hiddens[1:].transpose(1, 0, 2), trace
 
 
 CELL_ACTIVITY = {"lstm": lstm_activity, "gru": gru_activity}
 
 
 def stack_activity(layers, x: np.ndarray) -> list[LayerActivity]:
-    """Replay the whole recurrent stack on ``x`` (batch, time, features), in float32 as Keras does
-    (float64 took twice as long at 1024 units for no visible difference)."""
-    x = np.asarray(x, dtype=np.float32)
+    """Replay the whole recurrent stack on ``x`` (batch, time, features), in float32 as Keras does."""
+    x = np.asarray(x, dtype=DTYPE)
     activity = []
     for _, group in groupby(layers, key=lambda w: w.depth):
         outputs = []
         for weights in group:
             backward = weights.direction == "backward"
             source = x[:, ::-1] if backward else x
-            gates, hidden = CELL_ACTIVITY[weights.cell](weights, source)
+            gates, hidden, trace = CELL_ACTIVITY[weights.cell](weights, source)
             if backward:
                 gates = {k: v[:, ::-1] for k, v in gates.items()}
                 hidden = hidden[:, ::-1]
-            activity.append(LayerActivity(weights.layer, weights.cell, gates, hidden))
+            activity.append(LayerActivity(weights.layer, weights.cell, gates, hidden, trace))
             outputs.append(hidden)
         # Keras' Bidirectional concatenates the directions (merge_mode="concat").
         x = np.concatenate(outputs, axis=-1)

@@ -8,6 +8,7 @@ white (0) to red (+scale), so a pixel reads back as a value:
 NaN weights are drawn grey, and values beyond the scale saturate.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -68,12 +69,12 @@ def reduce_blocks(matrix: np.ndarray, max_side_px: int, how: str = "maxabs") -> 
     if block <= 1:
         return matrix
     out_rows, out_cols = math.ceil(rows / block), math.ceil(cols / block)
-    padded = np.full((out_rows * block, out_cols * block), np.nan)
-    padded[:rows, :cols] = matrix
-    blocks = padded.reshape(out_rows, block, out_cols, block).transpose(0, 2, 1, 3)
-    blocks = blocks.reshape(out_rows, out_cols, block * block)
-    present = ~np.isnan(blocks)
     if how == "mean":
+        padded = np.full((out_rows * block, out_cols * block), np.nan)
+        padded[:rows, :cols] = matrix
+        blocks = padded.reshape(out_rows, block, out_cols, block).transpose(0, 2, 1, 3)
+        blocks = blocks.reshape(out_rows, out_cols, block * block)
+        present = ~np.isnan(blocks)
         count = present.sum(axis=-1)
         # Each block is summed scaled by a power of two (exact) near its largest finite
         # |weight|, so that a sum of huge weights cannot overflow to inf.
@@ -82,9 +83,23 @@ def reduce_blocks(matrix: np.ndarray, max_side_px: int, how: str = "maxabs") -> 
         with np.errstate(invalid="ignore", divide="ignore"):
             total = np.where(present, np.ldexp(blocks, -shift[..., None]), 0.0).sum(axis=-1)
             return np.where(count > 0, np.ldexp(total / np.maximum(count, 1), shift), np.nan)
-    magnitude = np.where(present, np.abs(blocks), -1.0)
-    pick = magnitude.argmax(axis=-1)[..., None]
-    return np.take_along_axis(blocks, pick, axis=-1)[..., 0]
+    # Whichever of the block's largest and smallest weights is farther from zero (NaN ignored;
+    # NaN only where the whole block is NaN), folded from strided slices: no copy of the
+    # matrix, which may stay float32 (a reduction over the blocks' axes took 20x longer).
+    if rows % block or cols % block:  # the last blocks are partial: pad with NaN, which is ignored
+        padded = np.full((out_rows * block, out_cols * block), np.nan, np.result_type(matrix.dtype, np.float32))
+        padded[:rows, :cols] = matrix
+        matrix = padded
+    high = _fold_blocks(matrix, block, np.fmax)
+    low = _fold_blocks(matrix, block, np.fmin)
+    with np.errstate(invalid="ignore"):
+        return np.where(high >= -low, high, low)
+
+
+def _fold_blocks(matrix: np.ndarray, block: int, combine) -> np.ndarray:
+    """``combine`` over each block x block square of a matrix whose sides are multiples of block."""
+    rows = functools.reduce(combine, (matrix[i::block] for i in range(block)))
+    return functools.reduce(combine, (rows[:, j::block] for j in range(block)))
 
 
 def upscale_factors(shape: tuple[int, int], target_side_px: int, min_side_px: int) -> tuple[int, int]:
@@ -99,8 +114,11 @@ def upscale_factors(shape: tuple[int, int], target_side_px: int, min_side_px: in
 
 
 def as_matrix(values: np.ndarray) -> np.ndarray:
-    """Weights as a 2-D matrix: a bias vector becomes one row."""
-    values = np.asarray(values, dtype=np.float64)
+    """Weights as a 2-D matrix: a bias vector becomes one row. Floats keep their precision
+    (a float32 matrix is reduced before any float64 copy is made); the rest become float64."""
+    values = np.asarray(values)
+    if values.dtype not in (np.float32, np.float64):
+        values = values.astype(np.float64)
     return values.reshape(1, -1) if values.ndim == 1 else values
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstm_experiments.summary_writer import encode_png
+from lstm_experiments.png_encoder import encode_png
 
 STEP_DIGITS = 6
 

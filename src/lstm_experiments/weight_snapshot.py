@@ -7,6 +7,7 @@ snapshot also carries the probe targets and the head's weights, activation and
 loss, so no TensorFlow pass runs for them in the training process.
 """
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,6 +47,17 @@ class Snapshot:
     # The probe batch's targets and the model's head ({kernel, bias, activation, loss}), for gradients.
     probe_y: np.ndarray | None = None
     head: dict | None = None
+
+    @functools.cached_property
+    def probe_activity(self) -> list:
+        """The probe batch replayed through the recurrent stack (``gate_activity.stack_activity``).
+
+        Computed once per snapshot, on first use, and shared by the ``activations``
+        visualizer (the gate values) and the ``gradients`` one (its backward pass).
+        """
+        from lstm_experiments.gate_activity import stack_activity
+
+        return stack_activity(self.layers, self.probe_x)
 
 
 def recurrent_layers(model):

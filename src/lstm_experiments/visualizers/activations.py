@@ -10,7 +10,6 @@ below 0.1 and above 0.9 over the whole probe batch (for the tanh candidate, of
 
 import numpy as np
 
-from lstm_experiments.gate_activity import stack_activity
 from lstm_experiments.gates import CANDIDATE_GATE
 from lstm_experiments.summaries import Summaries
 from lstm_experiments.visualizers.registry import register
@@ -29,7 +28,7 @@ class GateActivations:
         out = Summaries()
         if snapshot.probe_x is None:
             return out
-        for activity in stack_activity(snapshot.layers, snapshot.probe_x):
+        for activity in snapshot.probe_activity:
             for gate, values in activity.gates.items():
                 tanh_gate = gate == CANDIDATE_GATE[activity.cell]
                 unit_range = (values + 1.0) / 2.0 if tanh_gate else values
