@@ -10,7 +10,11 @@ from hypothesis.extra import numpy as hnp
 from tensorboard.plugins.histogram import summary_v2 as histogram_summary
 from tensorboard.util import tensor_util
 
-from lstm_experiments.summary_writer import HISTOGRAM_BUCKETS, histogram_buckets, histogram_value
+from lstm_experiments.summary_writer import (
+    HISTOGRAM_BUCKETS,
+    histogram_buckets,
+    histogram_value,
+)
 
 FMAX = float(np.finfo(np.float64).max)
 
