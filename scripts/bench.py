@@ -14,6 +14,7 @@ that shared the same machine state.
 Sections (``--sections``, comma-separated, default all):
 
 overhead  fit time with viz=none, the default visualizers and viz=all, interleaved
+drawing   CPU per logged step in the drawing process, per visualizer, without training beside it
 anchor    Keras' TensorBoard(histogram_freq=1, write_images=True) vs ours: s and bytes per logged step
 bytes     event-file bytes per logged step per layer, by units (images are capped at max_side_px)
 startup   ``--cfg job``, ``--help`` and a config error through the real CLI
@@ -52,7 +53,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path("outputs/bench.json")
-SECTIONS = ("overhead", "anchor", "bytes", "startup", "csv", "sweeps", "report")
+SECTIONS = ("overhead", "drawing", "anchor", "bytes", "startup", "csv", "sweeps", "report")
 CONFIG_MODULE = "lstm_experiments.conf"
 
 # The overhead/anchor/bytes model: seq_len 50, 8 features, a fixed number of sine samples.
@@ -102,6 +103,8 @@ MB = 1024 * 1024
 PROFILE_STEP = 2
 PROFILE_UNITS = 128
 PROFILE_TOP = 30
+# drawing: the probe batch (viz.probe_size's default).
+DRAWING_PROBE = 32
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,7 @@ class Sizes:
     report_runs: int
     report_reps: int
     anchor_reps: int
+    drawing_steps: int = 3  # drawing: timed steps per visualizer, after step 0
     thread_variant: bool = False  # overhead: also viz=all drawn on a thread (viz.worker=thread)
     extra_variants: tuple[tuple[str, str], ...] = ()  # overhead: (name, overrides) timed with the others
 
@@ -132,6 +136,7 @@ QUICK = Sizes(
     units=(32,), epochs=2, reps=2, anchor_units=32,
     bytes_units=(32, 512), bytes_epochs=1, bytes_samples=32,
     startup_reps=3, csv_rows=50_000, sweep_epochs=1, report_runs=10, report_reps=1, anchor_reps=1,
+    drawing_steps=1,
 )
 
 
@@ -498,6 +503,92 @@ def event_breakdown(event_dir: Path) -> dict:
                     width, height = (int(v) for v in value.tensor.string_val[:2])
                     largest = max(largest, (width, height), key=lambda wh: wh[0] * wh[1])
     return {"by_plugin": by_plugin, "largest_image": f"{largest[0]}x{largest[1]}"}
+
+
+# ---------------------------------------------------------------------------------------- drawing
+
+
+def _drawing_layer(units: int, rng: np.random.Generator):
+    """A one-layer LSTM's matrices on Keras' initial scales (glorot-uniform kernel, orthogonal
+    recurrent kernel, unit forget bias), as the drawing process receives them."""
+    from lstm_experiments.weight_snapshot import RecurrentWeights
+
+    limit = np.sqrt(6.0 / (FEATURES + 4 * units))
+    q, _ = np.linalg.qr(rng.standard_normal((4 * units, units)))
+    bias = np.zeros(4 * units, np.float32)
+    bias[units:2 * units] = 1.0
+    matrices = {"kernel": rng.uniform(-limit, limit, (FEATURES, 4 * units)).astype(np.float32),
+                "recurrent_kernel": q.T.astype(np.float32), "bias": bias}
+    return RecurrentWeights(layer="lstm", cell="lstm", units=units, matrices=matrices)
+
+
+def _drawing_snapshots(units: int, steps: int):
+    """Step 0 and ``steps`` later snapshots, each a little away from the last, as training moves them."""
+    from dataclasses import replace
+
+    from lstm_experiments.weight_snapshot import Snapshot
+
+    rng = np.random.default_rng(0)
+    layer = _drawing_layer(units, rng)
+    probe_x = rng.standard_normal((DRAWING_PROBE, SEQ_LEN, FEATURES)).astype(np.float32)
+    probe_y = rng.standard_normal((DRAWING_PROBE, 1)).astype(np.float32)
+    head = {"kernel": rng.uniform(-0.1, 0.1, (units, 1)).astype(np.float32), "bias": np.zeros(1, np.float32),
+            "activation": "linear", "loss": "mse"}
+    snapshots = []
+    for step in range(steps + 1):
+        snapshots.append(Snapshot(step=step, layers=[layer], probe_x=probe_x, probe_y=probe_y, head=head))
+        moved = {k: (v + rng.normal(0, 1e-3, v.shape)).astype(np.float32) for k, v in layer.matrices.items()}
+        layer = replace(layer, matrices=moved)
+    return snapshots
+
+
+def drawing_cpu(visualizers: tuple[str, ...], snapshots, workdir: Path) -> tuple[float, int]:
+    """Median CPU seconds of one ``Drawer.draw`` after step 0 (on one BLAS thread, as in the drawing
+    process), and the event-file bytes per step."""
+    from omegaconf import OmegaConf
+    from threadpoolctl import threadpool_limits
+
+    from lstm_experiments.drawing import Drawer, DrawingSpec
+    from lstm_experiments.schema import ImageConfig
+
+    logdir = Path(tempfile.mkdtemp(dir=workdir))
+    image = OmegaConf.to_container(OmegaConf.structured(ImageConfig))
+    drawer = Drawer(DrawingSpec(logdir=str(logdir), visualizers=visualizers, image=image))
+    samples = []
+    with threadpool_limits(limits=1, user_api="blas"):
+        drawer.draw(snapshots[0])
+        first_bytes = dir_bytes(logdir)
+        for snapshot in snapshots[1:]:
+            start = time.process_time()
+            drawer.draw(snapshot)
+            samples.append(time.process_time() - start)
+    drawer.close()
+    return median(samples), (dir_bytes(logdir) - first_bytes) // (len(snapshots) - 1)
+
+
+def section_drawing(sizes: Sizes, workdir: Path) -> dict:
+    """CPU per logged step in the drawing process, per visualizer, without training beside it."""
+    from lstm_experiments.visualizers import VISUALIZERS
+
+    groups = {name: (name,) for name in VISUALIZERS}
+    groups["default"] = tuple(VIZ_VARIANTS["default"].removeprefix("viz=[").removesuffix("]").split(","))
+    groups["all"] = tuple(VISUALIZERS)
+    rows, results = [], {}
+    for units in sizes.units:
+        snapshots = _drawing_snapshots(units, sizes.drawing_steps)
+        row = {"units": units}
+        for name, visualizers in groups.items():
+            seconds, step_bytes = drawing_cpu(visualizers, snapshots, workdir)
+            results[f"{units}/{name}"] = {"cpu_s": seconds, "bytes_per_step": step_bytes}
+            row[name] = seconds * 1000
+        rows.append(row)
+    print_table(
+        f"drawing: CPU ms per logged step in the drawing process (one BLAS thread; one LSTM layer, probe "
+        f"{DRAWING_PROBE} x {SEQ_LEN} x {FEATURES}; median of {sizes.drawing_steps} steps after step 0)",
+        ["units", *groups], [{k: (round(v, 1) if isinstance(v, float) else v) for k, v in r.items()} for r in rows],
+        notes=["'all' is less than the sum: activations and gradients share one forward pass over the probe"],
+    )
+    return {"results": results}
 
 
 def section_bytes(sizes: Sizes, workdir: Path) -> dict:
@@ -880,6 +971,7 @@ def profile_logged_step(units: int, variant: str, workdir: Path) -> None:
 
 SECTION_FUNCTIONS = {
     "overhead": section_overhead,
+    "drawing": section_drawing,
     "anchor": section_anchor,
     "bytes": section_bytes,
     "startup": section_startup,

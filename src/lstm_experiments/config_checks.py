@@ -29,6 +29,7 @@ _CHOICES = [
     ("viz.image.scale", ("fixed", "per_step", "minmax")),
     ("viz.image.reduce", ("maxabs", "mean")),
     ("viz.worker", ("process", "thread")),
+    ("viz.worker_priority", ("idle", "low", "normal")),
     ("data.missing", ("error", "drop", "ffill", "interpolate")),
 ]
 

@@ -5,8 +5,15 @@ Keras' training loop, whose Python between TensorFlow calls then waited for it:
 training slowed by about the drawing time even with a core idle. Here the
 training process only pickles each snapshot down a pipe (from its logging
 thread); a child interpreter (``python -m lstm_experiments.drawing_process``,
-no TensorFlow, nice 10, one BLAS thread) draws, encodes and writes, in the
+no TensorFlow, low CPU priority, one BLAS thread) draws, encodes and writes, in the
 order the calls were made.
+
+The child runs at ``viz.worker_priority``: by default Linux' SCHED_IDLE policy,
+so it draws on CPU time that training leaves idle, and a TensorFlow thread that
+wakes takes its core back at once. At nice 10 the child still delayed those
+wake-ups: at 1024 units, where training keeps both cores nearly busy and runs
+thousands of short ops per epoch, ``viz=all`` cost (measured) far more wall time
+than the child's own CPU time.
 
 The child ignores SIGINT/SIGTERM (the training process handles them and closes
 it after the last step), and exits when its pipe closes, so a training process
@@ -28,7 +35,10 @@ from pathlib import Path
 log = logging.getLogger("lstm_experiments.drawing_process")
 MODULE = "lstm_experiments.drawing_process"
 
-CHILD_NICE = 10
+# viz.worker_priority: how the child lowers its priority (SCHED_IDLE falls back to nice 19 off Linux).
+PRIORITIES = ("idle", "low", "normal")
+LOW_NICE = 10
+IDLE_NICE = 19
 # The child's numpy work is small matrices; threaded BLAS would only fight TensorFlow for the cores.
 CHILD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 CLOSE_TIMEOUT_S = 600
@@ -47,11 +57,13 @@ def child_environment() -> dict[str, str]:
 class DrawingProcess:
     """The ``Drawer`` interface (draw, prime, write_scalars, write_hparams, flush, close), in a child process."""
 
-    def __init__(self, spec):
+    def __init__(self, spec, priority: str = "idle"):
+        if priority not in PRIORITIES:
+            raise ValueError(f"viz.worker_priority={priority} is not one of {PRIORITIES}")
         child_read, parent_write = os.pipe()
         parent_read, child_write = os.pipe()
         self._process = subprocess.Popen(
-            [sys.executable, "-m", MODULE, str(child_read), str(child_write)],
+            [sys.executable, "-m", MODULE, str(child_read), str(child_write), priority],
             pass_fds=(child_read, child_write),
             env=child_environment(),
             stdin=subprocess.DEVNULL,
@@ -217,13 +229,26 @@ def serve(incoming: Connection, outgoing: Connection) -> None:
             pass
 
 
+def lower_priority(priority: str) -> None:
+    """This process' CPU priority for ``viz.worker_priority`` (best effort: never an error)."""
+    if priority == "idle":
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            return
+        except (AttributeError, OSError):  # not Linux: the lowest nice instead
+            pass
+    nice = {"idle": IDLE_NICE, "low": LOW_NICE}.get(priority)
+    if nice is not None:
+        try:
+            os.nice(nice)
+        except OSError:
+            pass
+
+
 def main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    try:
-        os.nice(CHILD_NICE)
-    except OSError:
-        pass
+    lower_priority(argv[2] if len(argv) > 2 else "idle")
     incoming = Connection(int(argv[0]), writable=False)
     outgoing = Connection(int(argv[1]), readable=False)
     serve(incoming, outgoing)

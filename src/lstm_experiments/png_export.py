@@ -17,7 +17,11 @@ class PngExporter:
         return self.root.joinpath(*tag.split("/")) / f"step_{step:0{STEP_DIGITS}d}.png"
 
     def export(self, step: int, images: dict[str, np.ndarray]) -> None:
-        for tag, pixels in images.items():
+        self.write(step, {tag: encode_png(pixels) for tag, pixels in images.items()})
+
+    def write(self, step: int, pngs: dict[str, bytes]) -> None:
+        """PNG files from images already encoded (the ones the event file holds), by tag."""
+        for tag, png in pngs.items():
             path = self.path_for(tag, step)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(encode_png(pixels))
+            path.write_bytes(png)

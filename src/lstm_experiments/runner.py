@@ -93,7 +93,7 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
     )
     guard = TrainingGuard()
     in_process = not visualizers or not cfg.viz.background or cfg.viz.worker != "process"
-    drawer = Drawer(spec) if in_process else DrawingProcess(spec)
+    drawer = Drawer(spec) if in_process else DrawingProcess(spec, priority=cfg.viz.worker_priority)
     logger = None
     try:
         if not resume:

@@ -130,6 +130,9 @@ class VizConfig:
     # Where background drawing runs: process (a child process, out of the training loop's GIL)
     # or thread (a thread of the training process).
     worker: str = "process"
+    # The drawing process' CPU priority: idle (Linux SCHED_IDLE: it runs only on CPU that training
+    # leaves idle, and training's threads take a core back from it at once), low (nice 10) or normal.
+    worker_priority: str = "idle"
     image: ImageConfig = field(default_factory=ImageConfig)
 
 

@@ -34,11 +34,11 @@ FILE_VERSION = "brain.Event:2"
 HISTOGRAM_BUCKETS = 30
 
 
-def image_value(tag: str, pixels: np.ndarray) -> summary_pb2.Summary.Value:
-    """The image plugin's TF2 record: a string tensor [width, height, png]."""
+def image_value(tag: str, pixels: np.ndarray, png: bytes | None = None) -> summary_pb2.Summary.Value:
+    """The image plugin's TF2 record: a string tensor [width, height, png] (``png``: already encoded)."""
     height, width = pixels.shape[:2]
     tensor = tensor_util.make_tensor_proto(
-        [str(width).encode(), str(height).encode(), encode_png(pixels)], dtype=np.object_
+        [str(width).encode(), str(height).encode(), encode_png(pixels) if png is None else png], dtype=np.object_
     )
     return summary_pb2.Summary.Value(
         tag=tag, metadata=image_metadata.create_summary_metadata(display_name=None, description=None),
@@ -81,9 +81,11 @@ def histogram_value(tag: str, data: np.ndarray) -> summary_pb2.Summary.Value:
     )
 
 
-def summary_proto(summaries: Summaries) -> summary_pb2.Summary:
-    """One Summary proto holding every image, histogram and scalar of a step."""
-    values = [image_value(tag, pixels) for tag, pixels in summaries.images.items()]
+def summary_proto(summaries: Summaries, pngs: dict[str, bytes] | None = None) -> summary_pb2.Summary:
+    """One Summary proto holding every image, histogram and scalar of a step (``pngs``: images
+    already encoded, by tag)."""
+    pngs = pngs or {}
+    values = [image_value(tag, pixels, pngs.get(tag)) for tag, pixels in summaries.images.items()]
     for tag, data in summaries.histograms.items():
         finite = np.asarray(data, dtype=np.float64).ravel()
         values.append(histogram_value(tag, finite[np.isfinite(finite)]))
@@ -104,8 +106,8 @@ class SummaryWriter:
         event = event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary)
         self._writer.write(event.SerializeToString())
 
-    def write(self, step: int, summaries: Summaries) -> None:
-        self._add(step, summary_proto(summaries))
+    def write(self, step: int, summaries: Summaries, pngs: dict[str, bytes] | None = None) -> None:
+        self._add(step, summary_proto(summaries, pngs))
 
     def write_scalars(self, step: int, scalars: dict[str, float]) -> None:
         self.write(step, Summaries(scalars=dict(scalars)))
