@@ -5,6 +5,7 @@ import os
 import signal
 
 import numpy as np
+import pytest
 
 from conftest import read_tensors
 from lstm_experiments.drawing import DrawingSpec
@@ -40,6 +41,24 @@ def test_the_drawing_process_imports_no_tensorflow(tmp_path):
     drawer.close()
     assert "_pywrap_tensorflow_internal" not in mapped and "libtensorflow" not in mapped
     assert drawer._process.returncode == 0
+
+
+@pytest.mark.parametrize("priority", ["idle", "low", "normal"])
+def test_the_drawing_process_runs_at_viz_worker_priority(tmp_path, priority):
+    drawer = DrawingProcess(DrawingSpec(str(tmp_path / "tb"), ("kernel",), IMAGE), priority=priority)
+    assert drawer.sync()  # the child lowers its priority before it answers anything
+    pid = drawer._process.pid
+    policy, nice = os.sched_getscheduler(pid), os.getpriority(os.PRIO_PROCESS, pid)
+    drawer.close()
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    expected = {"idle": (os.SCHED_IDLE, ours), "low": (os.SCHED_OTHER, min(ours + 10, 19)),
+                "normal": (os.SCHED_OTHER, ours)}
+    assert (policy, nice) == expected[priority]
+
+
+def test_an_unknown_priority_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="viz.worker_priority=fast"):
+        DrawingProcess(DrawingSpec(str(tmp_path / "tb"), ("kernel",), IMAGE), priority="fast")
 
 
 def test_child_errors_are_logged_here_and_drawing_goes_on(tmp_path, caplog):

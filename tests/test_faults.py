@@ -41,6 +41,7 @@ def assert_one_line_error(result, *fragments):
     (["data=nope"], ["data/nope", "random", "sine", "adding", "csv"]),
     (["model=nope"], ["model/nope", "lstm", "gru"]),
     (["resume=/no/such/run"], ["resume=/no/such/run"]),
+    (["viz.worker_priority=fast"], ["viz.worker_priority=fast", "idle", "low", "normal"]),
 ])
 def test_config_errors(tmp_path, args, fragments):
     assert_one_line_error(run_cli(args, cwd=tmp_path, timeout=60), *fragments)
