@@ -9,7 +9,7 @@ Tests check the rebuilt hidden states against Keras' own layer outputs.
 
 The pass keeps, per layer, what backpropagation through it needs (``trace``),
 so ``gate_gradients`` runs no second forward pass over the same probe batch:
-a snapshot's ``probe_pass()`` is computed once and read by both the
+a snapshot's ``probe_activity`` is computed once and read by both the
 ``activations`` and the ``gradients`` visualizers.
 """
 
@@ -60,11 +60,11 @@ def _activation(name: str):
 
 
 def _bias(weights, key: str, width: int) -> np.ndarray:
-    return weights.matrices.get(key, np.zeros(width, DTYPE)).astype(DTYPE)
+    return np.asarray(weights.matrices.get(key, np.zeros(width, DTYPE)), dtype=DTYPE)
 
 
 def _matrix(weights, key: str) -> np.ndarray:
-    return weights.matrices[key].astype(DTYPE)
+    return np.asarray(weights.matrices[key], dtype=DTYPE)  # no copy of float32 weights
 
 
 def _by_gate(values: np.ndarray, cell: str) -> dict[str, np.ndarray]:
