@@ -11,9 +11,9 @@ order the calls were made.
 The child runs at ``viz.worker_priority``: by default Linux' SCHED_IDLE policy,
 so it draws on CPU time that training leaves idle, and a TensorFlow thread that
 wakes takes its core back at once. At nice 10 the child still delayed those
-wake-ups: at 1024 units, where training keeps both cores nearly busy and runs
-thousands of short ops per epoch, ``viz=all`` cost (measured) far more wall time
-than the child's own CPU time.
+wake-ups once training kept both cores nearly busy: in one interleaved benchmark
+run at 512 units, ``viz=all`` cost 1.43x the time of ``viz=none`` at nice 10
+against 1.05x under SCHED_IDLE, for the same 2.6 s of drawing CPU.
 
 The child ignores SIGINT/SIGTERM (the training process handles them and closes
 it after the last step), and exits when its pipe closes, so a training process
