@@ -350,11 +350,12 @@ def process_cpu_s() -> tuple[float, float]:
 
 
 def run_keras(overrides: list[str], workdir: Path, with_tensorboard: bool) -> RunResult:
-    """The same data and model built with the project's pieces, fitted with Keras' own callback (or none)."""
+    """The same data, model and input pipeline as ours, fitted with Keras' own callback (or none)."""
     import_tensorflow_quietly()
     import keras
 
     from lstm_experiments.data import load_dataset
+    from lstm_experiments.input_pipeline import batches
     from lstm_experiments.model import build_model, compile_model
 
     cfg = compose_config(overrides)
@@ -368,8 +369,9 @@ def run_keras(overrides: list[str], workdir: Path, with_tensorboard: bool) -> Ru
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):
         model.fit(
-            data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
-            epochs=cfg.train.epochs, batch_size=cfg.train.batch_size, callbacks=callbacks, verbose=2,
+            batches(data.x_train, data.y_train, cfg.train.batch_size, shuffle_seed=cfg.seed),
+            validation_data=batches(data.x_val, data.y_val, cfg.train.batch_size),
+            epochs=cfg.train.epochs, shuffle=False, callbacks=callbacks, verbose=2,
         )
     fit_s = time.perf_counter() - start
     steps = cfg.train.epochs if with_tensorboard else 0  # Keras logs weights at epochs 0..n-1

@@ -56,6 +56,7 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
     from lstm_experiments.background import BackgroundWorker, InlineWorker
     from lstm_experiments.checkpoint import Checkpointer, RunCheckpoint
     from lstm_experiments.hparams import flatten_config, metric_tags
+    from lstm_experiments.input_pipeline import batches
     from lstm_experiments.model import build_model, compile_model
     from lstm_experiments.drawing import Drawer, DrawingSpec
     from lstm_experiments.drawing_process import DrawingProcess
@@ -112,12 +113,11 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
         if resume:
             logger.prime(initial_model)
         history = model.fit(
-            data.x_train,
-            data.y_train,
-            validation_data=(data.x_val, data.y_val),
+            batches(data.x_train, data.y_train, cfg.train.batch_size, shuffle_seed=cfg.seed),
+            validation_data=batches(data.x_val, data.y_val, cfg.train.batch_size),
             epochs=cfg.train.epochs,
             initial_epoch=initial_epoch,
-            batch_size=cfg.train.batch_size,
+            shuffle=False,  # the pipeline reshuffles every epoch itself
             callbacks=[guard, Checkpointer(checkpoint, guard), logger],
             verbose=2,
         )
@@ -148,8 +148,10 @@ def _final_metrics(model, data, history, batch_size: int) -> dict:
     """The last epoch's metrics; when no epoch ran here, an evaluation of the model as it is."""
     if history.history:
         return {name: float(values[-1]) for name, values in history.history.items()}
+    from lstm_experiments.input_pipeline import batches
+
     metrics = {}
     for prefix, x, y in (("", data.x_train, data.y_train), ("val_", data.x_val, data.y_val)):
-        result = model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
+        result = model.evaluate(batches(x, y, batch_size), verbose=0, return_dict=True)
         metrics.update({f"{prefix}{name}": float(value) for name, value in result.items()})
     return metrics
