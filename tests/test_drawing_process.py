@@ -113,3 +113,36 @@ def test_a_training_run_survives_its_drawing_process_dying(run_tiny, monkeypatch
     tags = read_tensors(run_dir / "tensorboard")
     assert [step for step, _ in tags["kernel/lstm/kernel"]] == [0]
     assert any("drawing process exited" in r.getMessage() for r in caplog.records)
+
+
+def drawing_children() -> list[int]:
+    """PIDs of this process' live drawing processes."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{entry}/stat").read()
+            cmdline = open(f"/proc/{entry}/cmdline", "rb").read()
+        except OSError:
+            continue
+        if int(stat[stat.rindex(")") + 2:].split()[1]) == os.getpid() and b"drawing_process" in cmdline:
+            found.append(int(entry))
+    return found
+
+
+def test_a_run_that_fails_before_training_closes_its_early_drawing_process(tmp_path, monkeypatch):
+    # The drawing process starts before TensorFlow is imported; a failure in between must not leave it running.
+    from conftest import TINY, compose_config
+    from lstm_experiments import model as model_module
+    from lstm_experiments.runner import run_experiment
+
+    def no_model(*args, **kwargs):
+        assert drawing_children(), "the drawing process should already be up while the model is built"
+        raise RuntimeError("no model today")
+
+    monkeypatch.setattr(model_module, "build_model", no_model)
+    with pytest.raises(RuntimeError, match="no model today"):
+        run_experiment(compose_config([*TINY, "viz=gates"]), tmp_path / "run")
+    assert drawing_children() == []
+    assert not (tmp_path / "run" / "tensorboard").exists()  # it never opened an event file

@@ -57,7 +57,9 @@ def child_environment() -> dict[str, str]:
 class DrawingProcess:
     """The ``Drawer`` interface (draw, prime, write_scalars, write_hparams, flush, close), in a child process."""
 
-    def __init__(self, spec, priority: str = "idle"):
+    def __init__(self, spec=None, priority: str = "idle"):
+        """Start the child; it draws for ``spec`` once given one, here or by ``start`` (until then it
+        only imports, which a caller can overlap with its own start-up)."""
         if priority not in PRIORITIES:
             raise ValueError(f"viz.worker_priority={priority} is not one of {PRIORITIES}")
         child_read, parent_write = os.pipe()
@@ -80,6 +82,11 @@ class DrawingProcess:
         self._reader = threading.Thread(target=self._read_replies, name="lstm-experiments-drawing-replies",
                                         daemon=True)
         self._reader.start()
+        if spec is not None:
+            self.start(spec)
+
+    def start(self, spec) -> None:
+        """Open the event file and set up the visualizers for ``spec`` (a ``DrawingSpec``)."""
         self._call("start", spec)
 
     # ------------------------------------------------------------------ parent side

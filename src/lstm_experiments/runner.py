@@ -46,55 +46,69 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
         cfg.data.name, len(data.x_train), len(data.x_val), data.input_shape, data.task,
     )
 
-    tf = import_tensorflow()
-    apply_thread_limit(threads if threads is not None else cfg.get("threads"))
-    # The visualizers' numpy work is small matrices: multi-threaded BLAS would only spin
-    # against TensorFlow's threads for the cores (20x slower here), so it gets one thread.
-    threadpool_limits(limits=VISUALIZER_BLAS_THREADS, user_api="blas")
-    import keras
-
-    from lstm_experiments.background import BackgroundWorker, InlineWorker
-    from lstm_experiments.checkpoint import Checkpointer, RunCheckpoint
-    from lstm_experiments.hparams import flatten_config, metric_tags
-    from lstm_experiments.input_pipeline import batches
-    from lstm_experiments.model import build_model, compile_model
-    from lstm_experiments.drawing import Drawer, DrawingSpec
+    # The drawing process imports numpy and TensorBoard's protos while this one imports TensorFlow,
+    # on the core that import leaves idle, instead of beside the first epochs.
     from lstm_experiments.drawing_process import DrawingProcess
-    from lstm_experiments.training_guard import TrainingGuard
     from lstm_experiments.visualizers import enabled_visualizers
-    from lstm_experiments.weight_logger import WeightLogger
-
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(cfg.seed)
-    tf.config.experimental.enable_op_determinism()
-
-    model = build_model(cfg.model, cfg.units, data.input_shape, data.task)
-    compile_model(model, cfg.train, data.task)
-    checkpoint = RunCheckpoint(output_dir)
-    initial_epoch = 0
-    if resume:
-        restored, initial_epoch = checkpoint.restore()
-        initial_model = checkpoint.initial_model(model)
-        if restored is not None:
-            model = restored
-        else:
-            model.set_weights(initial_model.get_weights())
-        log.info("resuming %s after epoch %d of %d", output_dir, initial_epoch, cfg.train.epochs)
-    else:
-        checkpoint.save_initial(model)
 
     visualizers = enabled_visualizers(cfg.viz)
-    needs_probe = any(getattr(v, "needs_probe", False) for v in visualizers)
-    probe = (data.x_val[: cfg.viz.probe_size], data.y_val[: cfg.viz.probe_size])
-    spec = DrawingSpec(
-        logdir=str(output_dir / TENSORBOARD_DIR),
-        visualizers=tuple(v.name for v in visualizers),
-        image=OmegaConf.to_container(cfg.viz.image, resolve=True),
-        png_dir=str(output_dir / PNG_DIR) if cfg.viz.png else None,
-    )
+    drawing_process = None
+    if visualizers and cfg.viz.background and cfg.viz.worker == "process":
+        drawing_process = DrawingProcess(priority=cfg.viz.worker_priority)
+    try:
+        tf = import_tensorflow()
+        apply_thread_limit(threads if threads is not None else cfg.get("threads"))
+        # The visualizers' numpy work is small matrices: multi-threaded BLAS would only spin
+        # against TensorFlow's threads for the cores (20x slower here), so it gets one thread.
+        threadpool_limits(limits=VISUALIZER_BLAS_THREADS, user_api="blas")
+        import keras
+
+        from lstm_experiments.background import BackgroundWorker, InlineWorker
+        from lstm_experiments.checkpoint import Checkpointer, RunCheckpoint
+        from lstm_experiments.hparams import flatten_config, metric_tags
+        from lstm_experiments.input_pipeline import batches
+        from lstm_experiments.model import build_model, compile_model
+        from lstm_experiments.drawing import Drawer, DrawingSpec
+        from lstm_experiments.training_guard import TrainingGuard
+        from lstm_experiments.weight_logger import WeightLogger
+
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(cfg.seed)
+        tf.config.experimental.enable_op_determinism()
+
+        model = build_model(cfg.model, cfg.units, data.input_shape, data.task)
+        compile_model(model, cfg.train, data.task)
+        checkpoint = RunCheckpoint(output_dir)
+        initial_epoch = 0
+        if resume:
+            restored, initial_epoch = checkpoint.restore()
+            initial_model = checkpoint.initial_model(model)
+            if restored is not None:
+                model = restored
+            else:
+                model.set_weights(initial_model.get_weights())
+            log.info("resuming %s after epoch %d of %d", output_dir, initial_epoch, cfg.train.epochs)
+        else:
+            checkpoint.save_initial(model)
+
+        needs_probe = any(getattr(v, "needs_probe", False) for v in visualizers)
+        probe = (data.x_val[: cfg.viz.probe_size], data.y_val[: cfg.viz.probe_size])
+        spec = DrawingSpec(
+            logdir=str(output_dir / TENSORBOARD_DIR),
+            visualizers=tuple(v.name for v in visualizers),
+            image=OmegaConf.to_container(cfg.viz.image, resolve=True),
+            png_dir=str(output_dir / PNG_DIR) if cfg.viz.png else None,
+        )
+    except BaseException:
+        if drawing_process is not None:
+            drawing_process.close()
+        raise
     guard = TrainingGuard()
-    in_process = not visualizers or not cfg.viz.background or cfg.viz.worker != "process"
-    drawer = Drawer(spec) if in_process else DrawingProcess(spec, priority=cfg.viz.worker_priority)
+    if drawing_process is None:
+        drawer = Drawer(spec)
+    else:
+        drawer = drawing_process
+        drawer.start(spec)
     logger = None
     try:
         if not resume:
