@@ -15,6 +15,11 @@ wake-ups once training kept both cores nearly busy: in one interleaved benchmark
 run at 512 units, ``viz=all`` cost 1.43x the time of ``viz=none`` at nice 10
 against 1.05x under SCHED_IDLE, for the same 2.6 s of drawing CPU.
 
+The runner starts the child before it imports TensorFlow, and gives it the
+run's ``DrawingSpec`` (``start``) once the model is built: the child's own
+start-up (0.4 s of CPU: Python, numpy, TensorBoard's protos) then runs beside
+that single-threaded import instead of beside the first epochs.
+
 The child ignores SIGINT/SIGTERM (the training process handles them and closes
 it after the last step), and exits when its pipe closes, so a training process
 that is killed leaves no orphan. Its log records are re-logged in the training
