@@ -52,9 +52,10 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
     from lstm_experiments.visualizers import enabled_visualizers
 
     visualizers = enabled_visualizers(cfg.viz)
-    drawing_process = None
+    drawer = None  # from here on, the finally below closes it whatever fails
     if visualizers and cfg.viz.background and cfg.viz.worker == "process":
-        drawing_process = DrawingProcess(priority=cfg.viz.worker_priority)
+        drawer = DrawingProcess(priority=cfg.viz.worker_priority)
+    logger = None
     try:
         tf = import_tensorflow()
         apply_thread_limit(threads if threads is not None else cfg.get("threads"))
@@ -99,18 +100,11 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
             image=OmegaConf.to_container(cfg.viz.image, resolve=True),
             png_dir=str(output_dir / PNG_DIR) if cfg.viz.png else None,
         )
-    except BaseException:
-        if drawing_process is not None:
-            drawing_process.close()
-        raise
-    guard = TrainingGuard()
-    if drawing_process is None:
-        drawer = Drawer(spec)
-    else:
-        drawer = drawing_process
-        drawer.start(spec)
-    logger = None
-    try:
+        guard = TrainingGuard()
+        if drawer is None:
+            drawer = Drawer(spec)
+        else:
+            drawer.start(spec)
         if not resume:
             drawer.write_hparams(flatten_config(cfg), metric_tags(data.task), trial_id=output_dir.name)
         logger = WeightLogger(
@@ -138,7 +132,8 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
     finally:
         if logger is not None:
             logger.close()
-        drawer.close()
+        if drawer is not None:
+            drawer.close()
 
     epochs_done = checkpoint.epoch() if checkpoint.exists() else initial_epoch
     if guard.signal_name is not None:
