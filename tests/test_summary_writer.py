@@ -53,6 +53,7 @@ def test_histogram_record_equals_tensorboards(name):
 @settings(max_examples=200, deadline=None)
 @given(data=hnp.arrays(np.float64, st.integers(1, 300),
                        elements=st.floats(-1e6, 1e6, allow_nan=False, allow_subnormal=False)))
+@example(data=np.array([2.22507386e-308, 0.0]))  # a subnormal bucket width (found by hypothesis)
 def test_histogram_buckets_equal_tensorboards_on_any_finite_values(data):
     np.testing.assert_array_equal(histogram_buckets(data), tensorboards(data)[1])
 
@@ -61,6 +62,8 @@ def test_histogram_buckets_equal_tensorboards_on_any_finite_values(data):
 @given(data=hnp.arrays(np.float64, st.integers(1, 100), elements=st.floats(allow_nan=False, allow_infinity=False)))
 @example(data=np.array([-FMAX, FMAX, 0.0]))
 @example(data=np.array([5e-324, 1.0]))
+@example(data=np.array([5e-324, 0.0]))  # the bucket width underflows to 0
+@example(data=np.array([FMAX, 0.0]))  # the range fits, but FMAX / 30 * 30 does not
 def test_every_value_lands_in_a_bucket_even_when_the_range_overflows(data):
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         buckets = histogram_buckets(data)

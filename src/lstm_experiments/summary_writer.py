@@ -46,14 +46,19 @@ def image_value(tag: str, pixels: np.ndarray, png: bytes | None = None) -> summa
     )
 
 
+# Below this magnitude the range and the edges of a histogram cannot overflow float64.
+EXACT_BELOW = 2.0**1020
+
+
 def histogram_buckets(data: np.ndarray, buckets: int = HISTOGRAM_BUCKETS) -> np.ndarray:
     """The (buckets, 3) array of [left edge, right edge, count] that TensorBoard's ``histogram_pb`` makes.
 
     The same edges and the same bucket for every value, counted with ``np.bincount``:
     ``histogram_pb`` compares every value with every bucket (a values x buckets boolean
-    array, 30 ms for a 1024 x 1024 gate block). The arithmetic runs on the values scaled
-    by a power of two (exact), so a range wider than float64 (-1e308 to 1e308) still
-    puts every value in a bucket, where ``histogram_pb`` drops some.
+    array, 30 ms for a 1024 x 1024 gate block). Only where ``histogram_pb`` drops values (a
+    range or edges beyond float64, near 1e308, or a bucket width that underflows to 0) does
+    the arithmetic run on the values scaled by a power of two; elsewhere it is
+    ``histogram_pb``'s own, bit for bit (scaling is not exact once the width is subnormal).
     """
     data = np.asarray(data, dtype=np.float64).ravel()
     if buckets == 0 or data.size == 0:
@@ -63,7 +68,11 @@ def histogram_buckets(data: np.ndarray, buckets: int = HISTOGRAM_BUCKETS) -> np.
         counts = np.zeros(buckets)
         counts[-1] = data.size
         return np.stack([np.full(buckets, low), np.full(buckets, low), counts], axis=1)
-    shift = int(np.frexp(max(abs(low), abs(high)))[1])
+    with np.errstate(over="ignore"):
+        tensorboards_width = (high - low) / buckets
+    # histogram_pb's own arithmetic wherever it keeps every value and its edges stay finite.
+    exact = tensorboards_width > 0 and max(-low, high) < EXACT_BELOW
+    shift = 0 if exact else int(np.frexp(max(abs(low), abs(high)))[1])
     scaled_low, scaled_high = np.ldexp(low, -shift), np.ldexp(high, -shift)
     width = (scaled_high - scaled_low) / buckets
     indices = np.floor((np.ldexp(data, -shift) - scaled_low) / width).astype(np.int64)
