@@ -215,7 +215,7 @@ def machine_info() -> dict:
 
 def import_tensorflow_quietly():
     """TensorFlow without its start-up lines (the project's own import) or retracing warnings."""
-    from lstm_experiments.tf_import import import_tensorflow
+    from lstm_experiments.run.tensorflow_setup import import_tensorflow
 
     tf = import_tensorflow()
     tf.get_logger().setLevel("ERROR")  # Keras retraces per fresh model on purpose here
@@ -225,7 +225,7 @@ def import_tensorflow_quietly():
 def compose_config(overrides: list[str]):
     from hydra import compose, initialize_config_module
 
-    from lstm_experiments.schema import register_configs
+    from lstm_experiments.config.schema import register_configs
 
     register_configs()
     with initialize_config_module(version_base="1.3", config_module=CONFIG_MODULE):
@@ -240,11 +240,11 @@ def model_overrides(units: int, epochs: int, n_samples: int = N_SAMPLES) -> list
 # project lacks is skipped; only hooks the class defines itself are wrapped, so Keras' choice of
 # which hooks to call does not change.
 TIMED_CALLBACKS = {
-    "log": ("lstm_experiments.weight_logger", "WeightLogger", ("on_train_begin", "on_epoch_end", "on_train_end")),
+    "log": ("lstm_experiments.capture.callback", "WeightLogger", ("on_train_begin", "on_epoch_end", "on_train_end")),
     # After fit the runner waits for the logger's background worker (if it has one) to finish.
-    "drain": ("lstm_experiments.weight_logger", "WeightLogger", ("close",)),
-    "checkpoint": ("lstm_experiments.checkpoint", "Checkpointer", ("on_epoch_end",)),
-    "guard": ("lstm_experiments.training_guard", "TrainingGuard", ("on_train_batch_end", "on_epoch_end")),
+    "drain": ("lstm_experiments.capture.callback", "WeightLogger", ("close",)),
+    "checkpoint": ("lstm_experiments.run.checkpoint", "Checkpointer", ("on_epoch_end",)),
+    "guard": ("lstm_experiments.run.guard", "TrainingGuard", ("on_train_batch_end", "on_epoch_end")),
 }
 
 
@@ -330,7 +330,7 @@ class RunResult:
 
 def run_ours(overrides: list[str], workdir: Path) -> RunResult:
     """One ``run_experiment`` call; Keras' per-epoch lines are swallowed."""
-    from lstm_experiments.runner import TENSORBOARD_DIR, run_experiment
+    from lstm_experiments.run.experiment import TENSORBOARD_DIR, run_experiment
 
     cfg = compose_config(overrides)
     run_dir = Path(tempfile.mkdtemp(dir=workdir))
@@ -355,7 +355,7 @@ def run_keras(overrides: list[str], workdir: Path, with_tensorboard: bool) -> Ru
     import keras
 
     from lstm_experiments.data import load_dataset
-    from lstm_experiments.input_pipeline import batches
+    from lstm_experiments.data.input_pipeline import batches
     from lstm_experiments.model import build_model, compile_model
 
     cfg = compose_config(overrides)
@@ -513,7 +513,7 @@ def event_breakdown(event_dir: Path) -> dict:
 def _drawing_layer(units: int, rng: np.random.Generator):
     """A one-layer LSTM's matrices on Keras' initial scales (glorot-uniform kernel, orthogonal
     recurrent kernel, unit forget bias), as the drawing process receives them."""
-    from lstm_experiments.weight_snapshot import RecurrentWeights
+    from lstm_experiments.capture.snapshot import RecurrentWeights
 
     limit = np.sqrt(6.0 / (FEATURES + 4 * units))
     q, _ = np.linalg.qr(rng.standard_normal((4 * units, units)))
@@ -528,7 +528,7 @@ def _drawing_snapshots(units: int, steps: int):
     """Step 0 and ``steps`` later snapshots, each a little away from the last, as training moves them."""
     from dataclasses import replace
 
-    from lstm_experiments.weight_snapshot import Snapshot
+    from lstm_experiments.capture.snapshot import Snapshot
 
     rng = np.random.default_rng(0)
     layer = _drawing_layer(units, rng)
@@ -550,8 +550,8 @@ def drawing_cpu(visualizers: tuple[str, ...], snapshots, workdir: Path) -> tuple
     from omegaconf import OmegaConf
     from threadpoolctl import threadpool_limits
 
-    from lstm_experiments.drawing import Drawer, DrawingSpec
-    from lstm_experiments.schema import ImageConfig
+    from lstm_experiments.capture.drawer import Drawer, DrawingSpec
+    from lstm_experiments.config.schema import ImageConfig
 
     logdir = Path(tempfile.mkdtemp(dir=workdir))
     image = OmegaConf.to_container(OmegaConf.structured(ImageConfig))
@@ -570,7 +570,7 @@ def drawing_cpu(visualizers: tuple[str, ...], snapshots, workdir: Path) -> tuple
 
 def section_drawing(sizes: Sizes, workdir: Path) -> dict:
     """CPU per logged step in the drawing process, per visualizer, without training beside it."""
-    from lstm_experiments.visualizers import VISUALIZERS
+    from lstm_experiments.viz import VISUALIZERS
 
     groups = {name: (name,) for name in VISUALIZERS}
     groups["default"] = tuple(VIZ_VARIANTS["default"].removeprefix("viz=[").removesuffix("]").split(","))
@@ -713,7 +713,7 @@ def csv_worker(variant: str, path: Path, trace: bool) -> dict:
     from omegaconf import OmegaConf
 
     from lstm_experiments.data.csv_series import load_csv_series
-    from lstm_experiments.schema import CsvDataConfig
+    from lstm_experiments.config.schema import CsvDataConfig
 
     cfg = OmegaConf.structured(CsvDataConfig)
     cfg.path, cfg.target, cfg.seq_len, cfg.stride, cfg.horizon = str(path), CSV_TARGET, SEQ_LEN, 1, 1
@@ -870,7 +870,7 @@ def _sweep_loaders() -> list[tuple[str, object]]:
     """(label, reader of a sweep dir) for scripts/compare_gates.py's sweep loader, if it has one.
 
     The loader is looked up in compare_gates.py itself, then in the modules its functions come
-    from (it may only wrap ``lstm_experiments.sweep_report``). A loader with a ``reader`` argument
+    from (it may only wrap ``lstm_experiments.report.sweep_report``). A loader with a ``reader`` argument
     is timed with each reader, and with ``jobs`` processes where it takes that.
     """
     if not COMPARE_GATES.is_file():
@@ -939,7 +939,7 @@ def profile_logged_step(units: int, variant: str, workdir: Path) -> None:
     import pstats
 
     import_tensorflow_quietly()
-    from lstm_experiments.weight_logger import WeightLogger
+    from lstm_experiments.capture.callback import WeightLogger
 
     profiler = cProfile.Profile()
     original = WeightLogger.log_weights

@@ -10,11 +10,14 @@ Needs Debian's chromium and the test extra (Playwright).
 """
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
-from lstm_experiments.tensorboard_browser import Browser, dashboard_url, wait_for_images
-from lstm_experiments.tensorboard_server import tensorboard
+# The browser and server helpers are the tests' own (tests/helpers), run from a clone.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.helpers.tensorboard_browser import Browser, dashboard_url, wait_for_images
+from tests.helpers.tensorboard_server import tensorboard
 
 SETTLE_SECONDS = 3.0
 # Enough to keep every logged step (the default keeps 10 images per tag).

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_module
 
-from lstm_experiments.schema import register_configs
+from lstm_experiments.config.schema import register_configs
 
 register_configs()
 
@@ -36,7 +36,7 @@ def make_config():
 @pytest.fixture
 def run_tiny(tmp_path):
     """Train a tiny model in-process; returns (run dir, metrics)."""
-    from lstm_experiments.runner import run_experiment
+    from lstm_experiments.run.experiment import run_experiment
 
     counter = iter(range(1000))
 
@@ -90,7 +90,7 @@ def image_cfg(**overrides):
     """The image config, with any field overridden."""
     from omegaconf import OmegaConf
 
-    from lstm_experiments.schema import ImageConfig
+    from lstm_experiments.config.schema import ImageConfig
 
     cfg = OmegaConf.structured(ImageConfig)
     return OmegaConf.merge(cfg, overrides) if overrides else cfg

@@ -9,7 +9,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from conftest import REPO, TINY, run_cli
-from lstm_experiments.tensorboard_server import get_json, tensorboard
+from tests.helpers.tensorboard_server import get_json, tensorboard
 
 pytestmark = pytest.mark.slow
 

@@ -78,7 +78,7 @@ def _run_without_tensorflow(args):
     code = (
         "import sys\n"
         f"sys.argv = ['lstm_experiments', *{list(args)!r}]\n"
-        "from lstm_experiments.app import main\n"
+        "from lstm_experiments.cli.app import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print('TF_IMPORTED' if 'tensorflow' in sys.modules else 'TF_NOT_IMPORTED')\n"
     )

@@ -10,7 +10,7 @@ from conftest import compose_config
 from lstm_experiments.data import BINARY, REGRESSION, Dataset, load_dataset
 from lstm_experiments.data.csv_series import load_csv_series
 from lstm_experiments.errors import DataError, UserError
-from lstm_experiments.schema import (
+from lstm_experiments.config.schema import (
     AddingDataConfig,
     CsvDataConfig,
     RandomDataConfig,

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from conftest import read_tensors
-from lstm_experiments.drawing import DrawingSpec
-from lstm_experiments.drawing_process import DrawingProcess
+from lstm_experiments.capture.drawer import DrawingSpec
+from lstm_experiments.capture.drawing_process import DrawingProcess
 
 IMAGE = {"scale": "fixed", "target_side_px": 32, "min_side_px": 16, "max_side_px": 512, "reduce": "maxabs"}
 
@@ -62,7 +62,7 @@ def test_an_unknown_priority_is_refused(tmp_path):
 
 
 def test_child_errors_are_logged_here_and_drawing_goes_on(tmp_path, caplog):
-    from lstm_experiments.weight_snapshot import RecurrentWeights, Snapshot
+    from lstm_experiments.capture.snapshot import RecurrentWeights, Snapshot
 
     drawer = DrawingProcess(DrawingSpec(str(tmp_path / "tb"), ("kernel",), IMAGE))
     with caplog.at_level(logging.INFO):
@@ -71,7 +71,7 @@ def test_child_errors_are_logged_here_and_drawing_goes_on(tmp_path, caplog):
         drawer.draw(Snapshot(step=0, layers=[RecurrentWeights("lstm", "lstm", 2, matrices)]))
         assert drawer.sync()
     drawer.close()
-    failures = [r for r in caplog.records if r.name == "lstm_experiments.drawing_process"]
+    failures = [r for r in caplog.records if r.name == "lstm_experiments.capture.drawing_process"]
     assert any("draw failed" in r.getMessage() and "Traceback" in r.getMessage() for r in failures)
     assert [step for step, _ in read_tensors(tmp_path / "tb")["kernel/lstm/kernel"]] == [0]
 
@@ -92,7 +92,7 @@ def test_a_killed_drawing_process_is_reported_once_and_calls_return(tmp_path, ca
 
 def test_a_training_run_survives_its_drawing_process_dying(run_tiny, monkeypatch, caplog):
     """Kill the child after the first logged step: training completes, the model is saved."""
-    from lstm_experiments import drawing_process
+    from lstm_experiments.capture import drawing_process
 
     original = drawing_process.DrawingProcess.draw
     calls = []
@@ -135,7 +135,7 @@ def test_a_run_that_fails_before_training_closes_its_early_drawing_process(tmp_p
     # The drawing process starts before TensorFlow is imported; a failure in between must not leave it running.
     from conftest import TINY, compose_config
     from lstm_experiments import model as model_module
-    from lstm_experiments.runner import run_experiment
+    from lstm_experiments.run.experiment import run_experiment
 
     def no_model(*args, **kwargs):
         assert drawing_children(), "the drawing process should already be up while the model is built"

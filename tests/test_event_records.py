@@ -6,7 +6,7 @@ import pytest
 from tensorboard.compat.tensorflow_stub import errors, pywrap_tensorflow
 from tensorboard.summary.writer.record_writer import RecordWriter
 
-from lstm_experiments.event_records import (
+from lstm_experiments.tensorboard.records import (
     RecordError,
     RecordFileWriter,
     event_file_name,

@@ -6,11 +6,11 @@ import pytest
 from omegaconf import OmegaConf
 
 from lstm_experiments.data.dataset import REGRESSION
-from lstm_experiments.gate_activity import final_outputs, stack_activity
-from lstm_experiments.gates import CANDIDATE_GATE, GATE_NAMES
+from lstm_experiments.gates.activity import final_outputs, stack_activity
+from lstm_experiments.gates.layout import CANDIDATE_GATE, GATE_NAMES
 from lstm_experiments.model import build_model
-from lstm_experiments.schema import ModelConfig
-from lstm_experiments.weight_snapshot import take_snapshot
+from lstm_experiments.config.schema import ModelConfig
+from lstm_experiments.capture.snapshot import take_snapshot
 
 ATOL = 1e-5
 BATCH, SEQ_LEN, FEATURES, UNITS = 5, 6, 3, 4

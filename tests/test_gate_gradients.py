@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lstm_experiments.gate_gradients import gate_gradients
-from lstm_experiments.weight_snapshot import _cell_variables, recurrent_layers, take_snapshot
+from lstm_experiments.gates.gradients import gate_gradients
+from lstm_experiments.capture.snapshot import _cell_variables, recurrent_layers, take_snapshot
 
 from test_gate_activity import CASES, probe, random_model
 

@@ -5,8 +5,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from conftest import decode_bwr as decode, image_cfg
-from lstm_experiments import images
-from lstm_experiments.images import (
+from lstm_experiments.viz import colour as images
+from lstm_experiments.viz.colour import (
     diverging_rgb,
     grey_minmax_rgb,
     reduce_blocks,
@@ -14,7 +14,7 @@ from lstm_experiments.images import (
     symmetric_scale,
     upscale_factors,
 )
-from lstm_experiments.painter import Painter
+from lstm_experiments.viz.painter import Painter
 
 WHITE, RED, BLUE, GREY = (255, 255, 255), (255, 0, 0), (0, 0, 255), (128, 128, 128)
 

@@ -16,7 +16,7 @@ def sample_ids(batches):
 
 
 def test_batches_keep_pairs_and_sizes_without_shuffle():
-    from lstm_experiments.input_pipeline import batches
+    from lstm_experiments.data.input_pipeline import batches
 
     got = epoch(batches(X, Y, 8))
     assert [len(y) for _, y in got] == [8, 8, 8, 8, 5]
@@ -26,7 +26,7 @@ def test_batches_keep_pairs_and_sizes_without_shuffle():
 
 
 def test_seeded_batches_reshuffle_every_epoch_and_repeat_across_pipelines():
-    from lstm_experiments.input_pipeline import batches
+    from lstm_experiments.data.input_pipeline import batches
 
     dataset = batches(X, Y, 8, shuffle_seed=3)
     first, second = epoch(dataset), epoch(dataset)
@@ -40,14 +40,14 @@ def test_seeded_batches_reshuffle_every_epoch_and_repeat_across_pipelines():
 
 
 def test_autotuning_is_off():
-    from lstm_experiments.input_pipeline import batches
+    from lstm_experiments.data.input_pipeline import batches
 
     options = batches(X, Y, 8, shuffle_seed=0).options()
     assert options.autotune.enabled is False
 
 
 def test_mismatched_lengths_are_refused():
-    from lstm_experiments.input_pipeline import batches
+    from lstm_experiments.data.input_pipeline import batches
 
     with pytest.raises(ValueError, match="37 samples but y has 36"):
         batches(X, Y[:36], 8)

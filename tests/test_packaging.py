@@ -50,7 +50,7 @@ def test_installed_wheel_composes_from_another_directory(wheel, tmp_path):
     code = (
         "import sys, lstm_experiments; print(lstm_experiments.__file__);"
         "sys.argv = ['x', '--cfg', 'job', 'data=adding', 'viz=[kernel,bias]'];"
-        "from lstm_experiments.app import main; main()"
+        "from lstm_experiments.cli.app import main; main()"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=elsewhere, env=env,

@@ -16,8 +16,8 @@ from hypothesis.extra import numpy as hnp
 from omegaconf import OmegaConf
 
 from conftest import decode_bwr as decode, image_cfg
-from lstm_experiments import images
-from lstm_experiments.images import (
+from lstm_experiments.viz import colour as images
+from lstm_experiments.viz.colour import (
     NAN_GREY,
     as_matrix,
     diverging_rgb,
@@ -27,9 +27,9 @@ from lstm_experiments.images import (
     symmetric_scale,
     upscale_factors,
 )
-from lstm_experiments.painter import Painter
-from lstm_experiments.schema import ImageConfig
-from lstm_experiments.weight_stats import EXACT_SPECTRAL_MAX_SIDE, block_stats, spectral_norm
+from lstm_experiments.viz.painter import Painter
+from lstm_experiments.config.schema import ImageConfig
+from lstm_experiments.gates.statistics import EXACT_SPECTRAL_MAX_SIDE, block_stats, spectral_norm
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 

@@ -10,7 +10,7 @@ from hypothesis.extra import numpy as hnp
 from tensorboard.plugins.histogram import summary_v2 as histogram_summary
 from tensorboard.util import tensor_util
 
-from lstm_experiments.summary_writer import (
+from lstm_experiments.tensorboard.writer import (
     HISTOGRAM_BUCKETS,
     histogram_buckets,
     histogram_value,
@@ -89,8 +89,8 @@ def decoded_by_pillow(png: bytes) -> np.ndarray:
 def gate_image(units: int) -> np.ndarray:
     from omegaconf import OmegaConf
 
-    from lstm_experiments.images import render
-    from lstm_experiments.schema import ImageConfig
+    from lstm_experiments.viz.colour import render
+    from lstm_experiments.config.schema import ImageConfig
 
     weights = np.random.default_rng(units).normal(0, 0.05, (units, units))
     return render(weights, float(np.abs(weights).max()), OmegaConf.structured(ImageConfig))
@@ -98,7 +98,7 @@ def gate_image(units: int) -> np.ndarray:
 
 @pytest.mark.parametrize("shape", [(1, 1), (1, 7), (16, 512), (256, 256), (3, 2)])
 def test_png_decodes_to_the_same_pixels(shape):
-    from lstm_experiments.png_encoder import encode_png
+    from lstm_experiments.tensorboard.png import encode_png
 
     pixels = np.random.default_rng(0).integers(0, 256, (*shape, 3), dtype=np.uint8)
     np.testing.assert_array_equal(decoded_by_pillow(encode_png(pixels)), pixels)
@@ -110,7 +110,7 @@ def test_gate_images_decode_exactly_and_are_smaller_than_pillows(units):
 
     from PIL import Image
 
-    from lstm_experiments.png_encoder import encode_png
+    from lstm_experiments.tensorboard.png import encode_png
 
     pixels = gate_image(units)
     ours = encode_png(pixels)
@@ -124,7 +124,7 @@ def test_gate_images_decode_exactly_and_are_smaller_than_pillows(units):
 @pytest.mark.parametrize("pixels", [np.zeros((4, 4), np.uint8), np.zeros((4, 4, 4), np.uint8),
                                     np.zeros((4, 4, 3), np.float32), np.zeros((0, 4, 3), np.uint8)])
 def test_png_refuses_what_is_not_rgb_pixels(pixels):
-    from lstm_experiments.png_encoder import encode_png
+    from lstm_experiments.tensorboard.png import encode_png
 
     with pytest.raises(ValueError, match="pixels|empty"):
         encode_png(pixels)

@@ -178,12 +178,12 @@ def test_strip_tiles_are_the_logged_images(sweep):
 
 def test_python_reader_matches_event_file_loader_without_tensorflow(sweep):
     """Both readers give the same scalars and images; the python one never imports TensorFlow."""
-    from lstm_experiments.sweep_report import read_sweep
+    from lstm_experiments.report.sweep_report import read_sweep
 
     sweep_dir, report, _ = sweep
     code = (
         "import sys, pickle\n"
-        "from lstm_experiments.sweep_report import read_sweep\n"
+        "from lstm_experiments.report.sweep_report import read_sweep\n"
         f"runs, reader = read_sweep(sys.argv[1], ({STRIP_TAG!r},), reader=sys.argv[2], jobs=1)\n"
         "assert reader == sys.argv[2]\n"
         "runs = {r.name: ({t: (s.tolist(), v.tolist()) for t, (s, v) in r.scalars.items()},"
@@ -210,7 +210,7 @@ def test_python_reader_matches_event_file_loader_without_tensorflow(sweep):
 
 def test_failed_and_broken_jobs_are_reported_not_fatal(tmp_path):
     """A job marked failed, one without metrics.json, one with a broken one, a truncated event file."""
-    from lstm_experiments.sweep_report import build_report, make_synthetic_sweep
+    from lstm_experiments.report.sweep_report import build_report, make_synthetic_sweep
 
     sweep_dir = make_synthetic_sweep(tmp_path / "sweep", n_runs=6, n_steps=3, failed=(1,),
                                      no_metrics=(4,))

@@ -6,10 +6,10 @@ import pytest
 from omegaconf import OmegaConf
 
 from conftest import TINY, plugin_of, run_cli
-from lstm_experiments.hparams import flatten_config
-from lstm_experiments.run_names import run_name
-from lstm_experiments.tensorboard_server import get_json, post_json, tensorboard
-from lstm_experiments.tf_threads import threads_per_job
+from lstm_experiments.tensorboard.hparams import flatten_config
+from lstm_experiments.config.resolvers import run_name
+from tests.helpers.tensorboard_server import get_json, post_json, tensorboard
+from lstm_experiments.run.tensorflow_setup import threads_per_job
 
 SMALL = [t for t in TINY if not t.startswith(("units=", "train.epochs="))] + ["viz=gates", "train.epochs=1"]
 

@@ -6,7 +6,7 @@ import urllib.parse
 import pytest
 
 from conftest import TINY, compose_config
-from lstm_experiments.tensorboard_server import get_json, tensorboard
+from tests.helpers.tensorboard_server import get_json, tensorboard
 
 pytestmark = pytest.mark.slow
 
@@ -16,7 +16,7 @@ STEPS = list(range(4))  # step 0 plus three epochs
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
-    from lstm_experiments.runner import run_experiment
+    from lstm_experiments.run.experiment import run_experiment
 
     run_dir = tmp_path_factory.mktemp("tb") / "run"
     run_experiment(compose_config([*TINY, "viz=all", "train.epochs=3"]), run_dir)
@@ -50,7 +50,7 @@ def test_samples_per_plugin_images_zero_keeps_no_images(finished_run):
 
 def test_images_dashboard_renders_gate_images_in_chromium(finished_run):
     pytest.importorskip("playwright")
-    from lstm_experiments.tensorboard_browser import (
+    from tests.helpers.tensorboard_browser import (
         Browser, dashboard_url, find_chromium, wait_for_images,
     )
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from conftest import decode_image, plugin_of, read_tensors
-from lstm_experiments.gates import GATE_NAMES, split_gates
+from lstm_experiments.gates.layout import GATE_NAMES, split_gates
 
 LSTM_GATES = GATE_NAMES["lstm"]
 STATS = {"mean", "std", "frobenius_norm", "max_abs", "change"}

@@ -1,0 +1,270 @@
+"""Runs a run's ``Drawer`` in a process of its own, so drawing never holds the training process' GIL.
+
+On a thread, the visualizers' numpy and protobuf work held the GIL against
+Keras' training loop, whose Python between TensorFlow calls then waited for it:
+training slowed by about the drawing time even with a core idle. Here the
+training process only pickles each snapshot down a pipe (from its logging
+thread); a child interpreter (``python -m lstm_experiments.capture.drawing_process``,
+no TensorFlow, low CPU priority, one BLAS thread) draws, encodes and writes, in the
+order the calls were made.
+
+The child runs at ``viz.worker_priority``: by default Linux' SCHED_IDLE policy,
+so it draws on CPU time that training leaves idle, and a TensorFlow thread that
+wakes takes its core back at once. At nice 10 the child still delayed those
+wake-ups once training kept both cores nearly busy: in one interleaved benchmark
+run at 512 units, ``viz=all`` cost 1.43x the time of ``viz=none`` at nice 10
+against 1.05x under SCHED_IDLE, for the same 2.6 s of drawing CPU.
+
+The runner starts the child before it imports TensorFlow, and gives it the
+run's ``DrawingSpec`` (``start``) once the model is built: the child's own
+start-up (0.4 s of CPU: Python, numpy, TensorBoard's protos) then runs beside
+that single-threaded import instead of beside the first epochs.
+
+The child ignores SIGINT/SIGTERM (the training process handles them and closes
+it after the last step), and exits when its pipe closes, so a training process
+that is killed leaves no orphan. Its log records are re-logged in the training
+process under their own logger names, so they reach Hydra's job log. If the
+child dies, training goes on and the failure is logged once.
+"""
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+# Named, not __name__: in the child this module runs as __main__.
+log = logging.getLogger("lstm_experiments.capture.drawing_process")
+MODULE = "lstm_experiments.capture.drawing_process"
+
+# viz.worker_priority: how the child lowers its priority (SCHED_IDLE falls back to nice 19 off Linux).
+PRIORITIES = ("idle", "low", "normal")
+LOW_NICE = 10
+IDLE_NICE = 19
+# The child's numpy work is small matrices; threaded BLAS would only fight TensorFlow for the cores.
+CHILD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+CLOSE_TIMEOUT_S = 600
+
+
+def child_environment() -> dict[str, str]:
+    """This environment, one BLAS thread, and this package's directory first on the path
+    (the child must import the same lstm_experiments, however this process found it)."""
+    import lstm_experiments
+
+    package_root = str(Path(lstm_experiments.__file__).resolve().parents[1])
+    path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, **CHILD_ENV, "PYTHONPATH": path}
+
+
+class DrawingProcess:
+    """The ``Drawer`` interface (draw, prime, write_scalars, write_hparams, flush, close), in a child process."""
+
+    def __init__(self, spec=None, priority: str = "idle"):
+        """Start the child; it draws for ``spec`` once given one, here or by ``start`` (until then it
+        only imports, which a caller can overlap with its own start-up)."""
+        if priority not in PRIORITIES:
+            raise ValueError(f"viz.worker_priority={priority} is not one of {PRIORITIES}")
+        child_read, parent_write = os.pipe()
+        parent_read, child_write = os.pipe()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", MODULE, str(child_read), str(child_write), priority],
+            pass_fds=(child_read, child_write),
+            env=child_environment(),
+            stdin=subprocess.DEVNULL,
+        )
+        os.close(child_read)
+        os.close(child_write)
+        self._out = Connection(parent_write, readable=False)
+        self._in = Connection(parent_read, writable=False)
+        self._send_lock = threading.Lock()
+        self._replies = threading.Condition()
+        self._synced = 0
+        self._closed = False
+        self._dead = False
+        self._reader = threading.Thread(target=self._read_replies, name="lstm-experiments-drawing-replies",
+                                        daemon=True)
+        self._reader.start()
+        if spec is not None:
+            self.start(spec)
+
+    def start(self, spec) -> None:
+        """Open the event file and set up the visualizers for ``spec`` (a ``DrawingSpec``)."""
+        self._call("start", spec)
+
+    # ------------------------------------------------------------------ parent side
+
+    def _read_replies(self) -> None:
+        while True:
+            try:
+                reply = self._in.recv()
+            except (EOFError, OSError):
+                break
+            if reply[0] == "log":
+                _, name, level, message = reply
+                logging.getLogger(name).log(level, "%s", message)
+            else:
+                with self._replies:
+                    if reply[0] == "synced":
+                        self._synced = reply[1]
+                    elif reply[0] == "closed":
+                        self._closed = True
+                    self._replies.notify_all()
+        if not self._closed:
+            self._died()
+
+    def _died(self) -> None:
+        with self._replies:
+            first = not self._dead
+            self._dead = True
+            self._replies.notify_all()
+        if first:
+            try:
+                status = self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                status = None
+            log.error("the drawing process exited (status %s); training goes on without pictures", status)
+
+    def _call(self, method: str, *args) -> bool:
+        if self._dead:
+            return False
+        try:
+            with self._send_lock:
+                self._out.send((method, args))
+            return True
+        except (BrokenPipeError, OSError, ValueError):
+            self._died()
+            return False
+
+    def _wait(self, done) -> bool:
+        with self._replies:
+            ok = self._replies.wait_for(lambda: done() or self._dead, timeout=CLOSE_TIMEOUT_S)
+            return ok and done()
+
+    def draw(self, snapshot) -> None:
+        self._call("draw", snapshot)
+
+    def prime(self, layers) -> None:
+        self._call("prime", layers)
+
+    def write_scalars(self, step: int, scalars: dict) -> None:
+        self._call("write_scalars", step, scalars)
+
+    def write_hparams(self, hparams: dict, metric_tags, trial_id: str) -> None:
+        self._call("write_hparams", hparams, list(metric_tags), trial_id)
+
+    def flush(self) -> None:
+        self._call("flush")
+
+    def sync(self) -> bool:
+        """Wait until the child has done every call made so far; False if it died."""
+        with self._replies:
+            token = self._synced + 1
+        if not self._call("sync", token):
+            return False
+        return self._wait(lambda: self._synced >= token)
+
+    def close(self) -> None:
+        """Let the child finish every call, close the event file and exit."""
+        if self._call("close"):
+            if not self._wait(lambda: self._closed):
+                self._died()
+        self._out.close()
+        try:
+            self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._reader.join(timeout=5)
+        self._in.close()
+
+
+# ---------------------------------------------------------------------- child side
+
+
+class _ForwardToParent(logging.Handler):
+    def __init__(self, connection: Connection, lock: threading.Lock):
+        super().__init__()
+        # Not ``self.lock``: that is logging.Handler's own lock, held around emit().
+        self.connection, self.send_lock = connection, lock
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record) if record.exc_info else record.getMessage()
+            with self.send_lock:
+                self.connection.send(("log", record.name, record.levelno, text))
+        except Exception:  # the parent is gone: nowhere left to report
+            pass
+
+
+def serve(incoming: Connection, outgoing: Connection) -> None:
+    from lstm_experiments.capture.drawer import Drawer
+
+    lock = threading.Lock()
+    handler = _ForwardToParent(outgoing, lock)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    drawer = None
+    try:
+        while True:
+            try:
+                method, args = incoming.recv()
+            except (EOFError, OSError):  # the training process is gone
+                return
+            if method == "sync":
+                with lock:
+                    outgoing.send(("synced", args[0]))
+                continue
+            if method == "close":
+                return
+            try:
+                if method == "start":
+                    drawer = Drawer(*args)
+                elif drawer is not None:
+                    getattr(drawer, method)(*args)
+            except Exception:  # logging never takes training down
+                log.exception("drawing: %s failed; training goes on", method)
+    finally:
+        if drawer is not None:
+            try:
+                drawer.close()
+            except Exception:
+                log.exception("drawing: closing the event file failed")
+        try:
+            with lock:
+                outgoing.send(("closed",))
+        except (BrokenPipeError, OSError):
+            pass
+
+
+def lower_priority(priority: str) -> None:
+    """This process' CPU priority for ``viz.worker_priority`` (best effort: never an error)."""
+    if priority == "idle":
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            return
+        except (AttributeError, OSError):  # not Linux: the lowest nice instead
+            pass
+    nice = {"idle": IDLE_NICE, "low": LOW_NICE}.get(priority)
+    if nice is not None:
+        try:
+            os.nice(nice)
+        except OSError:
+            pass
+
+
+def main(argv: list[str]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    lower_priority(argv[2] if len(argv) > 2 else "idle")
+    incoming = Connection(int(argv[0]), writable=False)
+    outgoing = Connection(int(argv[1]), readable=False)
+    serve(incoming, outgoing)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,105 @@
+"""The Hydra entry point: compose the config, run one experiment, return its val_loss.
+
+Nothing here imports TensorFlow, so ``--help``, ``--cfg job`` and config errors
+answer fast; the training code is imported only when a job really runs.
+
+Errors the user can fix print as one line (``error: ...``) with exit status 1
+and no traceback unless ``hydra.verbose=true`` or ``HYDRA_FULL_ERROR=1``. In a
+sweep, a failing job is recorded as failed in its metrics.json and the sweep
+goes on; the sweep summary then lists it.
+"""
+
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+
+from lstm_experiments.cli.compose_errors import ComposeStderr, release_held_stderr
+from lstm_experiments.cli.help import help_text, wants_help
+from lstm_experiments.config.checks import check_config
+from lstm_experiments.errors import Interrupted, UserError
+from lstm_experiments.run.layout import write_json_atomic
+from lstm_experiments.config.resolvers import register_resolvers
+from lstm_experiments.config.schema import register_configs
+from lstm_experiments.run.tensorflow_setup import threads_per_job
+
+register_configs()
+register_resolvers()
+
+CONFIG_PACKAGE = "pkg://lstm_experiments.conf"
+METRICS_FILE = "metrics.json"
+ERROR_EXIT_CODE = 1
+# What a sweeper sees from a failed job: the worst possible loss.
+FAILED_JOB_LOSS = float("inf")
+
+
+def _resumed_config(run_dir: Path) -> DictConfig:
+    """The config a run was started with (its own .hydra/config.yaml)."""
+    if not run_dir.is_dir():
+        raise UserError(f"resume={run_dir}: no such run directory")
+    saved = run_dir / ".hydra" / "config.yaml"
+    if not saved.is_file():
+        raise UserError(f"resume={run_dir}: no .hydra/config.yaml there; is it a run directory?")
+    cfg = OmegaConf.load(saved)
+    cfg.resume = None
+    return cfg
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, UserError | Interrupted):
+        return str(error)
+    return f"{type(error).__name__}: {error} (run with hydra.verbose=true for the traceback)"
+
+
+def _record_failure(run_dir: Path, reason: str) -> None:
+    """Mark the run failed in metrics.json, unless training already wrote a fuller record."""
+    path = run_dir / METRICS_FILE
+    if run_dir.is_dir() and not path.exists():
+        write_json_atomic(path, {"status": "failed", "reason": reason})
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_PACKAGE, config_name="config")
+def task(cfg: DictConfig) -> float:
+    """Train one model in Hydra's run directory; sweepers minimise the returned val_loss."""
+    release_held_stderr()
+    hydra_cfg = HydraConfig.get()
+    multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    try:
+        resume = cfg.get("resume") is not None
+        if resume:
+            run_dir = Path(cfg.resume)
+            cfg = _resumed_config(run_dir)
+        check_config(cfg)
+        from lstm_experiments.run.experiment import run_experiment
+
+        threads = threads_per_job(cfg.get("threads"), hydra_cfg.launcher)
+        metrics = run_experiment(cfg, run_dir, threads=threads, resume=resume)
+        return float(metrics["val_loss"])
+    except Interrupted as stop:
+        from lstm_experiments.run.experiment import SIGNAL_EXIT_CODES
+
+        print(f"error: {stop}", file=sys.stderr)
+        sys.exit(SIGNAL_EXIT_CODES.get(stop.signal_name, ERROR_EXIT_CODE))
+    except Exception as error:
+        if hydra_cfg.verbose:
+            raise
+        reason = _describe(error)
+        _record_failure(run_dir, reason)
+        if multirun:
+            print(f"error: job {hydra_cfg.job.num} ({run_dir.name}) failed: {reason}", file=sys.stderr)
+            return FAILED_JOB_LOSS
+        print(f"error: {reason}", file=sys.stderr)
+        sys.exit(ERROR_EXIT_CODE)
+
+
+def main() -> None:
+    """``python -m lstm_experiments``: Hydra's CLI, with config errors folded into one line."""
+    if wants_help(sys.argv[1:]):
+        print(help_text(sys.argv[1:]))
+        return
+    with ComposeStderr(sys.argv[1:]):
+        task()

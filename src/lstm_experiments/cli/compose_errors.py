@@ -1,0 +1,109 @@
+"""One-line error messages on the command line.
+
+Hydra reports a config error (an unknown key, a wrong type, an unknown group
+option) in several lines plus a hint about HYDRA_FULL_ERROR. While the config
+is being composed we hold stderr back; if composition fails, its report is
+folded into one line. Once the task starts, stderr flows as usual.
+``hydra.verbose=true`` or ``HYDRA_FULL_ERROR=1`` keep Hydra's full report.
+"""
+
+import io
+import os
+import re
+import sys
+
+from lstm_experiments.cli.help import config_groups
+
+_DROPPED_PREFIXES = (
+    "Set the environment variable HYDRA_FULL_ERROR",
+    "object_type=",
+    "Config search path:",
+    "provider=",
+)
+
+
+_MISSING_OPTION = re.compile(r"Could not (?:load|find) '([\w/]+)/([^'/]+)'")
+
+
+def fold_hydra_report(report: str) -> str:
+    """Fold Hydra's multi-line error report into one line that keeps the key and the value.
+
+    For an unknown group option the valid ones are listed from our packaged
+    conf/ (Hydra lists them for a single choice but not inside a list).
+    """
+    parts: list[str] = []
+    key = None
+    for raw in report.splitlines():
+        line = raw.strip()
+        if (not line or line.startswith(_DROPPED_PREFIXES) or raw.startswith("\t")
+                or line.startswith("Available options")):
+            continue
+        if line.startswith("full_key:"):
+            key = line.split(":", 1)[1].strip()
+            continue
+        if line.startswith("In '") and "': " in line:
+            line = line.split("': ", 1)[1]
+        parts.append(line.rstrip(":").rstrip("."))
+    text = "; ".join(parts)
+    missing = _MISSING_OPTION.search(text)
+    options = config_groups().get(missing.group(1)) if missing else None
+    if options:
+        text += f"; available options in '{missing.group(1)}': {', '.join(options)}"
+    if key and key not in text:
+        text += f" (key: {key})"
+    return f"error: {text}"
+
+
+def wants_full_errors(argv: list[str]) -> bool:
+    verbose = any(a.replace(" ", "").lower() in ("hydra.verbose=true", "hydra.verbose=1") for a in argv)
+    return verbose or os.environ.get("HYDRA_FULL_ERROR", "") not in ("", "0")
+
+
+_held: "ComposeStderr | None" = None
+
+
+def release_held_stderr() -> None:
+    """Called when the task starts: pass on whatever stderr was held back during composition.
+
+    A module-level function (not a global object in the task's own module) so that
+    launchers that pickle the task function (joblib, submitit) never see the held stream.
+    """
+    if _held is not None:
+        _held.release()
+
+
+class ComposeStderr:
+    """Holds stderr back until ``release()``; on exit without release, folds what Hydra printed."""
+
+    def __init__(self, argv: list[str]):
+        self._active = not wants_full_errors(argv)
+        self._buffer = io.StringIO()
+        self._real = sys.stderr
+
+    def __enter__(self):
+        global _held
+        if self._active:
+            sys.stderr = self._buffer
+        _held = self
+        return self
+
+    def release(self) -> None:
+        """The task has started: pass on what was held and stop holding."""
+        if sys.stderr is self._buffer:
+            sys.stderr = self._real
+            self._real.write(self._buffer.getvalue())
+            self._buffer = io.StringIO()
+
+    def __exit__(self, exc_type, exc, tb):
+        global _held
+        _held = None
+        if sys.stderr is not self._buffer:
+            return False
+        sys.stderr = self._real
+        held = self._buffer.getvalue()
+        failed = exc_type is SystemExit and exc.code not in (0, None)
+        if failed and held.strip():
+            self._real.write(fold_hydra_report(held) + "\n")
+        else:
+            self._real.write(held)
+        return False

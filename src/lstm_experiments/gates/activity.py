@@ -1,0 +1,176 @@
+"""Recomputes what each gate does on real input, from the layer's weights alone (numpy).
+
+For every recurrent layer this replays Keras' cell equations over a batch of
+sequences and returns each gate's values, shaped (batch, time, units), and the
+hidden-state sequence. Stacked layers take the previous layer's rebuilt
+sequence output as input; a Bidirectional layer's backward half reads the
+sequence reversed, and its values are returned in the original time order.
+Tests check the rebuilt hidden states against Keras' own layer outputs.
+
+The pass keeps, per layer, what backpropagation through it needs (``trace``),
+so ``gate_gradients`` runs no second forward pass over the same probe batch:
+a snapshot's ``probe_activity`` is computed once and read by both the
+``activations`` and the ``gradients`` visualizers.
+"""
+
+from dataclasses import dataclass, field
+from itertools import groupby
+
+import numpy as np
+
+from lstm_experiments.gates.layout import GATE_NAMES
+
+# Keras' own precision; float64 took twice as long at 1024 units for no visible difference.
+DTYPE = np.float32
+
+
+def _sigmoid(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _hard_sigmoid(x):
+    return np.clip(x / 6.0 + 0.5, 0.0, 1.0)
+
+
+ACTIVATIONS = {
+    "tanh": np.tanh,
+    "sigmoid": _sigmoid,
+    "hard_sigmoid": _hard_sigmoid,
+    "relu": lambda x: np.maximum(x, 0.0),
+    "linear": lambda x: x,
+}
+
+
+@dataclass(frozen=True)
+class LayerActivity:
+    layer: str
+    cell: str
+    # gate name -> (batch, time, units), in the input's time order
+    gates: dict[str, np.ndarray]
+    # (batch, time, units), in the input's time order
+    hidden: np.ndarray
+    # What backpropagation needs, in processing order (see ``lstm_activity`` and ``gru_activity``).
+    trace: dict = field(default_factory=dict, repr=False, compare=False)
+
+
+def _activation(name: str):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"cannot recompute gates with activation {name!r}")
+    return ACTIVATIONS[name]
+
+
+def _bias(weights, key: str, width: int) -> np.ndarray:
+    return np.asarray(weights.matrices.get(key, np.zeros(width, DTYPE)), dtype=DTYPE)
+
+
+def _matrix(weights, key: str) -> np.ndarray:
+    return np.asarray(weights.matrices[key], dtype=DTYPE)  # no copy of float32 weights
+
+
+def _by_gate(values: np.ndarray, cell: str) -> dict[str, np.ndarray]:
+    """(time, batch, gates*units) -> {gate: (batch, time, units)} views."""
+    units = values.shape[-1] // len(GATE_NAMES[cell])
+    return {name: values[:, :, k * units:(k + 1) * units].transpose(1, 0, 2)
+            for k, name in enumerate(GATE_NAMES[cell])}
+
+
+def lstm_activity(weights, x: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, dict]:
+    """Keras' LSTM: z = x W + h U + b; i, f, o = σ(z·); g = tanh(z_c); c = f c + i g; h = o tanh(c).
+
+    The trace holds x, the weights, every step's gate values (time, batch, 4 units),
+    the cell states c_0..c_T and hidden states h_0..h_T, and tanh(c_t).
+    """
+    act, rec_act = _activation(weights.activation), _activation(weights.recurrent_activation)
+    kernel, recurrent = _matrix(weights, "kernel"), _matrix(weights, "recurrent_kernel")
+    batch, steps, _ = x.shape
+    u = weights.units
+    projected = (x @ kernel + _bias(weights, "bias", kernel.shape[1])).transpose(1, 0, 2)
+    gates = np.empty((steps, batch, 4 * u), DTYPE)
+    cells = np.zeros((steps + 1, batch, u), DTYPE)
+    hiddens = np.zeros((steps + 1, batch, u), DTYPE)
+    cell_acts = np.empty((steps, batch, u), DTYPE)
+    for t in range(steps):
+        z = projected[t] + hiddens[t] @ recurrent
+        gate = gates[t]
+        gate[:, :2 * u] = rec_act(z[:, :2 * u])
+        gate[:, 2 * u:3 * u] = act(z[:, 2 * u:3 * u])
+        gate[:, 3 * u:] = rec_act(z[:, 3 * u:])
+        i, f, g, o = gate[:, :u], gate[:, u:2 * u], gate[:, 2 * u:3 * u], gate[:, 3 * u:]
+        cells[t + 1] = f * cells[t] + i * g
+        cell_acts[t] = act(cells[t + 1])
+        hiddens[t + 1] = o * cell_acts[t]
+    trace = dict(x=x, kernel=kernel, recurrent=recurrent, gates=gates, cells=cells, hiddens=hiddens,
+                 cell_acts=cell_acts)
+    return _by_gate(gates, "lstm"), hiddens[1:].transpose(1, 0, 2), trace
+
+
+def gru_activity(weights, x: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, dict]:
+    """Keras' GRU (update z, reset r, candidate h~); h = z h_prev + (1 - z) h~.
+
+    reset_after=True: h~ = tanh(x W_h + b_h + r (h U_h + b'_h)), the default;
+    reset_after=False: h~ = tanh(x W_h + b_h + (r h) U_h).
+    The trace holds x, the weights, every step's gate values (time, batch, 3 units),
+    the hidden states h_0..h_T and, with reset_after, h U + b' per step.
+    """
+    act, rec_act = _activation(weights.activation), _activation(weights.recurrent_activation)
+    kernel, recurrent = _matrix(weights, "kernel"), _matrix(weights, "recurrent_kernel")
+    width = kernel.shape[1]
+    batch, steps, _ = x.shape
+    u = weights.units
+    projected = (x @ kernel + _bias(weights, "bias", width)).transpose(1, 0, 2)
+    recurrent_bias = _bias(weights, "recurrent_bias", width)
+    u_z, u_r, u_h = recurrent[:, :u], recurrent[:, u:2 * u], recurrent[:, 2 * u:]
+    gates = np.empty((steps, batch, 3 * u), DTYPE)
+    hiddens = np.zeros((steps + 1, batch, u), DTYPE)
+    inners = np.empty((steps, batch, 3 * u), DTYPE) if weights.reset_after else None
+    for t in range(steps):
+        xz, h_prev, gate = projected[t], hiddens[t], gates[t]
+        if weights.reset_after:
+            inner = inners[t]
+            np.add(h_prev @ recurrent, recurrent_bias, out=inner)
+            gate[:, :2 * u] = rec_act(xz[:, :2 * u] + inner[:, :2 * u])
+            gate[:, 2 * u:] = act(xz[:, 2 * u:] + gate[:, u:2 * u] * inner[:, 2 * u:])
+        else:
+            gate[:, :u] = rec_act(xz[:, :u] + h_prev @ u_z)
+            gate[:, u:2 * u] = rec_act(xz[:, u:2 * u] + h_prev @ u_r)
+            gate[:, 2 * u:] = act(xz[:, 2 * u:] + (gate[:, u:2 * u] * h_prev) @ u_h)
+        z, candidate = gate[:, :u], gate[:, 2 * u:]
+        hiddens[t + 1] = z * h_prev + (1.0 - z) * candidate
+    trace = dict(x=x, kernel=kernel, recurrent=recurrent, gates=gates, hiddens=hiddens, inners=inners)
+    return _by_gate(gates, "gru"), hiddens[1:].transpose(1, 0, 2), trace
+
+
+CELL_ACTIVITY = {"lstm": lstm_activity, "gru": gru_activity}
+
+
+def stack_activity(layers, x: np.ndarray) -> list[LayerActivity]:
+    """Replay the whole recurrent stack on ``x`` (batch, time, features), in float32 as Keras does."""
+    x = np.asarray(x, dtype=DTYPE)
+    activity = []
+    for _, group in groupby(layers, key=lambda w: w.depth):
+        outputs = []
+        for weights in group:
+            backward = weights.direction == "backward"
+            source = x[:, ::-1] if backward else x
+            gates, hidden, trace = CELL_ACTIVITY[weights.cell](weights, source)
+            if backward:
+                gates = {k: v[:, ::-1] for k, v in gates.items()}
+                hidden = hidden[:, ::-1]
+            activity.append(LayerActivity(weights.layer, weights.cell, gates, hidden, trace))
+            outputs.append(hidden)
+        # Keras' Bidirectional concatenates the directions (merge_mode="concat").
+        x = np.concatenate(outputs, axis=-1)
+    return activity
+
+
+def final_outputs(layers, activity: list[LayerActivity]) -> dict[str, np.ndarray]:
+    """What each Keras layer returns: the whole sequence, or the last step (in processing order)."""
+    by_name = {a.layer: a for a in activity}
+    out = {}
+    for weights in layers:
+        hidden = by_name[weights.layer].hidden
+        if weights.returns_sequences:
+            out[weights.layer] = hidden
+        else:
+            out[weights.layer] = hidden[:, 0] if weights.direction == "backward" else hidden[:, -1]
+    return out

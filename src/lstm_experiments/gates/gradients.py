@@ -1,0 +1,178 @@
+"""The probe batch's loss gradient for every recurrent matrix, by backpropagation through time in numpy.
+
+The model is the one ``model.build_model`` makes: a stack of LSTM or GRU layers
+(optionally Bidirectional, concatenated), the last one returning its final
+step, then a one-unit Dense head (linear or sigmoid) and the compiled loss
+(``mse``, or ``binary_crossentropy`` on the sigmoid). Everything comes from the
+snapshot's copies, so the drawing process computes it without TensorFlow and
+without holding the training process' interpreter lock. The forward pass is
+``gate_activity``'s (the one the ``activations`` visualizer draws), read from
+the trace it keeps. Tests check the result against ``tf.GradientTape`` on the
+live model for every architecture.
+"""
+
+from itertools import groupby
+
+import numpy as np
+
+from lstm_experiments.gates.activity import DTYPE, _activation, stack_activity
+
+# d activation / d pre-activation, from the activation's output y (which the forward pass kept).
+SLOPES = {
+    "tanh": lambda y: 1.0 - y * y,
+    "sigmoid": lambda y: y * (1.0 - y),
+    "hard_sigmoid": lambda y: ((y > 0.0) & (y < 1.0)).astype(y.dtype) / 6.0,
+    "relu": lambda y: (y > 0.0).astype(y.dtype),
+    "linear": np.ones_like,
+}
+
+
+def _slope(name: str):
+    if name not in SLOPES:
+        raise ValueError(f"cannot backpropagate through activation {name!r}")
+    return SLOPES[name]
+
+
+def _lstm_backward(weights, trace, dh_out):
+    """({matrix: dL/dmatrix}, dL/dx) from dL/dh_t (batch, time, units), all in processing order."""
+    x, kernel, recurrent = trace["x"], trace["kernel"], trace["recurrent"]
+    gates, cells, hiddens, cell_acts = trace["gates"], trace["cells"], trace["hiddens"], trace["cell_acts"]
+    steps, batch, width = gates.shape
+    u = weights.units
+    rec_slope, slope = _slope(weights.recurrent_activation), _slope(weights.activation)
+    # Every step's gate slopes at once: σ' for input, forget and output, tanh' for the cell gate.
+    slopes = rec_slope(gates)
+    slopes[..., 2 * u:3 * u] = slope(gates[..., 2 * u:3 * u])
+    cell_slopes = slope(cell_acts)
+    dh_out = dh_out.transpose(1, 0, 2)
+    dz_all = np.empty((steps, batch, width), DTYPE)
+    dh_next, dc_next = np.zeros((batch, u), DTYPE), np.zeros((batch, u), DTYPE)
+    for t in reversed(range(steps)):
+        gate = gates[t]
+        i, f, g, o = gate[:, :u], gate[:, u:2 * u], gate[:, 2 * u:3 * u], gate[:, 3 * u:]
+        dh = dh_out[t] + dh_next
+        dc = dc_next + dh * o * cell_slopes[t]
+        dz = dz_all[t]
+        np.multiply(dc, g, out=dz[:, :u])
+        np.multiply(dc, cells[t], out=dz[:, u:2 * u])
+        np.multiply(dc, i, out=dz[:, 2 * u:3 * u])
+        np.multiply(dh, cell_acts[t], out=dz[:, 3 * u:])
+        dz *= slopes[t]
+        dh_next = dz @ recurrent.T
+        dc_next = dc * f
+    # The weight gradients as one product over every (step, sequence), not one per step.
+    flat_dz = dz_all.reshape(steps * batch, width)
+    grads = {
+        "kernel": x.transpose(1, 0, 2).reshape(steps * batch, -1).T @ flat_dz,
+        "recurrent_kernel": hiddens[:-1].reshape(steps * batch, u).T @ flat_dz,
+    }
+    if "bias" in weights.matrices:
+        grads["bias"] = flat_dz.sum(axis=0)
+    dx = (flat_dz @ kernel.T).reshape(steps, batch, -1).transpose(1, 0, 2)
+    return grads, dx
+
+
+def _gru_backward(weights, trace, dh_out):
+    """As ``_lstm_backward``, for Keras' GRU (either ``reset_after``)."""
+    x, kernel, recurrent = trace["x"], trace["kernel"], trace["recurrent"]
+    gates, hiddens, inners = trace["gates"], trace["hiddens"], trace["inners"]
+    steps, batch, width = gates.shape
+    u = weights.units
+    rec_slope, slope = _slope(weights.recurrent_activation), _slope(weights.activation)
+    slopes = rec_slope(gates)
+    slopes[..., 2 * u:] = slope(gates[..., 2 * u:])
+    u_z, u_r, u_h = recurrent[:, :u], recurrent[:, u:2 * u], recurrent[:, 2 * u:]
+    dh_out = dh_out.transpose(1, 0, 2)
+    # dL/d(pre-activations from x), and with reset_after dL/d(h U + b'), per step.
+    d_xz_all = np.empty((steps, batch, width), DTYPE)
+    d_inner_all = np.empty((steps, batch, width), DTYPE) if weights.reset_after else None
+    dh_next = np.zeros((batch, u), DTYPE)
+    for t in reversed(range(steps)):
+        gate, h_prev, d_xz = gates[t], hiddens[t], d_xz_all[t]
+        z, r, candidate = gate[:, :u], gate[:, u:2 * u], gate[:, 2 * u:]
+        dh = dh_out[t] + dh_next
+        dpz = dh * (h_prev - candidate) * slopes[t, :, :u]
+        dph = dh * (1.0 - z) * slopes[t, :, 2 * u:]
+        d_xz[:, :u], d_xz[:, 2 * u:] = dpz, dph
+        if weights.reset_after:
+            dpr = dph * inners[t, :, 2 * u:] * slopes[t, :, u:2 * u]
+            d_inner = d_inner_all[t]
+            d_inner[:, :u], d_inner[:, u:2 * u], d_inner[:, 2 * u:] = dpz, dpr, dph * r
+            dh_next = dh * z + d_inner @ recurrent.T
+        else:
+            d_rh = dph @ u_h.T
+            dpr = d_rh * h_prev * slopes[t, :, u:2 * u]
+            dh_next = dh * z + dpz @ u_z.T + dpr @ u_r.T + d_rh * r
+        d_xz[:, u:2 * u] = dpr
+    flat = d_xz_all.reshape(steps * batch, width)
+    h_prevs = hiddens[:-1].reshape(steps * batch, u)
+    if weights.reset_after:
+        flat_inner = d_inner_all.reshape(steps * batch, width)
+        d_recurrent = h_prevs.T @ flat_inner
+    else:
+        reset = gates[..., u:2 * u].reshape(steps * batch, u)
+        d_recurrent = np.concatenate([h_prevs.T @ flat[:, :2 * u], (reset * h_prevs).T @ flat[:, 2 * u:]], axis=1)
+    grads = {"kernel": x.transpose(1, 0, 2).reshape(steps * batch, -1).T @ flat, "recurrent_kernel": d_recurrent}
+    if "bias" in weights.matrices:
+        grads["bias"] = flat.sum(axis=0)
+    if "recurrent_bias" in weights.matrices:
+        grads["recurrent_bias"] = flat_inner.sum(axis=0)
+    dx = (flat @ kernel.T).reshape(steps, batch, -1).transpose(1, 0, 2)
+    return grads, dx
+
+
+BACKWARD = {"lstm": _lstm_backward, "gru": _gru_backward}
+
+
+def _head_gradient(head, features, y):
+    """dL/d(features) for the one-unit head and the compiled loss, mean over the batch."""
+    kernel = head["kernel"].astype(np.float64)
+    logits = features.astype(np.float64) @ kernel + head.get("bias", 0.0)
+    y = np.asarray(y, dtype=np.float64).reshape(logits.shape)
+    batch = logits.shape[0]
+    if head["loss"] == "binary_crossentropy" and head["activation"] == "sigmoid":
+        d_logits = (0.5 * (1.0 + np.tanh(0.5 * logits)) - y) / batch
+    elif head["loss"] in ("mse", "mean_squared_error"):
+        prediction = _activation(head["activation"])(logits)
+        d_logits = 2.0 * (prediction - y) / (batch * logits.shape[1]) * _slope(head["activation"])(prediction)
+    else:
+        raise ValueError(f"cannot backpropagate loss {head['loss']!r} with a {head['activation']} head")
+    return d_logits @ kernel.T
+
+
+def gate_gradients(layers, head, x, y, activity=None) -> dict[str, dict[str, np.ndarray]]:
+    """{layer: {matrix: dL/dmatrix}} on the batch (x, y), matrices named as in the snapshot.
+
+    ``activity`` is ``stack_activity(layers, x)`` when the caller already has it.
+    """
+    if activity is None:
+        activity = stack_activity(layers, x)
+    by_layer = {a.layer: a for a in activity}
+    levels = [list(group) for _, group in groupby(layers, key=lambda w: w.depth)]
+    # The last level returns its final processed step, concatenated across directions.
+    features = np.concatenate(
+        [by_layer[w.layer].hidden[:, 0 if w.direction == "backward" else -1] for w in levels[-1]], axis=-1)
+    d_features = _head_gradient(head, features, y).astype(DTYPE)
+    grads: dict[str, dict[str, np.ndarray]] = {}
+    # dL/d(level output), in the input's time order: only the final step for the last level.
+    d_level_out = None
+    for depth in reversed(range(len(levels))):
+        level = levels[depth]
+        batch, steps, width = by_layer[level[0].layer].trace["x"].shape
+        d_input = np.zeros((batch, steps, width), DTYPE)
+        offset = 0
+        for weights in level:
+            u = weights.units
+            backward = weights.direction == "backward"
+            if depth == len(levels) - 1:
+                dh = np.zeros((batch, steps, u), DTYPE)
+                dh[:, -1] = d_features[:, offset:offset + u]
+            else:
+                dh = d_level_out[:, :, offset:offset + u]
+                dh = dh[:, ::-1] if backward else dh
+            cell_grads, dx = BACKWARD[weights.cell](weights, by_layer[weights.layer].trace, dh)
+            grads[weights.layer] = cell_grads
+            d_input += dx[:, ::-1] if backward else dx
+            offset += u
+        d_level_out = d_input
+    return grads

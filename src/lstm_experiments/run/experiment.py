@@ -1,0 +1,166 @@
+"""One experiment: data, model, training with weight logging, then ``model.keras`` and ``metrics.json``.
+
+The plain function behind the Hydra entry point: ``run_experiment(cfg, output_dir) -> metrics``.
+It also resumes a run from its checkpoint (``resume=True``), in the same directory.
+"""
+
+import logging
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+from threadpoolctl import threadpool_limits
+
+from lstm_experiments.data import load_dataset
+from lstm_experiments.errors import Interrupted, TrainingFailed
+from lstm_experiments.run.layout import write_json_atomic
+from lstm_experiments.run.tensorflow_setup import import_tensorflow
+from lstm_experiments.run.tensorflow_setup import apply_thread_limit
+
+log = logging.getLogger(__name__)
+
+TENSORBOARD_DIR = "tensorboard"
+MODEL_FILE = "model.keras"
+METRICS_FILE = "metrics.json"
+PNG_DIR = "images"
+SIGNAL_EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
+VISUALIZER_BLAS_THREADS = 1
+
+
+def write_metrics(output_dir: Path, metrics: dict) -> None:
+    write_json_atomic(Path(output_dir) / METRICS_FILE, metrics)
+
+
+def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None,
+                   resume: bool = False) -> dict:
+    """Train ``cfg``'s model in ``output_dir``; ``threads`` caps TensorFlow's CPU threads.
+
+    Raises TrainingFailed on a NaN/inf loss and Interrupted on SIGINT/SIGTERM,
+    after writing metrics.json and keeping every step already logged.
+    """
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    # Bad data fails here, before the TensorFlow import.
+    data = load_dataset(cfg.data, cfg.seed)
+    log.info(
+        "data %s: %d training and %d validation windows of shape %s (%s)",
+        cfg.data.name, len(data.x_train), len(data.x_val), data.input_shape, data.task,
+    )
+
+    # The drawing process imports numpy and TensorBoard's protos while this one imports TensorFlow,
+    # on the core that import leaves idle, instead of beside the first epochs.
+    from lstm_experiments.capture.drawing_process import DrawingProcess
+    from lstm_experiments.viz import enabled_visualizers
+
+    visualizers = enabled_visualizers(cfg.viz)
+    drawer = None  # from here on, the finally below closes it whatever fails
+    if visualizers and cfg.viz.background and cfg.viz.worker == "process":
+        drawer = DrawingProcess(priority=cfg.viz.worker_priority)
+    logger = None
+    try:
+        tf = import_tensorflow()
+        apply_thread_limit(threads if threads is not None else cfg.get("threads"))
+        # The visualizers' numpy work is small matrices: multi-threaded BLAS would only spin
+        # against TensorFlow's threads for the cores (20x slower here), so it gets one thread.
+        threadpool_limits(limits=VISUALIZER_BLAS_THREADS, user_api="blas")
+        import keras
+
+        from lstm_experiments.capture.workers import BackgroundWorker, InlineWorker
+        from lstm_experiments.run.checkpoint import Checkpointer, RunCheckpoint
+        from lstm_experiments.tensorboard.hparams import flatten_config, metric_tags
+        from lstm_experiments.data.input_pipeline import batches
+        from lstm_experiments.model import build_model, compile_model
+        from lstm_experiments.capture.drawer import Drawer, DrawingSpec
+        from lstm_experiments.run.guard import TrainingGuard
+        from lstm_experiments.capture.callback import WeightLogger
+
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(cfg.seed)
+        tf.config.experimental.enable_op_determinism()
+
+        model = build_model(cfg.model, cfg.units, data.input_shape, data.task)
+        compile_model(model, cfg.train, data.task)
+        checkpoint = RunCheckpoint(output_dir)
+        initial_epoch = 0
+        if resume:
+            restored, initial_epoch = checkpoint.restore()
+            initial_model = checkpoint.initial_model(model)
+            if restored is not None:
+                model = restored
+            else:
+                model.set_weights(initial_model.get_weights())
+            log.info("resuming %s after epoch %d of %d", output_dir, initial_epoch, cfg.train.epochs)
+        else:
+            checkpoint.save_initial(model)
+
+        needs_probe = any(getattr(v, "needs_probe", False) for v in visualizers)
+        probe = (data.x_val[: cfg.viz.probe_size], data.y_val[: cfg.viz.probe_size])
+        spec = DrawingSpec(
+            logdir=str(output_dir / TENSORBOARD_DIR),
+            visualizers=tuple(v.name for v in visualizers),
+            image=OmegaConf.to_container(cfg.viz.image, resolve=True),
+            png_dir=str(output_dir / PNG_DIR) if cfg.viz.png else None,
+        )
+        guard = TrainingGuard()
+        if drawer is None:
+            drawer = Drawer(spec)
+        else:
+            drawer.start(spec)
+        if not resume:
+            drawer.write_hparams(flatten_config(cfg), metric_tags(data.task), trial_id=output_dir.name)
+        logger = WeightLogger(
+            drawer,
+            cfg.viz.log_every,
+            draws=bool(visualizers),
+            probe=probe if needs_probe else None,
+            with_gradients=any(getattr(v, "needs_gradients", False) for v in visualizers),
+            guard=guard,
+            initial_epoch=initial_epoch,
+            log_initial=not resume,
+            worker=BackgroundWorker() if cfg.viz.background else InlineWorker(),
+        )
+        if resume:
+            logger.prime(initial_model)
+        history = model.fit(
+            batches(data.x_train, data.y_train, cfg.train.batch_size, shuffle_seed=cfg.seed),
+            validation_data=batches(data.x_val, data.y_val, cfg.train.batch_size),
+            epochs=cfg.train.epochs,
+            initial_epoch=initial_epoch,
+            shuffle=False,  # the pipeline reshuffles every epoch itself
+            callbacks=[guard, Checkpointer(checkpoint, guard), logger],
+            verbose=2,
+        )
+    finally:
+        if logger is not None:
+            logger.close()
+        if drawer is not None:
+            drawer.close()
+
+    epochs_done = checkpoint.epoch() if checkpoint.exists() else initial_epoch
+    if guard.signal_name is not None:
+        write_metrics(output_dir, {"status": "interrupted", "reason": guard.signal_name,
+                                   "epochs": epochs_done})
+        raise Interrupted(guard.signal_name, output_dir)
+    if guard.failure is not None:
+        write_metrics(output_dir, {"status": "failed", "reason": guard.failure,
+                                   "epochs": epochs_done})
+        raise TrainingFailed(f"training stopped: {guard.failure}; see {output_dir / METRICS_FILE}")
+
+    model.save(output_dir / MODEL_FILE)
+    metrics = _final_metrics(model, data, history, cfg.train.batch_size)
+    metrics.update(status="completed", epochs=cfg.train.epochs)
+    write_metrics(output_dir, metrics)
+    log.info("val_loss %.5f; run directory %s", metrics["val_loss"], output_dir)
+    return metrics
+
+
+def _final_metrics(model, data, history, batch_size: int) -> dict:
+    """The last epoch's metrics; when no epoch ran here, an evaluation of the model as it is."""
+    if history.history:
+        return {name: float(values[-1]) for name, values in history.history.items()}
+    from lstm_experiments.data.input_pipeline import batches
+
+    metrics = {}
+    for prefix, x, y in (("", data.x_train, data.y_train), ("val_", data.x_val, data.y_val)):
+        result = model.evaluate(batches(x, y, batch_size), verbose=0, return_dict=True)
+        metrics.update({f"{prefix}{name}": float(value) for name, value in result.items()})
+    return metrics

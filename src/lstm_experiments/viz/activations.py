@@ -1,0 +1,42 @@
+"""What the gates do on data: recomputed on the fixed validation probe batch from the weights.
+
+``activations/<layer>/<gate>``: an image of one probe sequence, time down, units
+across. Sigmoid gates run from blue (0, closed) through white (0.5) to red
+(1, open); the tanh candidate from blue (-1) to red (+1).
+``saturation/<layer>/<gate>/low`` and ``.../high``: the fractions of values
+below 0.1 and above 0.9 over the whole probe batch (for the tanh candidate, of
+(value + 1) / 2, i.e. below -0.8 and above 0.8).
+"""
+
+import numpy as np
+
+from lstm_experiments.gates.layout import CANDIDATE_GATE
+from lstm_experiments.tensorboard.summaries import Summaries
+from lstm_experiments.viz.registry import register
+
+LOW = 0.1
+HIGH = 0.9
+# Which probe sequence the images show.
+IMAGE_SEQUENCE = 0
+
+
+@register("activations")
+class GateActivations:
+    needs_probe = True
+
+    def summarise(self, snapshot, painter) -> Summaries:
+        out = Summaries()
+        if snapshot.probe_x is None:
+            return out
+        for activity in snapshot.probe_activity:
+            for gate, values in activity.gates.items():
+                tanh_gate = gate == CANDIDATE_GATE[activity.cell]
+                unit_range = (values + 1.0) / 2.0 if tanh_gate else values
+                centred = values if tanh_gate else 2.0 * values - 1.0
+                prefix = f"{activity.layer}/{gate}"
+                out.images[f"activations/{prefix}"] = painter.paint(
+                    centred[IMAGE_SEQUENCE], painter.known_range(1.0)
+                )
+                out.scalars[f"saturation/{prefix}/low"] = float(np.mean(unit_range < LOW))
+                out.scalars[f"saturation/{prefix}/high"] = float(np.mean(unit_range > HIGH))
+        return out

@@ -1,0 +1,31 @@
+"""``gradients/<layer>/<matrix>/<gate>``: the norm of the loss gradient on the probe batch, per gate.
+
+The gradients are computed in numpy from the snapshot (``gate_gradients``), in
+the drawing process, so the training process runs no extra pass for them; the
+forward pass is the one the ``activations`` visualizer draws, computed once.
+"""
+
+import numpy as np
+
+from lstm_experiments.gates.gradients import gate_gradients
+from lstm_experiments.gates.layout import split_gates
+from lstm_experiments.tensorboard.summaries import Summaries
+from lstm_experiments.viz.registry import register
+
+
+@register("gradients")
+class GateGradients:
+    needs_probe = True
+    needs_gradients = True
+
+    def summarise(self, snapshot, painter) -> Summaries:
+        out = Summaries()
+        if snapshot.head is None or snapshot.probe_x is None:
+            return out
+        gradients = gate_gradients(snapshot.layers, snapshot.head, snapshot.probe_x, snapshot.probe_y,
+                                   activity=snapshot.probe_activity)
+        for layer in snapshot.layers:
+            for name, gradient in gradients[layer.layer].items():
+                for gate, block in split_gates(gradient, layer.cell).items():
+                    out.scalars[f"gradients/{layer.layer}/{name}/{gate}"] = float(np.linalg.norm(block))
+        return out

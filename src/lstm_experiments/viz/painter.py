@@ -1,0 +1,62 @@
+"""Turns weights into images with a scale that holds across steps.
+
+The painter remembers one symmetric scale per (layer, matrix): with the default
+``fixed`` policy it is taken from the first weights it sees (the initial ones)
+and kept for the whole run, so frames can be compared and a pixel reads back as
+a value. Every scale used is reported as a scalar under ``scale/<layer>/<matrix>``.
+"""
+
+import numpy as np
+
+from lstm_experiments.viz import colour as images
+
+
+class Painter:
+    """Renders weight matrices for one run; see ``images.render`` for the pixels."""
+
+    def __init__(self, image_cfg):
+        if image_cfg.scale not in images.SCALES:
+            raise ValueError(f"viz.image.scale={image_cfg.scale} is not one of {images.SCALES}")
+        if image_cfg.reduce not in images.REDUCTIONS:
+            raise ValueError(
+                f"viz.image.reduce={image_cfg.reduce} is not one of {images.REDUCTIONS}"
+            )
+        self.image_cfg = image_cfg
+        self._fixed: dict[str, float] = {}
+        self._used: dict[str, float] = {}
+
+    def scale(
+        self, layer: str, matrix_name: str, matrix: np.ndarray, per_step: bool = False
+    ) -> float | None:
+        """The scale for a whole matrix (gate slices share their matrix's scale); None for minmax.
+
+        ``per_step`` forces a fresh scale even under the fixed policy, for values
+        that start at zero (the change from the initial weights).
+        """
+        if self.image_cfg.scale == "minmax":
+            return None
+        key = f"{layer}/{matrix_name}"
+        if self.image_cfg.scale == "fixed" and not per_step:
+            value = self._fixed.setdefault(key, images.symmetric_scale(matrix))
+        else:
+            value = images.symmetric_scale(matrix)
+        self._used[key] = value
+        return value
+
+    def fix_scales(self, layers) -> None:
+        """Take the fixed scales from these (initial) weights, as the first step would have."""
+        for layer in layers:
+            for name, matrix in layer.matrices.items():
+                self._fixed[f"{layer.layer}/{name}"] = images.symmetric_scale(matrix)
+
+    def known_range(self, scale: float) -> float | None:
+        """A scale fixed by the values' nature (a gate in [-1, 1]); None under minmax."""
+        return None if self.image_cfg.scale == "minmax" else scale
+
+    def paint(self, values: np.ndarray, scale: float | None) -> np.ndarray:
+        return images.render(values, scale, self.image_cfg)
+
+    def take_scale_scalars(self) -> dict[str, float]:
+        """The scales used since the last call, as ``scale/<layer>/<matrix>`` scalars."""
+        used, self._used = self._used, {}
+        return {f"scale/{key}": value for key, value in used.items()}

@@ -1,0 +1,39 @@
+"""Images of the weights: the whole fused matrices (``kernel``), and each gate's slice (``gates``)."""
+
+from lstm_experiments.gates.layout import split_gates
+from lstm_experiments.tensorboard.summaries import Summaries
+from lstm_experiments.viz.registry import register
+
+WEIGHT_MATRICES = ("kernel", "recurrent_kernel")
+
+
+@register("kernel")
+class KernelImages:
+    """``kernel/<layer>/<matrix>``: the kernel and recurrent kernel, gate blocks in Keras order."""
+
+    def summarise(self, snapshot, painter) -> Summaries:
+        out = Summaries()
+        for layer in snapshot.layers:
+            for name in WEIGHT_MATRICES:
+                matrix = layer.matrices[name]
+                scale = painter.scale(layer.layer, name, matrix)
+                out.images[f"kernel/{layer.layer}/{name}"] = painter.paint(matrix, scale)
+        return out
+
+
+@register("gates")
+class GateImages:
+    """``gates/<layer>/<matrix>/<gate>``: each gate's slice of the kernel and recurrent kernel.
+
+    A gate's slice shares the scale of its whole matrix, so gates compare by colour.
+    """
+
+    def summarise(self, snapshot, painter) -> Summaries:
+        out = Summaries()
+        for layer in snapshot.layers:
+            for name in WEIGHT_MATRICES:
+                matrix = layer.matrices[name]
+                scale = painter.scale(layer.layer, name, matrix)
+                for gate, block in split_gates(matrix, layer.cell).items():
+                    out.images[f"gates/{layer.layer}/{name}/{gate}"] = painter.paint(block, scale)
+        return out
