@@ -21,7 +21,7 @@ from lstm_experiments.cli.compose_errors import ComposeStderr, release_held_stde
 from lstm_experiments.cli.help import help_text, wants_help
 from lstm_experiments.config.checks import check_config
 from lstm_experiments.errors import Interrupted, UserError
-from lstm_experiments.run.layout import write_json_atomic
+from lstm_experiments.run.layout import CONFIG_FILE, METRICS_FILE, write_json_atomic
 from lstm_experiments.config.resolvers import register_resolvers
 from lstm_experiments.config.schema import register_configs
 from lstm_experiments.run.tensorflow_setup import threads_per_job
@@ -30,7 +30,6 @@ register_configs()
 register_resolvers()
 
 CONFIG_PACKAGE = "pkg://lstm_experiments.conf"
-METRICS_FILE = "metrics.json"
 ERROR_EXIT_CODE = 1
 # What a sweeper sees from a failed job: the worst possible loss.
 FAILED_JOB_LOSS = float("inf")
@@ -40,7 +39,7 @@ def _resumed_config(run_dir: Path) -> DictConfig:
     """The config a run was started with (its own .hydra/config.yaml)."""
     if not run_dir.is_dir():
         raise UserError(f"resume={run_dir}: no such run directory")
-    saved = run_dir / ".hydra" / "config.yaml"
+    saved = run_dir / CONFIG_FILE
     if not saved.is_file():
         raise UserError(f"resume={run_dir}: no .hydra/config.yaml there; is it a run directory?")
     cfg = OmegaConf.load(saved)

@@ -26,7 +26,11 @@ def run_name(override_dirname: str, job_num) -> str:
     return name
 
 
-RESUME_OUTPUT_SUBDIR = ".hydra_resume"
+
+# Where Hydra saves a command's config: .hydra/, or .hydra_resume/ for a resuming command,
+# so the run's own .hydra/ stays as it was.
+HYDRA_DIR = ".hydra"
+RESUME_HYDRA_DIR = ".hydra_resume"
 
 
 def resume_run_dir(resume, default: str) -> str:
@@ -43,7 +47,7 @@ def resume_run_dir(resume, default: str) -> str:
 
 def resume_output_subdir(resume) -> str:
     """Where Hydra saves this invocation's config: aside, when resuming, so the run's own stays."""
-    return ".hydra" if resume in (None, "", "None") else RESUME_OUTPUT_SUBDIR
+    return HYDRA_DIR if resume in (None, "", "None") else RESUME_HYDRA_DIR
 
 
 def register_resolvers() -> None:

@@ -14,9 +14,8 @@ from pathlib import Path
 import keras
 
 from lstm_experiments.errors import UserError
-from lstm_experiments.run.layout import write_json_atomic
+from lstm_experiments.run.layout import CHECKPOINT_DIR, write_json_atomic
 
-CHECKPOINT_DIR = "checkpoint"
 INITIAL_WEIGHTS = "initial.weights.h5"
 LATEST_MODEL = "latest.keras"
 STATE_FILE = "state.json"

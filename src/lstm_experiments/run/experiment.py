@@ -12,16 +12,12 @@ from threadpoolctl import threadpool_limits
 
 from lstm_experiments.data import load_dataset
 from lstm_experiments.errors import Interrupted, TrainingFailed
-from lstm_experiments.run.layout import write_json_atomic
+from lstm_experiments.run.layout import METRICS_FILE, MODEL_FILE, PNG_DIR, TENSORBOARD_DIR, write_json_atomic
 from lstm_experiments.run.tensorflow_setup import import_tensorflow
 from lstm_experiments.run.tensorflow_setup import apply_thread_limit
 
 log = logging.getLogger(__name__)
 
-TENSORBOARD_DIR = "tensorboard"
-MODEL_FILE = "model.keras"
-METRICS_FILE = "metrics.json"
-PNG_DIR = "images"
 SIGNAL_EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 VISUALIZER_BLAS_THREADS = 1
 

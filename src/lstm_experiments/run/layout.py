@@ -1,11 +1,27 @@
-"""Files a run leaves for other tools, written atomically (a reader never sees half a file)."""
+"""What a run directory holds, by name, and the atomic writer for its results files.
+
+Every module that reads or writes a run's files takes the names from here
+(a reader never sees half a file: results are written to a temporary file, then renamed).
+"""
 
 import json
 import os
 import tempfile
 from pathlib import Path
 
+from lstm_experiments.config.resolvers import HYDRA_DIR, RESUME_HYDRA_DIR  # noqa: F401  (names of the layout)
+
 FILE_MODE = 0o644
+
+TENSORBOARD_DIR = "tensorboard"
+MODEL_FILE = "model.keras"
+METRICS_FILE = "metrics.json"
+PNG_DIR = "images"
+CHECKPOINT_DIR = "checkpoint"
+LOG_FILE = "lstm_experiments.log"
+CONFIG_FILE = Path(HYDRA_DIR) / "config.yaml"
+OVERRIDES_FILE = Path(HYDRA_DIR) / "overrides.yaml"
+SWEEP_SUMMARY_FILE = "sweep_summary.json"
 
 
 def write_json_atomic(path: Path, data: dict) -> None:

@@ -13,12 +13,10 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from lstm_experiments.run.layout import write_json_atomic
+from lstm_experiments.run.layout import METRICS_FILE, SWEEP_SUMMARY_FILE as SUMMARY_FILE, write_json_atomic
 
 log = logging.getLogger(__name__)
 
-SUMMARY_FILE = "sweep_summary.json"
-METRICS_FILE = "metrics.json"
 
 
 def summarise_sweep(sweep_dir: Path) -> dict:
