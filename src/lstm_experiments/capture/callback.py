@@ -15,6 +15,7 @@ import logging
 import keras
 
 from lstm_experiments.capture.workers import BackgroundWorker
+from lstm_experiments.tensorboard import tags
 from lstm_experiments.capture.snapshot import take_snapshot
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ class WeightLogger(keras.callbacks.Callback):
             return
         step = epoch + 1
         self._last_epoch = step
-        metrics = {f"metrics/{k}": v for k, v in (logs or {}).items()}
+        metrics = {tags.metric(k): v for k, v in (logs or {}).items()}
         # Through the worker too, so records reach the file in step order.
         self.worker.submit(self.drawer.write_scalars, step, metrics)
         if step % self.log_every == 0:

@@ -2,9 +2,11 @@
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from lstm_experiments.tensorboard import tags
+
 HPARAM_TYPES = (bool, int, float, str)
-REGRESSION_METRICS = ("metrics/loss", "metrics/val_loss")
-BINARY_METRICS = (*REGRESSION_METRICS, "metrics/accuracy", "metrics/val_accuracy")
+REGRESSION_METRICS = (tags.metric("loss"), tags.metric("val_loss"))
+BINARY_METRICS = (*REGRESSION_METRICS, tags.metric("accuracy"), tags.metric("val_accuracy"))
 
 
 def flatten_config(cfg) -> dict[str, bool | int | float | str]:

@@ -26,6 +26,7 @@ from tensorboard.plugins.scalar import summary_v2 as scalar_summary
 from tensorboard.util import tensor_util
 
 from lstm_experiments.tensorboard.records import RecordFileWriter, event_file_name
+from lstm_experiments.tensorboard import tags
 from lstm_experiments.tensorboard.png import encode_png
 from lstm_experiments.tensorboard.summaries import Summaries
 
@@ -128,7 +129,7 @@ class SummaryWriter:
         """
         config = hparams_summary.hparams_config_pb(
             hparams=[hparams_summary.HParam(name) for name in sorted(hparams)],
-            metrics=[hparams_summary.Metric(tag, display_name=tag.split("/")[-1]) for tag in metric_tags],
+            metrics=[hparams_summary.Metric(tag, display_name=tags.metric_name(tag)) for tag in metric_tags],
         )
         self._add(0, config)
         self._add(0, hparams_summary.hparams_pb(hparams, trial_id=trial_id))

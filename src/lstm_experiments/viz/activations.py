@@ -11,6 +11,7 @@ below 0.1 and above 0.9 over the whole probe batch (for the tanh candidate, of
 import numpy as np
 
 from lstm_experiments.gates.layout import CANDIDATE_GATE
+from lstm_experiments.tensorboard import tags
 from lstm_experiments.tensorboard.summaries import Summaries
 from lstm_experiments.viz.registry import register
 
@@ -33,10 +34,9 @@ class GateActivations:
                 tanh_gate = gate == CANDIDATE_GATE[activity.cell]
                 unit_range = (values + 1.0) / 2.0 if tanh_gate else values
                 centred = values if tanh_gate else 2.0 * values - 1.0
-                prefix = f"{activity.layer}/{gate}"
-                out.images[f"activations/{prefix}"] = painter.paint(
+                out.images[tags.activation_image(activity.layer, gate)] = painter.paint(
                     centred[IMAGE_SEQUENCE], painter.known_range(1.0)
                 )
-                out.scalars[f"saturation/{prefix}/low"] = float(np.mean(unit_range < LOW))
-                out.scalars[f"saturation/{prefix}/high"] = float(np.mean(unit_range > HIGH))
+                out.scalars[tags.saturation(activity.layer, gate, "low")] = float(np.mean(unit_range < LOW))
+                out.scalars[tags.saturation(activity.layer, gate, "high")] = float(np.mean(unit_range > HIGH))
         return out

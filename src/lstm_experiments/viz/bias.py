@@ -4,10 +4,9 @@ The two plugins get distinct tags: TensorBoard's fast loader drops a tag used by
 """
 
 from lstm_experiments.gates.layout import split_gates
+from lstm_experiments.tensorboard import tags
 from lstm_experiments.tensorboard.summaries import Summaries
 from lstm_experiments.viz.registry import register
-
-BIAS_VECTORS = ("bias", "recurrent_bias")
 
 
 @register("bias")
@@ -17,13 +16,12 @@ class BiasImages:
     def summarise(self, snapshot, painter) -> Summaries:
         out = Summaries()
         for layer in snapshot.layers:
-            for name in BIAS_VECTORS:
+            for name in tags.BIAS_VECTORS:
                 if name not in layer.matrices:
                     continue
                 vector = layer.matrices[name]
                 scale = painter.scale(layer.layer, name, vector)
                 for gate, block in split_gates(vector, layer.cell).items():
-                    tag = f"{layer.layer}/{name}/{gate}"
-                    out.images[f"bias/{tag}"] = painter.paint(block, scale)
-                    out.histograms[f"histograms/{tag}"] = block
+                    out.images[tags.bias_image(layer.layer, name, gate)] = painter.paint(block, scale)
+                    out.histograms[tags.histogram(layer.layer, name, gate)] = block
         return out

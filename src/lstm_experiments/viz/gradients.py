@@ -9,6 +9,7 @@ import numpy as np
 
 from lstm_experiments.gates.gradients import gate_gradients
 from lstm_experiments.gates.layout import split_gates
+from lstm_experiments.tensorboard import tags
 from lstm_experiments.tensorboard.summaries import Summaries
 from lstm_experiments.viz.registry import register
 
@@ -27,5 +28,5 @@ class GateGradients:
         for layer in snapshot.layers:
             for name, gradient in gradients[layer.layer].items():
                 for gate, block in split_gates(gradient, layer.cell).items():
-                    out.scalars[f"gradients/{layer.layer}/{name}/{gate}"] = float(np.linalg.norm(block))
+                    out.scalars[tags.gradient_norm(layer.layer, name, gate)] = float(np.linalg.norm(block))
         return out

@@ -1,6 +1,7 @@
 """``histograms/<layer>/<matrix>/<gate>``: each gate's kernel, recurrent kernel and bias values."""
 
 from lstm_experiments.gates.layout import split_gates
+from lstm_experiments.tensorboard import tags
 from lstm_experiments.tensorboard.summaries import Summaries
 from lstm_experiments.viz.registry import register
 
@@ -12,5 +13,5 @@ class GateHistograms:
         for layer in snapshot.layers:
             for name, matrix in layer.matrices.items():
                 for gate, block in split_gates(matrix, layer.cell).items():
-                    out.histograms[f"histograms/{layer.layer}/{name}/{gate}"] = block
+                    out.histograms[tags.histogram(layer.layer, name, gate)] = block
         return out

@@ -3,11 +3,12 @@
 The painter remembers one symmetric scale per (layer, matrix): with the default
 ``fixed`` policy it is taken from the first weights it sees (the initial ones)
 and kept for the whole run, so frames can be compared and a pixel reads back as
-a value. Every scale used is reported as a scalar under ``scale/<layer>/<matrix>``.
+a value. Every scale used is reported as a scalar (``tags.scale``: ``scale/<layer>/<matrix>``).
 """
 
 import numpy as np
 
+from lstm_experiments.tensorboard import tags
 from lstm_experiments.viz import colour as images
 
 
@@ -22,8 +23,8 @@ class Painter:
                 f"viz.image.reduce={image_cfg.reduce} is not one of {images.REDUCTIONS}"
             )
         self.image_cfg = image_cfg
-        self._fixed: dict[str, float] = {}
-        self._used: dict[str, float] = {}
+        self._fixed: dict[tuple[str, str], float] = {}
+        self._used: dict[tuple[str, str], float] = {}
 
     def scale(
         self, layer: str, matrix_name: str, matrix: np.ndarray, per_step: bool = False
@@ -35,7 +36,7 @@ class Painter:
         """
         if self.image_cfg.scale == "minmax":
             return None
-        key = f"{layer}/{matrix_name}"
+        key = (layer, matrix_name)
         if self.image_cfg.scale == "fixed" and not per_step:
             value = self._fixed.setdefault(key, images.symmetric_scale(matrix))
         else:
@@ -47,7 +48,7 @@ class Painter:
         """Take the fixed scales from these (initial) weights, as the first step would have."""
         for layer in layers:
             for name, matrix in layer.matrices.items():
-                self._fixed[f"{layer.layer}/{name}"] = images.symmetric_scale(matrix)
+                self._fixed[(layer.layer, name)] = images.symmetric_scale(matrix)
 
     def known_range(self, scale: float) -> float | None:
         """A scale fixed by the values' nature (a gate in [-1, 1]); None under minmax."""
@@ -59,4 +60,4 @@ class Painter:
     def take_scale_scalars(self) -> dict[str, float]:
         """The scales used since the last call, as ``scale/<layer>/<matrix>`` scalars."""
         used, self._used = self._used, {}
-        return {f"scale/{key}": value for key, value in used.items()}
+        return {tags.scale(layer, matrix): value for (layer, matrix), value in used.items()}

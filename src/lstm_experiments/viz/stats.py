@@ -5,6 +5,7 @@ W_0, the initial weights) and, for the recurrent kernel, spectral_norm.
 """
 
 from lstm_experiments.gates.layout import split_gates
+from lstm_experiments.tensorboard import tags
 from lstm_experiments.tensorboard.summaries import Summaries
 from lstm_experiments.viz.registry import register
 from lstm_experiments.gates.statistics import block_stats, spectral_norm
@@ -19,15 +20,12 @@ class GateStats:
         out = Summaries()
         for layer in snapshot.layers:
             for name, matrix in layer.matrices.items():
-                key = f"{layer.layer}/{name}"
                 initial = split_gates(snapshot.initial[layer.layer][name], layer.cell)
                 for gate, block in split_gates(matrix, layer.cell).items():
-                    prefix = f"stats/{key}/{gate}"
                     for stat, value in block_stats(block, initial[gate]).items():
-                        out.scalars[f"{prefix}/{stat}"] = value
+                        out.scalars[tags.statistic(layer.layer, name, gate, stat)] = value
                     if name == "recurrent_kernel":
-                        value, self._power_start[prefix] = spectral_norm(
-                            block, self._power_start.get(prefix)
-                        )
-                        out.scalars[f"{prefix}/spectral_norm"] = value
+                        tag = tags.statistic(layer.layer, name, gate, "spectral_norm")
+                        value, self._power_start[tag] = spectral_norm(block, self._power_start.get(tag))
+                        out.scalars[tag] = value
         return out

@@ -1,10 +1,9 @@
 """Images of the weights: the whole fused matrices (``kernel``), and each gate's slice (``gates``)."""
 
 from lstm_experiments.gates.layout import split_gates
+from lstm_experiments.tensorboard import tags
 from lstm_experiments.tensorboard.summaries import Summaries
 from lstm_experiments.viz.registry import register
-
-WEIGHT_MATRICES = ("kernel", "recurrent_kernel")
 
 
 @register("kernel")
@@ -14,10 +13,10 @@ class KernelImages:
     def summarise(self, snapshot, painter) -> Summaries:
         out = Summaries()
         for layer in snapshot.layers:
-            for name in WEIGHT_MATRICES:
+            for name in tags.WEIGHT_MATRICES:
                 matrix = layer.matrices[name]
                 scale = painter.scale(layer.layer, name, matrix)
-                out.images[f"kernel/{layer.layer}/{name}"] = painter.paint(matrix, scale)
+                out.images[tags.kernel_image(layer.layer, name)] = painter.paint(matrix, scale)
         return out
 
 
@@ -31,9 +30,9 @@ class GateImages:
     def summarise(self, snapshot, painter) -> Summaries:
         out = Summaries()
         for layer in snapshot.layers:
-            for name in WEIGHT_MATRICES:
+            for name in tags.WEIGHT_MATRICES:
                 matrix = layer.matrices[name]
                 scale = painter.scale(layer.layer, name, matrix)
                 for gate, block in split_gates(matrix, layer.cell).items():
-                    out.images[f"gates/{layer.layer}/{name}/{gate}"] = painter.paint(block, scale)
+                    out.images[tags.gate_image(layer.layer, name, gate)] = painter.paint(block, scale)
         return out
