@@ -468,17 +468,31 @@ def test_spectral_norm_exact_path_bounds(matrix):
     check_spectral_bounds(matrix, sigma, exact=True)
 
 
+def two_at(value, shape, first, second):
+    """A zero matrix but for ``value`` at two positions."""
+    matrix = np.zeros(shape)
+    matrix[first] = matrix[second] = value
+    return matrix
+
+
 @PROPERTY
 @given(matrix=big_arrays(finite=True, max_size=30_000, min_long=EXACT_SPECTRAL_MAX_SIDE + 1))
 @example(matrix=np.repeat([[1.0, -1.0]], 300, axis=0))  # rows sum to zero: ones ⟂ top vector
 @example(matrix=np.full((300, 3), 1e300))
 @example(matrix=np.full((300, 3), 1e-200))
 @example(matrix=np.full((300, 300), FMAX))
+# Found by hypothesis (a (4, 765) matrix, two weights near 1.798e308): σ is the float64 maximum
+# (two such weights in distinct rows and columns), and the power iteration's last product
+# rounded one ulp above it, which came out as inf. This one reproduces it; the transpose too.
+@example(matrix=two_at(-FMAX, (4, 765), (0, 75), (3, 541)))
+@example(matrix=two_at(FMAX, (765, 4), (75, 0), (541, 3)))
 def test_spectral_norm_power_path_bounds(matrix):
     sigma, start = spectral_norm(matrix)
     assert isinstance(sigma, float)
     check_spectral_bounds(matrix, sigma, exact=False)
     exact = float(np.linalg.norm(matrix, 2))
+    if math.isfinite(exact):
+        assert math.isfinite(sigma), (sigma, exact)  # a norm within float64 is returned finite
     if math.isfinite(exact) and exact > 0:
         # ‖Mv‖ for a unit v never exceeds σ; 30 iterations get within a few percent.
         assert 0.95 * exact <= sigma <= exact * (1 + 1e-9)
@@ -503,16 +517,18 @@ def test_spectral_norm_of_non_finite_is_nan(matrix):
     assert math.isnan(sigma) and start is None
 
 
-@settings(max_examples=5, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), shape=st.sampled_from([(300, 300), (300, 50), (600, 257)]))
-@example(seed=0, shape=(300, 300))
+@pytest.mark.parametrize("shape", [(300, 300), (300, 50), (600, 257)])
+@pytest.mark.parametrize("seed", [0, 1, 7, 11])
 def test_spectral_norm_power_iteration_against_numpy_on_gaussian(seed, shape):
+    # Fixed matrices, not drawn ones: how close 30 iterations get is a matter of the matrix
+    # (of its top singular gap and the start's overlap), so a 95% bound holds for these
+    # matrices, not for every seed. Gaussian matrices have nearly equal top singular values,
+    # the slowest case for power iteration; of seeds 0-11 the closest call is seed 11 at
+    # (300, 50), 96.6%, and 7 at (300, 50), 98.3% (not 1% for all: even 200 iterations do not).
     matrix = np.random.default_rng(seed).standard_normal(shape)
     exact = np.linalg.norm(matrix, 2)
     sigma, start = spectral_norm(matrix)
-    # Gaussian matrices have nearly equal top singular values, the slowest case for power
-    # iteration: 30 iterations from a cold start get within ~3.5% (not 1%: even 200 do not
-    # for every seed), never above the true value, and each warm start only improves it.
+    # Never above the true value, within 5% cold, and each warm start only improves it.
     assert 0.95 * exact <= sigma <= exact * (1 + 1e-9)
     for _ in range(2):
         previous = sigma

@@ -56,8 +56,18 @@ def spectral_norm(matrix: np.ndarray, start: np.ndarray | None = None) -> tuple[
         if norm == 0:
             return 0.0, None
         vector = product / norm
-    with np.errstate(over="ignore"):  # a norm beyond float64 is inf
-        return float(np.ldexp(np.linalg.norm(matrix @ vector), exponent)), vector
+    estimate = float(np.linalg.norm(matrix @ vector))
+    # ‖Mv‖ ≤ σ for a unit v, but the products round: a σ at or just below the float64
+    # maximum (weights of about 1.8e308) can come out a few ulps above 2**(1024 - exponent),
+    # which ldexp would turn into inf. Within the rounding error of the products that is
+    # the largest finite float; beyond it the norm is truly beyond float64: inf.
+    fraction, estimate_exponent = np.frexp(estimate)  # estimate = fraction * 2**e, fraction in [0.5, 1)
+    if estimate_exponent + exponent > 1024:  # ldexp would give 2**1024 or more: inf
+        rounding = 4 * (sum(matrix.shape) + POWER_ITERATIONS) * np.finfo(np.float64).eps
+        if estimate_exponent + exponent == 1025 and fraction <= 0.5 * (1 + rounding):
+            return float(np.finfo(np.float64).max), vector
+        return float("inf"), vector
+    return float(np.ldexp(estimate, exponent)), vector
 
 
 def block_stats(block: np.ndarray, initial: np.ndarray) -> dict[str, float]:
