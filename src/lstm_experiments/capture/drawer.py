@@ -2,9 +2,10 @@
 
 A ``Drawer`` owns the run's event file, its visualizers, painter and PNG
 exporter, and W_0 (the step-0 matrices every change is measured from). It is
-built from a ``DrawingSpec`` of plain values, so it can live on the training
+started with a ``DrawingSpec`` of plain values, so it can live on the training
 process' logging thread or in a drawing process of its own
-(``drawing_process``); either way it sees the same calls in the same order.
+(``drawing_process``); either way it sees the same calls in the same order
+(``interfaces.DrawerInterface``).
 It never imports TensorFlow.
 """
 
@@ -32,7 +33,16 @@ class DrawingSpec:
 
 
 class Drawer:
-    def __init__(self, spec: DrawingSpec):
+    """The ``DrawerInterface`` in this process: made, then ``start(spec)`` (or ``Drawer(spec)``)."""
+
+    def __init__(self, spec: DrawingSpec | None = None):
+        self.writer = None
+        self._initial: dict[str, dict] | None = None
+        if spec is not None:
+            self.start(spec)
+
+    def start(self, spec: DrawingSpec) -> None:
+        """Open the event file and set up the visualizers, painter and PNG exporter of ``spec``."""
         from lstm_experiments.tensorboard.png import PngExporter
         from lstm_experiments.viz import VISUALIZERS
 
@@ -41,7 +51,6 @@ class Drawer:
         self.visualizers = [VISUALIZERS[name]() for name in spec.visualizers]
         self.png_exporter = PngExporter(Path(spec.png_dir)) if spec.png_dir else None
         self.writer = SummaryWriter(Path(spec.logdir))
-        self._initial: dict[str, dict] | None = None
 
     def prime(self, layers) -> None:
         """Take W_0 and the fixed colour scales from the step-0 layers without logging them (resume)."""
@@ -88,4 +97,5 @@ class Drawer:
         return True
 
     def close(self) -> None:
-        self.writer.close()
+        if self.writer is not None:
+            self.writer.close()

@@ -15,16 +15,15 @@ from pathlib import Path
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from lstm_experiments.cli.compose_errors import ComposeStderr, release_held_stderr
 from lstm_experiments.cli.help import help_text, wants_help
-from lstm_experiments.config.checks import check_config
 from lstm_experiments.errors import Interrupted, UserError
-from lstm_experiments.run.layout import CONFIG_FILE, METRICS_FILE, write_json_atomic
+from lstm_experiments.run.layout import METRICS_FILE, write_json_atomic
+from lstm_experiments.run.train import run_directory, train
 from lstm_experiments.config.resolvers import register_resolvers
 from lstm_experiments.config.schema import register_configs
-from lstm_experiments.run.tensorflow_setup import threads_per_job
 
 register_configs()
 register_resolvers()
@@ -33,18 +32,6 @@ CONFIG_PACKAGE = "pkg://lstm_experiments.conf"
 ERROR_EXIT_CODE = 1
 # What a sweeper sees from a failed job: the worst possible loss.
 FAILED_JOB_LOSS = float("inf")
-
-
-def _resumed_config(run_dir: Path) -> DictConfig:
-    """The config a run was started with (its own .hydra/config.yaml)."""
-    if not run_dir.is_dir():
-        raise UserError(f"resume={run_dir}: no such run directory")
-    saved = run_dir / CONFIG_FILE
-    if not saved.is_file():
-        raise UserError(f"resume={run_dir}: no .hydra/config.yaml there; is it a run directory?")
-    cfg = OmegaConf.load(saved)
-    cfg.resume = None
-    return cfg
 
 
 def _describe(error: Exception) -> str:
@@ -68,15 +55,8 @@ def task(cfg: DictConfig) -> float:
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
     run_dir = Path(hydra_cfg.runtime.output_dir)
     try:
-        resume = cfg.get("resume") is not None
-        if resume:
-            run_dir = Path(cfg.resume)
-            cfg = _resumed_config(run_dir)
-        check_config(cfg)
-        from lstm_experiments.run.experiment import run_experiment
-
-        threads = threads_per_job(cfg.get("threads"), hydra_cfg.launcher)
-        metrics = run_experiment(cfg, run_dir, threads=threads, resume=resume)
+        run_dir = run_directory(cfg, run_dir)
+        metrics = train(cfg, run_dir, launcher=hydra_cfg.launcher)
         return float(metrics["val_loss"])
     except Interrupted as stop:
         from lstm_experiments.run.experiment import SIGNAL_EXIT_CODES

@@ -13,8 +13,7 @@ from threadpoolctl import threadpool_limits
 from lstm_experiments.data import load_dataset
 from lstm_experiments.errors import Interrupted, TrainingFailed
 from lstm_experiments.run.layout import METRICS_FILE, MODEL_FILE, PNG_DIR, TENSORBOARD_DIR, write_json_atomic
-from lstm_experiments.run.tensorflow_setup import import_tensorflow
-from lstm_experiments.run.tensorflow_setup import apply_thread_limit
+from lstm_experiments.run.tensorflow_setup import apply_thread_limit, import_tensorflow
 
 log = logging.getLogger(__name__)
 
@@ -30,107 +29,134 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
                    resume: bool = False) -> dict:
     """Train ``cfg``'s model in ``output_dir``; ``threads`` caps TensorFlow's CPU threads.
 
-    Raises TrainingFailed on a NaN/inf loss and Interrupted on SIGINT/SIGTERM,
-    after writing metrics.json and keeping every step already logged.
+    The run is a sequence of named steps: load the data, start the drawing
+    process, set up TensorFlow, build (or restore) the model, fit with the
+    guard, checkpointer and ``GateLogger``, then save. Raises TrainingFailed on a
+    NaN/inf loss and Interrupted on SIGINT/SIGTERM, after writing metrics.json
+    and keeping every step already logged.
     """
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    # Bad data fails here, before the TensorFlow import.
-    data = load_dataset(cfg.data, cfg.seed)
-    log.info(
-        "data %s: %d training and %d validation windows of shape %s (%s)",
-        cfg.data.name, len(data.x_train), len(data.x_val), data.input_shape, data.task,
-    )
-
-    # The drawing process imports numpy and TensorBoard's protos while this one imports TensorFlow,
-    # on the core that import leaves idle, instead of beside the first epochs.
-    from lstm_experiments.capture.drawing_process import DrawingProcess
-    from lstm_experiments.viz import enabled_visualizers
-
-    visualizers = enabled_visualizers(cfg.viz)
-    drawer = None  # from here on, the finally below closes it whatever fails
-    if visualizers and cfg.viz.background and cfg.viz.worker == "process":
-        drawer = DrawingProcess(priority=cfg.viz.worker_priority)
+    data = load_data(cfg)  # bad data fails here, before the TensorFlow import
+    drawer = start_drawing_process(cfg)  # from here on, the finally below closes it whatever fails
     logger = None
     try:
-        tf = import_tensorflow()
-        apply_thread_limit(threads if threads is not None else cfg.get("threads"))
-        # The visualizers' numpy work is small matrices: multi-threaded BLAS would only spin
-        # against TensorFlow's threads for the cores (20x slower here), so it gets one thread.
-        threadpool_limits(limits=VISUALIZER_BLAS_THREADS, user_api="blas")
-        import keras
-
-        from lstm_experiments.capture.workers import BackgroundWorker, InlineWorker
-        from lstm_experiments.run.checkpoint import Checkpointer, RunCheckpoint
-        from lstm_experiments.tensorboard.hparams import flatten_config, metric_tags
-        from lstm_experiments.data.input_pipeline import batches
-        from lstm_experiments.model import build_model, compile_model
-        from lstm_experiments.capture.drawer import Drawer, DrawingSpec
+        set_up_tensorflow(cfg, threads)
+        from lstm_experiments.run.checkpoint import Checkpointer
         from lstm_experiments.run.guard import TrainingGuard
-        from lstm_experiments.capture.callback import WeightLogger
 
-        keras.backend.clear_session()
-        keras.utils.set_random_seed(cfg.seed)
-        tf.config.experimental.enable_op_determinism()
-
-        model = build_model(cfg.model, cfg.units, data.input_shape, data.task)
-        compile_model(model, cfg.train, data.task)
-        checkpoint = RunCheckpoint(output_dir)
-        initial_epoch = 0
-        if resume:
-            restored, initial_epoch = checkpoint.restore()
-            initial_model = checkpoint.initial_model(model)
-            if restored is not None:
-                model = restored
-            else:
-                model.set_weights(initial_model.get_weights())
-            log.info("resuming %s after epoch %d of %d", output_dir, initial_epoch, cfg.train.epochs)
-        else:
-            checkpoint.save_initial(model)
-
-        needs_probe = any(getattr(v, "needs_probe", False) for v in visualizers)
-        probe = (data.x_val[: cfg.viz.probe_size], data.y_val[: cfg.viz.probe_size])
-        spec = DrawingSpec(
-            logdir=str(output_dir / TENSORBOARD_DIR),
-            visualizers=tuple(v.name for v in visualizers),
-            image=OmegaConf.to_container(cfg.viz.image, resolve=True),
-            png_dir=str(output_dir / PNG_DIR) if cfg.viz.png else None,
-        )
+        model, checkpoint, initial_epoch, initial_model = build_or_restore(cfg, data, output_dir, resume)
         guard = TrainingGuard()
-        if drawer is None:
-            drawer = Drawer(spec)
-        else:
-            drawer.start(spec)
-        if not resume:
-            drawer.write_hparams(flatten_config(cfg), metric_tags(data.task), trial_id=output_dir.name)
-        logger = WeightLogger(
-            drawer,
-            cfg.viz.log_every,
-            draws=bool(visualizers),
-            probe=probe if needs_probe else None,
-            with_gradients=any(getattr(v, "needs_gradients", False) for v in visualizers),
-            guard=guard,
-            initial_epoch=initial_epoch,
-            log_initial=not resume,
-            worker=BackgroundWorker() if cfg.viz.background else InlineWorker(),
-        )
+        logger, drawer = gate_logger(cfg, data, output_dir, drawer, guard), None  # the logger owns it now
         if resume:
-            logger.prime(initial_model)
-        history = model.fit(
-            batches(data.x_train, data.y_train, cfg.train.batch_size, shuffle_seed=cfg.seed),
-            validation_data=batches(data.x_val, data.y_val, cfg.train.batch_size),
-            epochs=cfg.train.epochs,
-            initial_epoch=initial_epoch,
-            shuffle=False,  # the pipeline reshuffles every epoch itself
-            callbacks=[guard, Checkpointer(checkpoint, guard), logger],
-            verbose=2,
-        )
+            logger.resume_from(initial_model, initial_epoch)
+        else:
+            from lstm_experiments.tensorboard.hparams import flatten_config, metric_tags
+
+            logger.write_hparams(flatten_config(cfg), metric_tags(data.task), trial_id=output_dir.name)
+        history = fit(model, cfg, data, initial_epoch, [guard, Checkpointer(checkpoint, guard), logger])
     finally:
         if logger is not None:
             logger.close()
         if drawer is not None:
             drawer.close()
+    return finish(cfg, model, data, history, guard, checkpoint, initial_epoch, output_dir)
 
+
+def load_data(cfg: DictConfig):
+    data = load_dataset(cfg.data, cfg.seed)
+    log.info(
+        "data %s: %d training and %d validation windows of shape %s (%s)",
+        cfg.data.name, len(data.x_train), len(data.x_val), data.input_shape, data.task,
+    )
+    return data
+
+
+def start_drawing_process(cfg: DictConfig):
+    """The drawing process, started before TensorFlow is imported, or None if the run draws in this one.
+
+    Its start-up (numpy, TensorBoard's protos) then runs on the core the
+    single-threaded TensorFlow import leaves idle, not beside the first epochs.
+    """
+    from lstm_experiments.viz import enabled_visualizers
+
+    if not (enabled_visualizers(cfg.viz) and cfg.viz.background and cfg.viz.worker == "process"):
+        return None
+    from lstm_experiments.capture.drawing_process import DrawingProcess
+
+    return DrawingProcess(priority=cfg.viz.worker_priority)
+
+
+def set_up_tensorflow(cfg: DictConfig, threads: int | None) -> None:
+    tf = import_tensorflow()
+    apply_thread_limit(threads if threads is not None else cfg.get("threads"))
+    # The visualizers' numpy work is small matrices: multi-threaded BLAS would only spin
+    # against TensorFlow's threads for the cores (20x slower here), so it gets one thread.
+    threadpool_limits(limits=VISUALIZER_BLAS_THREADS, user_api="blas")
+    import keras
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(cfg.seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def build_or_restore(cfg: DictConfig, data, output_dir: Path, resume: bool):
+    """(model, checkpoint, epochs already done, the step-0 model when resuming)."""
+    from lstm_experiments.model import build_model, compile_model
+    from lstm_experiments.run.checkpoint import RunCheckpoint
+
+    model = build_model(cfg.model, cfg.units, data.input_shape, data.task)
+    compile_model(model, cfg.train, data.task)
+    checkpoint = RunCheckpoint(output_dir)
+    if not resume:
+        checkpoint.save_initial(model)
+        return model, checkpoint, 0, None
+    restored, initial_epoch = checkpoint.restore()
+    initial_model = checkpoint.initial_model(model)
+    if restored is not None:
+        model = restored
+    else:
+        model.set_weights(initial_model.get_weights())
+    log.info("resuming %s after epoch %d of %d", output_dir, initial_epoch, cfg.train.epochs)
+    return model, checkpoint, initial_epoch, initial_model
+
+
+def gate_logger(cfg: DictConfig, data, output_dir: Path, drawer, guard):
+    """The run's ``GateLogger``, from ``cfg.viz``: the same callback anyone can add to their own fit."""
+    from lstm_experiments.capture.callback import GateLogger
+    from lstm_experiments.viz import enabled_visualizers
+
+    return GateLogger(
+        output_dir / TENSORBOARD_DIR,
+        visualizers=tuple(v.name for v in enabled_visualizers(cfg.viz)),
+        log_every=cfg.viz.log_every,
+        probe=(data.x_val[: cfg.viz.probe_size], data.y_val[: cfg.viz.probe_size]),
+        image=OmegaConf.to_container(cfg.viz.image, resolve=True),
+        background=cfg.viz.background,
+        worker=cfg.viz.worker,
+        worker_priority=cfg.viz.worker_priority,
+        png_dir=output_dir / PNG_DIR if cfg.viz.png else None,
+        drawer=drawer,
+        guard=guard,
+    )
+
+
+def fit(model, cfg: DictConfig, data, initial_epoch: int, callbacks: list):
+    from lstm_experiments.data.input_pipeline import batches
+
+    return model.fit(
+        batches(data.x_train, data.y_train, cfg.train.batch_size, shuffle_seed=cfg.seed),
+        validation_data=batches(data.x_val, data.y_val, cfg.train.batch_size),
+        epochs=cfg.train.epochs,
+        initial_epoch=initial_epoch,
+        shuffle=False,  # the pipeline reshuffles every epoch itself
+        callbacks=callbacks,
+        verbose=2,
+    )
+
+
+def finish(cfg: DictConfig, model, data, history, guard, checkpoint, initial_epoch: int, output_dir: Path) -> dict:
+    """metrics.json and model.keras for a completed run; the status and the error otherwise."""
     epochs_done = checkpoint.epoch() if checkpoint.exists() else initial_epoch
     if guard.signal_name is not None:
         write_metrics(output_dir, {"status": "interrupted", "reason": guard.signal_name,

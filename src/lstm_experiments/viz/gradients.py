@@ -21,12 +21,15 @@ class GateGradients:
 
     def summarise(self, snapshot, painter) -> Summaries:
         out = Summaries()
-        if snapshot.head is None or snapshot.probe_x is None:
+        if snapshot.gradients is not None:  # taken with TensorFlow (a model that is not a plain stack)
+            gradients = snapshot.gradients
+        elif snapshot.head is not None and snapshot.probe_x is not None:
+            gradients = gate_gradients(snapshot.layers, snapshot.head, snapshot.probe_x, snapshot.probe_y,
+                                       activity=snapshot.probe_activity)
+        else:
             return out
-        gradients = gate_gradients(snapshot.layers, snapshot.head, snapshot.probe_x, snapshot.probe_y,
-                                   activity=snapshot.probe_activity)
         for layer in snapshot.layers:
-            for name, gradient in gradients[layer.layer].items():
+            for name, gradient in gradients.get(layer.layer, {}).items():
                 for gate, block in split_gates(gradient, layer.cell).items():
                     out.scalars[tags.gradient_norm(layer.layer, name, gate)] = float(np.linalg.norm(block))
         return out

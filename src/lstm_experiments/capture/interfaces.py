@@ -1,0 +1,53 @@
+"""The two interfaces between training and drawing: a drawer and a worker.
+
+A ``DrawerInterface`` turns snapshots into event records; two implement it:
+``drawer.Drawer`` (in this process) and ``drawing_process.DrawingProcess`` (in a
+child process of its own). Both start the same way: made, then ``start(spec)``
+with a ``DrawingSpec`` once the model is built (the drawing process is made
+earlier, so its child imports while TensorFlow does). A ``WorkerInterface``
+runs the drawer's calls in order off the training thread (``workers``). The
+callback (``callback.GateLogger``) talks only to these two, the way
+CommonLoopUtils' metric writers talk to a ``MetricWriter``.
+"""
+
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class DrawerInterface(Protocol):
+    def start(self, spec) -> None:
+        """Open the event file and set up the visualizers of ``spec`` (a ``DrawingSpec``)."""
+
+    def prime(self, layers) -> None:
+        """Take W_0 and the fixed colour scales from step-0 layers without logging them (resume)."""
+
+    def draw(self, snapshot) -> None:
+        """Every visualizer's summaries of one snapshot, written and flushed."""
+
+    def write_scalars(self, step: int, scalars: dict[str, float]) -> None:
+        """Scalars by tag at ``step`` (the epoch metrics)."""
+
+    def write_hparams(self, hparams: dict, metric_tags, trial_id: str) -> None:
+        """The HParams dashboard's record of this run."""
+
+    def flush(self) -> None:
+        """Records written so far reach the file."""
+
+    def sync(self) -> bool:
+        """Wait until every call made so far is done; False if the drawer died."""
+
+    def close(self) -> None:
+        """Finish every call and close the event file."""
+
+
+@runtime_checkable
+class WorkerInterface(Protocol):
+    def submit(self, function: Callable, *args) -> None:
+        """Run ``function(*args)`` after every job submitted before it; a failing job is logged, not raised."""
+
+    def drain(self) -> None:
+        """Wait until every submitted job has run."""
+
+    def close(self) -> None:
+        """Stop the worker (after ``drain``)."""

@@ -1,0 +1,23 @@
+"""How a weight matrix becomes pixels: the image options, with their defaults.
+
+A plain dataclass, so the drawing process and ``GateLogger`` use it without
+Hydra; the config schema's ``viz.image`` is this same class.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass
+class ImageOptions:
+    # fixed: one symmetric scale per matrix for the whole run (from the initial weights);
+    # per_step: a symmetric scale per matrix and step;
+    # minmax: the article's grey look, each image min-max normalised on its own.
+    scale: str = "fixed"
+    # Small matrices are upscaled (nearest neighbour) until their longest side reaches this.
+    target_side_px: int = 256
+    # And every side reaches at least this, so a one-row kernel stays visible.
+    min_side_px: int = 16
+    # Larger matrices are reduced block-wise until their longest side fits.
+    max_side_px: int = 512
+    # maxabs: each block shows its largest-magnitude weight; mean: the block mean.
+    reduce: str = "maxabs"
