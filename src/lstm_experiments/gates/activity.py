@@ -18,7 +18,7 @@ from itertools import groupby
 
 import numpy as np
 
-from lstm_experiments.gates.layout import GATE_NAMES
+from lstm_experiments.gates.layout import gate_slices, recurrent_activation_spans, split_gates
 
 # Keras' own precision; float64 took twice as long at 1024 units for no visible difference.
 DTYPE = np.float32
@@ -69,9 +69,7 @@ def _matrix(weights, key: str) -> np.ndarray:
 
 def _by_gate(values: np.ndarray, cell: str) -> dict[str, np.ndarray]:
     """(time, batch, gates*units) -> {gate: (batch, time, units)} views."""
-    units = values.shape[-1] // len(GATE_NAMES[cell])
-    return {name: values[:, :, k * units:(k + 1) * units].transpose(1, 0, 2)
-            for k, name in enumerate(GATE_NAMES[cell])}
+    return {name: block.transpose(1, 0, 2) for name, block in split_gates(values, cell).items()}
 
 
 def lstm_activity(weights, x: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, dict]:
@@ -82,20 +80,25 @@ def lstm_activity(weights, x: np.ndarray) -> tuple[dict[str, np.ndarray], np.nda
     """
     act, rec_act = _activation(weights.activation), _activation(weights.recurrent_activation)
     kernel, recurrent = _matrix(weights, "kernel"), _matrix(weights, "recurrent_kernel")
+    width = kernel.shape[1]
     batch, steps, _ = x.shape
     u = weights.units
-    projected = (x @ kernel + _bias(weights, "bias", kernel.shape[1])).transpose(1, 0, 2)
-    gates = np.empty((steps, batch, 4 * u), DTYPE)
+    blocks = gate_slices("lstm", u)
+    in_, forget, cell, out = blocks["input"], blocks["forget"], blocks["cell"], blocks["output"]
+    # The gates on ``recurrent_activation``, adjacent ones in one call; the cell gate takes ``activation``.
+    spans = recurrent_activation_spans("lstm", u)
+    projected = (x @ kernel + _bias(weights, "bias", width)).transpose(1, 0, 2)
+    gates = np.empty((steps, batch, width), DTYPE)
     cells = np.zeros((steps + 1, batch, u), DTYPE)
     hiddens = np.zeros((steps + 1, batch, u), DTYPE)
     cell_acts = np.empty((steps, batch, u), DTYPE)
     for t in range(steps):
         z = projected[t] + hiddens[t] @ recurrent
         gate = gates[t]
-        gate[:, :2 * u] = rec_act(z[:, :2 * u])
-        gate[:, 2 * u:3 * u] = act(z[:, 2 * u:3 * u])
-        gate[:, 3 * u:] = rec_act(z[:, 3 * u:])
-        i, f, g, o = gate[:, :u], gate[:, u:2 * u], gate[:, 2 * u:3 * u], gate[:, 3 * u:]
+        for span in spans:
+            gate[:, span] = rec_act(z[:, span])
+        gate[:, cell] = act(z[:, cell])
+        i, f, g, o = gate[:, in_], gate[:, forget], gate[:, cell], gate[:, out]
         cells[t + 1] = f * cells[t] + i * g
         cell_acts[t] = act(cells[t + 1])
         hiddens[t + 1] = o * cell_acts[t]
@@ -117,25 +120,30 @@ def gru_activity(weights, x: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndar
     width = kernel.shape[1]
     batch, steps, _ = x.shape
     u = weights.units
+    blocks = gate_slices("gru", u)
+    update, reset, candidate = blocks["update"], blocks["reset"], blocks["candidate"]
+    # The gates on ``recurrent_activation`` (update and reset), adjacent ones in one call.
+    spans = recurrent_activation_spans("gru", u)
     projected = (x @ kernel + _bias(weights, "bias", width)).transpose(1, 0, 2)
     recurrent_bias = _bias(weights, "recurrent_bias", width)
-    u_z, u_r, u_h = recurrent[:, :u], recurrent[:, u:2 * u], recurrent[:, 2 * u:]
-    gates = np.empty((steps, batch, 3 * u), DTYPE)
+    u_z, u_r, u_h = recurrent[:, update], recurrent[:, reset], recurrent[:, candidate]
+    gates = np.empty((steps, batch, width), DTYPE)
     hiddens = np.zeros((steps + 1, batch, u), DTYPE)
-    inners = np.empty((steps, batch, 3 * u), DTYPE) if weights.reset_after else None
+    inners = np.empty((steps, batch, width), DTYPE) if weights.reset_after else None
     for t in range(steps):
         xz, h_prev, gate = projected[t], hiddens[t], gates[t]
         if weights.reset_after:
             inner = inners[t]
             np.add(h_prev @ recurrent, recurrent_bias, out=inner)
-            gate[:, :2 * u] = rec_act(xz[:, :2 * u] + inner[:, :2 * u])
-            gate[:, 2 * u:] = act(xz[:, 2 * u:] + gate[:, u:2 * u] * inner[:, 2 * u:])
+            for span in spans:
+                gate[:, span] = rec_act(xz[:, span] + inner[:, span])
+            gate[:, candidate] = act(xz[:, candidate] + gate[:, reset] * inner[:, candidate])
         else:
-            gate[:, :u] = rec_act(xz[:, :u] + h_prev @ u_z)
-            gate[:, u:2 * u] = rec_act(xz[:, u:2 * u] + h_prev @ u_r)
-            gate[:, 2 * u:] = act(xz[:, 2 * u:] + (gate[:, u:2 * u] * h_prev) @ u_h)
-        z, candidate = gate[:, :u], gate[:, 2 * u:]
-        hiddens[t + 1] = z * h_prev + (1.0 - z) * candidate
+            gate[:, update] = rec_act(xz[:, update] + h_prev @ u_z)
+            gate[:, reset] = rec_act(xz[:, reset] + h_prev @ u_r)
+            gate[:, candidate] = act(xz[:, candidate] + (gate[:, reset] * h_prev) @ u_h)
+        z, h_tilde = gate[:, update], gate[:, candidate]
+        hiddens[t + 1] = z * h_prev + (1.0 - z) * h_tilde
     trace = dict(x=x, kernel=kernel, recurrent=recurrent, gates=gates, hiddens=hiddens, inners=inners)
     return _by_gate(gates, "gru"), hiddens[1:].transpose(1, 0, 2), trace
 

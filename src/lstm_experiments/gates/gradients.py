@@ -16,6 +16,7 @@ from itertools import groupby
 import numpy as np
 
 from lstm_experiments.gates.activity import DTYPE, _activation, stack_activity
+from lstm_experiments.gates.layout import gate_slices, recurrent_activation_spans
 
 # d activation / d pre-activation, from the activation's output y (which the forward pass kept).
 SLOPES = {
@@ -39,24 +40,26 @@ def _lstm_backward(weights, trace, dh_out):
     gates, cells, hiddens, cell_acts = trace["gates"], trace["cells"], trace["hiddens"], trace["cell_acts"]
     steps, batch, width = gates.shape
     u = weights.units
+    blocks = gate_slices("lstm", u)
+    in_, forget, cell, out = blocks["input"], blocks["forget"], blocks["cell"], blocks["output"]
     rec_slope, slope = _slope(weights.recurrent_activation), _slope(weights.activation)
     # Every step's gate slopes at once: σ' for input, forget and output, tanh' for the cell gate.
     slopes = rec_slope(gates)
-    slopes[..., 2 * u:3 * u] = slope(gates[..., 2 * u:3 * u])
+    slopes[..., cell] = slope(gates[..., cell])
     cell_slopes = slope(cell_acts)
     dh_out = dh_out.transpose(1, 0, 2)
     dz_all = np.empty((steps, batch, width), DTYPE)
     dh_next, dc_next = np.zeros((batch, u), DTYPE), np.zeros((batch, u), DTYPE)
     for t in reversed(range(steps)):
         gate = gates[t]
-        i, f, g, o = gate[:, :u], gate[:, u:2 * u], gate[:, 2 * u:3 * u], gate[:, 3 * u:]
+        i, f, g, o = gate[:, in_], gate[:, forget], gate[:, cell], gate[:, out]
         dh = dh_out[t] + dh_next
         dc = dc_next + dh * o * cell_slopes[t]
         dz = dz_all[t]
-        np.multiply(dc, g, out=dz[:, :u])
-        np.multiply(dc, cells[t], out=dz[:, u:2 * u])
-        np.multiply(dc, i, out=dz[:, 2 * u:3 * u])
-        np.multiply(dh, cell_acts[t], out=dz[:, 3 * u:])
+        np.multiply(dc, g, out=dz[:, in_])
+        np.multiply(dc, cells[t], out=dz[:, forget])
+        np.multiply(dc, i, out=dz[:, cell])
+        np.multiply(dh, cell_acts[t], out=dz[:, out])
         dz *= slopes[t]
         dh_next = dz @ recurrent.T
         dc_next = dc * f
@@ -78,40 +81,46 @@ def _gru_backward(weights, trace, dh_out):
     gates, hiddens, inners = trace["gates"], trace["hiddens"], trace["inners"]
     steps, batch, width = gates.shape
     u = weights.units
+    blocks = gate_slices("gru", u)
+    update, reset, candidate = blocks["update"], blocks["reset"], blocks["candidate"]
     rec_slope, slope = _slope(weights.recurrent_activation), _slope(weights.activation)
     slopes = rec_slope(gates)
-    slopes[..., 2 * u:] = slope(gates[..., 2 * u:])
-    u_z, u_r, u_h = recurrent[:, :u], recurrent[:, u:2 * u], recurrent[:, 2 * u:]
+    slopes[..., candidate] = slope(gates[..., candidate])
+    u_z, u_r, u_h = recurrent[:, update], recurrent[:, reset], recurrent[:, candidate]
     dh_out = dh_out.transpose(1, 0, 2)
     # dL/d(pre-activations from x), and with reset_after dL/d(h U + b'), per step.
     d_xz_all = np.empty((steps, batch, width), DTYPE)
     d_inner_all = np.empty((steps, batch, width), DTYPE) if weights.reset_after else None
     dh_next = np.zeros((batch, u), DTYPE)
     for t in reversed(range(steps)):
-        gate, h_prev, d_xz = gates[t], hiddens[t], d_xz_all[t]
-        z, r, candidate = gate[:, :u], gate[:, u:2 * u], gate[:, 2 * u:]
+        gate, h_prev, d_xz, slope_t = gates[t], hiddens[t], d_xz_all[t], slopes[t]
+        z, r, h_tilde = gate[:, update], gate[:, reset], gate[:, candidate]
         dh = dh_out[t] + dh_next
-        dpz = dh * (h_prev - candidate) * slopes[t, :, :u]
-        dph = dh * (1.0 - z) * slopes[t, :, 2 * u:]
-        d_xz[:, :u], d_xz[:, 2 * u:] = dpz, dph
+        dpz = dh * (h_prev - h_tilde) * slope_t[:, update]
+        dph = dh * (1.0 - z) * slope_t[:, candidate]
+        d_xz[:, update], d_xz[:, candidate] = dpz, dph
         if weights.reset_after:
-            dpr = dph * inners[t, :, 2 * u:] * slopes[t, :, u:2 * u]
+            dpr = dph * inners[t][:, candidate] * slope_t[:, reset]
             d_inner = d_inner_all[t]
-            d_inner[:, :u], d_inner[:, u:2 * u], d_inner[:, 2 * u:] = dpz, dpr, dph * r
+            d_inner[:, update], d_inner[:, reset], d_inner[:, candidate] = dpz, dpr, dph * r
             dh_next = dh * z + d_inner @ recurrent.T
         else:
             d_rh = dph @ u_h.T
-            dpr = d_rh * h_prev * slopes[t, :, u:2 * u]
+            dpr = d_rh * h_prev * slope_t[:, reset]
             dh_next = dh * z + dpz @ u_z.T + dpr @ u_r.T + d_rh * r
-        d_xz[:, u:2 * u] = dpr
+        d_xz[:, reset] = dpr
     flat = d_xz_all.reshape(steps * batch, width)
     h_prevs = hiddens[:-1].reshape(steps * batch, u)
     if weights.reset_after:
         flat_inner = d_inner_all.reshape(steps * batch, width)
         d_recurrent = h_prevs.T @ flat_inner
     else:
-        reset = gates[..., u:2 * u].reshape(steps * batch, u)
-        d_recurrent = np.concatenate([h_prevs.T @ flat[:, :2 * u], (reset * h_prevs).T @ flat[:, 2 * u:]], axis=1)
+        # h~ reads (r h) U_h, the other gates h U.
+        reset_h = gates[..., reset].reshape(steps * batch, u) * h_prevs
+        d_recurrent = np.empty((u, width), DTYPE)
+        for span in recurrent_activation_spans("gru", u):
+            d_recurrent[:, span] = h_prevs.T @ flat[:, span]
+        d_recurrent[:, candidate] = reset_h.T @ flat[:, candidate]
     grads = {"kernel": x.transpose(1, 0, 2).reshape(steps * batch, -1).T @ flat, "recurrent_kernel": d_recurrent}
     if "bias" in weights.matrices:
         grads["bias"] = flat.sum(axis=0)
