@@ -38,12 +38,19 @@ def test_wheel_holds_every_config(wheel):
     assert {f"lstm_experiments/conf/{c}" for c in repo_configs} <= names
 
 
-def test_installed_wheel_composes_from_another_directory(wheel, tmp_path):
-    target = tmp_path / "site"
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory) -> Path:
+    """The wheel installed outside the repository (``pip install --target``): its site directory."""
+    target = tmp_path_factory.mktemp("site")
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(target), str(wheel)],
         check=True, capture_output=True, text=True, timeout=300,
     )
+    return target
+
+
+def test_installed_wheel_composes_from_another_directory(installed, tmp_path):
+    target = installed
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(target)}
@@ -60,3 +67,26 @@ def test_installed_wheel_composes_from_another_directory(wheel, tmp_path):
     first, _, config = result.stdout.partition("\n")
     assert first.startswith(str(target)), first  # the wheel's copy, not the clone
     assert "name: adding" in config and "kernel: true" in config and "gates: false" in config
+
+
+def test_console_scripts_of_the_installed_wheel(installed, tmp_path):
+    """``lstm-experiments`` runs a sweep and ``lstm-experiments-report`` reports on it, from the wheel."""
+    env = {**os.environ, "PYTHONPATH": str(installed)}
+    bin_dir = installed / "bin"
+    sweep = subprocess.run(
+        [str(bin_dir / "lstm-experiments"), "-m", "units=4,5", "data.n_samples=48", "data.seq_len=6",
+         "train.epochs=1", "viz=[gates,stats]", "hydra.sweep.dir=sweep"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert sweep.returncode == 0, sweep.stderr[-3000:]
+    report = subprocess.run(
+        [str(bin_dir / "lstm-experiments-report"), "sweep", "--gate", "forget"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert report.returncode == 0, report.stderr[-3000:]
+    written = {p.name for p in (tmp_path / "sweep" / "report").iterdir()}
+    assert {"summary.csv", "summary.md", "strip_lstm_kernel_forget.png"} <= written, written
+    # The report the script ran is the installed one, not the clone's.
+    probe = subprocess.run([sys.executable, "-c", "import lstm_experiments.report as r; print(r.__file__)"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert probe.stdout.startswith(str(installed)), probe.stdout
