@@ -5,12 +5,13 @@
 
 Writes summary.csv/.md, aggregated.csv/.md (seeds averaged), stats_<layer>_<matrix>_<statistic>.png
 and strip_<layer>_<matrix>_<gate>.png into --out (default <sweep>/report). The work is done by
-``lstm_experiments.report.sweep_report``; see its docstring for details.
+``lstm_experiments.report`` (``python -m lstm_experiments.report`` is the same command); see
+``lstm_experiments.report.build`` for what each file holds.
 """
 
 import sys
 
-from lstm_experiments.report.sweep_report import report_main
+from lstm_experiments.report.cli import main
 
 if __name__ == "__main__":
-    sys.exit(report_main())
+    sys.exit(main())

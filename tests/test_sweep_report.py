@@ -178,12 +178,12 @@ def test_strip_tiles_are_the_logged_images(sweep):
 
 def test_python_reader_matches_event_file_loader_without_tensorflow(sweep):
     """Both readers give the same scalars and images; the python one never imports TensorFlow."""
-    from lstm_experiments.report.sweep_report import read_sweep
+    from lstm_experiments.report import read_sweep
 
     sweep_dir, report, _ = sweep
     code = (
         "import sys, pickle\n"
-        "from lstm_experiments.report.sweep_report import read_sweep\n"
+        "from lstm_experiments.report import read_sweep\n"
         f"runs, reader = read_sweep(sys.argv[1], ({STRIP_TAG!r},), reader=sys.argv[2], jobs=1)\n"
         "assert reader == sys.argv[2]\n"
         "runs = {r.name: ({t: (s.tolist(), v.tolist()) for t, (s, v) in r.scalars.items()},"
@@ -210,7 +210,8 @@ def test_python_reader_matches_event_file_loader_without_tensorflow(sweep):
 
 def test_failed_and_broken_jobs_are_reported_not_fatal(tmp_path):
     """A job marked failed, one without metrics.json, one with a broken one, a truncated event file."""
-    from lstm_experiments.report.sweep_report import build_report, make_synthetic_sweep
+    from lstm_experiments.report import build_report
+    from tests.helpers.synthetic_sweep import make_synthetic_sweep
 
     sweep_dir = make_synthetic_sweep(tmp_path / "sweep", n_runs=6, n_steps=3, failed=(1,),
                                      no_metrics=(4,))
@@ -229,3 +230,97 @@ def test_failed_and_broken_jobs_are_reported_not_fatal(tmp_path):
     assert float(groups["units=4"]["val_loss_mean"]) == float(rows["0"]["val_loss"])
     assert (report.out_dir / "stats_lstm_recurrent_kernel_change.png").is_file()
     assert any("forget images" in w for w in report.warnings)  # no viz=gates images here
+
+
+# --------------------------------------------------------------------------- options and entry points
+
+SYNTHETIC_STEPS = 4
+INPUT_TAG = "gates/lstm/recurrent_kernel/input"
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """A 2 x 2 synthetic sweep (units x seed) with gate images at steps 0 .. 3."""
+    from tests.helpers.synthetic_sweep import make_synthetic_sweep
+
+    return make_synthetic_sweep(tmp_path_factory.mktemp("synthetic") / "sweep", n_runs=4,
+                                n_steps=SYNTHETIC_STEPS, images=True)
+
+
+def run_report_module(*args):
+    return subprocess.run([sys.executable, "-m", "lstm_experiments.report", *map(str, args)],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+
+
+def test_gate_and_steps_choose_the_strip(synthetic, tmp_path, capsys):
+    """``--gate input --steps 0,last``: one strip, of the input gate, rows at steps 0 and 3 only."""
+    from lstm_experiments.report import main
+
+    out = tmp_path / "report"
+    assert main([str(synthetic), "--out", str(out), "--gate", "input", "--steps", "0,last",
+                 "--reader", "python", "--jobs", "1"]) == 0
+    assert [p.name for p in out.glob("strip_*.png")] == ["strip_lstm_recurrent_kernel_input.png"]
+    listed = [line.strip() for line in capsys.readouterr().out.splitlines() if "strip_" in line]
+    assert listed == ["strip_lstm_recurrent_kernel_input.png"]
+
+    order = [r["run"] for r in read_csv(out / "summary.csv")]
+    _, pixels = _png_size(out / "strip_lstm_recurrent_kernel_input.png")
+    tile_mask = (pixels[..., 0] == 255) | (pixels[..., 2] == 255)
+    columns = _intervals(np.flatnonzero(tile_mask.any(axis=0)))
+    assert len(columns) == len(order) == 4
+    for (left, right), name in zip(columns, order):
+        logged = dict(read_tensors(synthetic / name / "tensorboard")[INPUT_TAG])
+        assert sorted(logged) == list(range(SYNTHETIC_STEPS))
+        rows = _intervals(np.flatnonzero(tile_mask[:, left:right + 1].any(axis=1)))
+        shown = [pixels[top:bottom + 1, left:right + 1] for top, bottom in rows]
+        expected = [decode_image(logged[step]) for step in (0, SYNTHETIC_STEPS - 1)]
+        assert len(shown) == len(expected), name
+        for tile, image in zip(shown, expected):
+            np.testing.assert_array_equal(tile, image)
+        # The steps left out are not drawn: their images differ from those shown.
+        for step in range(1, SYNTHETIC_STEPS - 1):
+            assert not any(np.array_equal(decode_image(logged[step]), tile) for tile in shown)
+
+
+@pytest.mark.parametrize("args, option, value", [
+    (["--gate", "forgett"], "--gate", "forgett"),
+    (["--gate", "input,Forget"], "--gate", "Forget"),
+    (["--gate", "all,input"], "--gate", "all,input"),
+    (["--steps", "0,x"], "--steps", "x"),
+    (["--steps=-1,last"], "--steps", "-1"),
+])
+def test_bad_gate_or_steps_is_a_one_line_error(synthetic, tmp_path, args, option, value):
+    """Argparse's usage and one error line naming the option and the value; nothing written."""
+    out = tmp_path / "report"
+    done = run_report_module(synthetic, "--out", out, *args)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    errors = [line for line in done.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1, done.stderr
+    assert errors[0].startswith(f"compare_gates.py: error: {option}: ") and repr(value) in errors[0]
+    assert not out.exists()
+
+
+def test_python_m_report_writes_what_the_script_writes(synthetic, tmp_path):
+    """``python -m lstm_experiments.report SWEEP`` is scripts/compare_gates.py: same files, same tables."""
+    by_module, by_script = tmp_path / "module", tmp_path / "script"
+    module = run_report_module(synthetic, "--out", by_module)
+    script = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "compare_gates.py"), str(synthetic), "--out", str(by_script)],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert module.returncode == 0, module.stdout + module.stderr
+    assert script.returncode == 0, script.stdout + script.stderr
+    written = sorted(p.name for p in by_module.iterdir())
+    assert written == sorted(p.name for p in by_script.iterdir())
+    assert written == sorted(
+        ["summary.csv", "summary.md", "aggregated.csv", "aggregated.md",
+         "strip_lstm_recurrent_kernel_forget.png"]
+        + [f"stats_lstm_recurrent_kernel_{s}.png" for s in STATS[:5]]
+    )
+    for name in ("summary.csv", "aggregated.csv"):
+        assert (by_module / name).read_bytes() == (by_script / name).read_bytes()
+    # The listing after the timed first line, with the output directory itself left out.
+    assert module.stdout.splitlines()[1:] == [
+        line.replace(str(by_script), str(by_module)) for line in script.stdout.splitlines()[1:]]
+    assert f"wrote {len(written)} files to {by_module}:" in module.stdout

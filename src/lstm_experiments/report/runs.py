@@ -1,0 +1,307 @@
+"""The runs of a sweep, read from their directories: overrides, status, metrics and events.
+
+A sweep directory holds one directory per job, whatever their names: a job is
+any directory with ``.hydra/overrides.yaml``, ``metrics.json`` or
+``tensorboard/``. A job whose ``metrics.json`` is missing, unreadable or
+without ``status`` is ``failed``; one with another status than ``completed``
+(``failed``, ``interrupted``) keeps it.
+
+Event files are read with TensorBoard's own reading code, without importing
+TensorFlow at import time. Two readers, same events:
+
+- ``python``: the project's record reader (``tensorboard.records``, the
+  TFRecord framing with a C CRC-32C) and the same read-time compat layers as
+  ``EventFileLoader``; never imports TensorFlow (``jobs`` spreads the runs
+  over processes). TensorBoard's own TensorFlow-free reader checks each CRC in
+  a Python loop, about 0.6 s of CPU per MiB.
+- ``tensorflow``: ``EventFileLoader`` itself, which uses TensorFlow's C++
+  record reader whenever TensorFlow is installed, so it imports TensorFlow
+  (seconds, once) but then reads image-heavy files far faster.
+
+``auto`` takes ``python`` for small sweeps and ``tensorflow`` for large ones or
+when TensorFlow is already imported.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from lstm_experiments.report.naming import natural_key, parse_kind
+from lstm_experiments.run.layout import CONFIG_FILE, METRICS_FILE, OVERRIDES_FILE, TENSORBOARD_DIR
+from lstm_experiments.tensorboard import tags
+
+EVENT_GLOB = "events.out.tfevents.*"
+
+COMPLETED = "completed"
+FAILED = "failed"
+SEED_KEY = "seed"
+
+READERS = ("auto", "python", "tensorflow")
+# Below this many bytes of event files the python reader beats importing TensorFlow for its
+# C++ reader (about 4 s, then fast). Set when that reader summed CRCs in Python (0.5 s/MB);
+# with the C CRC the python reader is cheaper per MB, so this is conservative.
+PYTHON_READER_MAX_BYTES = 8 * 2**20
+
+
+@dataclass
+class Run:
+    """One job of the sweep as read from its directory."""
+
+    name: str
+    path: Path
+    overrides: list[str]
+    status: str
+    metrics: dict
+    seed: object = None
+    notes: list[str] = field(default_factory=list)
+    # tag -> (steps, values), sorted by step; every scalar-plugin tag
+    scalars: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # tag -> {step: PNG bytes}, only for the image tags asked for
+    images: dict[str, dict[int, bytes]] = field(default_factory=dict)
+    # tag -> plugin name, every tag of the event files
+    plugins: dict[str, str] = field(default_factory=dict)
+    event_bytes: int = 0
+
+    @property
+    def completed(self) -> bool:
+        return self.status == COMPLETED
+
+    @property
+    def group_key(self) -> tuple[str, ...]:
+        """The overrides without the seed: runs that share it differ only by seed."""
+        return tuple(sorted(o for o in self.overrides if override_key(o) != SEED_KEY))
+
+    def final(self, tag: str) -> float | None:
+        """The value at the last logged step of a scalar tag, or None."""
+        if tag not in self.scalars:
+            return None
+        steps, values = self.scalars[tag]
+        return float(values[-1]) if len(values) else None
+
+    def stat_tags(self) -> list[str]:
+        return [t for t in self.scalars if parse_kind(t, tags.STATS)]
+
+
+def override_key(override: str) -> str:
+    """``units`` for ``units=4``, ``+seed=1``, ``~seed``."""
+    return override.lstrip("+~").split("=", 1)[0].strip()
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def _is_run_dir(path: Path) -> bool:
+    return (path / OVERRIDES_FILE).is_file() or (path / METRICS_FILE).is_file() or (
+        path / TENSORBOARD_DIR
+    ).is_dir()
+
+
+def find_run_dirs(sweep_dir: Path, exclude: tuple[Path, ...] = ()) -> list[Path]:
+    """Every job directory under ``sweep_dir`` (or ``sweep_dir`` itself if it is one run)."""
+    sweep_dir = Path(sweep_dir)
+    excluded = {Path(p).resolve() for p in exclude}
+    found = []
+    for dirpath, dirnames, _ in os.walk(sweep_dir):
+        here = Path(dirpath)
+        if here.resolve() in excluded:
+            dirnames[:] = []
+            continue
+        if _is_run_dir(here):
+            found.append(here)
+            dirnames[:] = []
+            continue
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+    return sorted(found, key=lambda p: natural_key(_run_name(sweep_dir, p)))
+
+
+def _run_name(sweep_dir: Path, run_dir: Path) -> str:
+    rel = run_dir.relative_to(sweep_dir).as_posix()
+    return sweep_dir.resolve().name if rel == "." else rel
+
+
+def event_files(run_dir: Path) -> list[Path]:
+    """The run's event files, oldest first (the name carries the creation time)."""
+    tb = Path(run_dir) / TENSORBOARD_DIR
+    return sorted(tb.glob(EVENT_GLOB), key=lambda p: natural_key(p.name)) if tb.is_dir() else []
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def choose_reader(total_bytes: int, reader: str = "auto", jobs: int = 1) -> str:
+    """``auto``: the python reader unless TensorFlow is already imported (then its reader
+    is free) or the event files exceed ``PYTHON_READER_MAX_BYTES`` per reading process."""
+    if reader not in READERS:
+        raise ValueError(f"reader {reader!r} is not one of {READERS}")
+    if reader != "auto":
+        return reader
+    if "tensorflow" in sys.modules or total_bytes > PYTHON_READER_MAX_BYTES * max(1, jobs):
+        return "tensorflow"
+    return "python"
+
+
+def default_jobs() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def iter_events(path: Path, reader: str = "python", notes: list[str] | None = None):
+    """The Event protos of one file, after TensorBoard's read-time compat layers.
+
+    ``tensorflow``: ``EventFileLoader`` as is. ``python``: ``records.read_records``
+    with the same compat layers as ``EventFileLoader.Load``, so
+    TensorFlow is never imported and no process-wide TensorBoard setting changes.
+    A truncated last record (a run killed while writing) ends the file, as in
+    TensorBoard; it is noted in ``notes``.
+    """
+    if reader == "tensorflow":
+        from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+        yield from EventFileLoader(str(path)).Load()
+        return
+    from tensorboard import data_compat, dataclass_compat
+    from tensorboard.compat.proto import event_pb2
+
+    from lstm_experiments.tensorboard.records import RecordError, read_records
+
+    initial_metadata: dict = {}
+    try:
+        for record in read_records(path):
+            event = data_compat.migrate_event(event_pb2.Event.FromString(record))
+            yield from dataclass_compat.migrate_event(event, initial_metadata)
+    except RecordError as err:
+        if notes is not None:
+            notes.append(f"{Path(path).name} ends in a {err.what} record, read up to it")
+
+
+def _read_events(run: Run, files: list[Path], image_tags: tuple[str, ...], reader: str) -> None:
+    from tensorboard.util.tensor_util import make_ndarray
+
+    keep: dict[str, bool] = {}
+
+    scalars: dict[str, dict[int, float]] = {}
+    images: dict[str, dict[int, bytes]] = {}
+    plugins = run.plugins
+    for path in files:
+        for event in iter_events(path, reader, run.notes):
+            if not event.HasField("summary"):
+                continue
+            step = int(event.step)
+            for value in event.summary.value:
+                tag = value.tag
+                plugin = plugins.get(tag)
+                if plugin is None:
+                    plugin = value.metadata.plugin_data.plugin_name
+                    if plugin:
+                        plugins[tag] = plugin
+                if plugin == "scalars":
+                    scalars.setdefault(tag, {})[step] = float(make_ndarray(value.tensor))
+                elif plugin == "images" and keep.setdefault(
+                    tag, any(fnmatch.fnmatchcase(tag, pattern) for pattern in image_tags)
+                ):
+                    # An image summary is a string tensor [width, height, png, ...].
+                    images.setdefault(tag, {})[step] = bytes(make_ndarray(value.tensor)[2])
+    for tag, by_step in scalars.items():
+        steps = np.fromiter(sorted(by_step), dtype=np.int64, count=len(by_step))
+        run.scalars[tag] = (steps, np.array([by_step[s] for s in steps], dtype=np.float64))
+    run.images = images
+
+
+def _read_yaml(path: Path):
+    with open(path) as handle:
+        return yaml.safe_load(handle)
+
+
+def read_run(
+    run_dir: Path, name: str, image_tags: tuple[str, ...] = (), reader: str = "python"
+) -> Run:
+    """One job: overrides, status and metrics, every scalar tag and the images whose tag
+    matches one of the ``image_tags`` patterns (fnmatch); never raises for a broken job,
+    whose problems land in ``notes``."""
+    run_dir = Path(run_dir)
+    notes: list[str] = []
+    overrides: list[str] = []
+    try:
+        loaded = _read_yaml(run_dir / OVERRIDES_FILE)
+        overrides = [str(o) for o in loaded or []]
+    except FileNotFoundError:
+        notes.append(f"no {OVERRIDES_FILE.as_posix()}")
+    except (OSError, yaml.YAMLError, TypeError) as err:
+        notes.append(f"unreadable {OVERRIDES_FILE.as_posix()} ({err})")
+
+    metrics: dict = {}
+    status = FAILED
+    try:
+        loaded = json.loads((run_dir / METRICS_FILE).read_text())
+        if not isinstance(loaded, dict):
+            raise ValueError("not a JSON object")
+        metrics = {k: v for k, v in loaded.items() if k not in ("status", "reason")}
+        if loaded.get("reason"):
+            notes.append(str(loaded["reason"]))
+        if "status" in loaded:
+            status = str(loaded["status"])
+        else:
+            notes.append(f"{METRICS_FILE} has no status")
+    except FileNotFoundError:
+        notes.append(f"no {METRICS_FILE}")
+    except (OSError, ValueError) as err:
+        notes.append(f"unreadable {METRICS_FILE} ({err})")
+
+    seed = next((o.split("=", 1)[1] for o in overrides if override_key(o) == SEED_KEY and "=" in o), None)
+    if seed is None:
+        try:
+            seed = (_read_yaml(run_dir / CONFIG_FILE) or {}).get(SEED_KEY)
+        except (OSError, yaml.YAMLError, AttributeError):
+            pass
+
+    run = Run(name, run_dir, overrides, status, metrics, seed, notes)
+    files = event_files(run_dir)
+    run.event_bytes = sum(p.stat().st_size for p in files)
+    if not files:
+        notes.append("no event file")
+    try:
+        _read_events(run, files, tuple(image_tags), reader)
+    except Exception as err:  # a corrupt file must not stop the report of the others
+        notes.append(f"event files unreadable ({type(err).__name__}: {err})")
+    return run
+
+
+def _read_run_job(args) -> Run:
+    return read_run(*args)
+
+
+def read_sweep(
+    sweep_dir: Path,
+    image_tags: tuple[str, ...] = (),
+    reader: str = "auto",
+    jobs: int = 1,
+    exclude: tuple[Path, ...] = (),
+) -> tuple[list[Run], str]:
+    """Every run of the sweep, in the order of their overrides, and the reader used.
+
+    ``image_tags``: fnmatch patterns of the image tags to keep (PNG bytes).
+    ``jobs`` > 1 reads runs in that many processes (python reader only).
+    """
+    sweep_dir = Path(sweep_dir)
+    dirs = find_run_dirs(sweep_dir, exclude)
+    total = sum(p.stat().st_size for d in dirs for p in event_files(d))
+    reader = choose_reader(total, reader, jobs)
+    work = [(d, _run_name(sweep_dir, d), tuple(image_tags), reader) for d in dirs]
+    if jobs > 1 and reader == "python" and len(work) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(min(jobs, len(work))) as pool:
+            runs = list(pool.map(_read_run_job, work, chunksize=max(1, len(work) // (4 * jobs))))
+    else:
+        runs = [read_run(*w) for w in work]
+    # The sweep's own order for grid sweeps: overrides as given on the command line, values in
+    # natural order (units=4 seed=0, units=4 seed=1, units=8 ...), whatever the directory names.
+    runs.sort(key=lambda r: ([natural_key(o) for o in r.overrides], natural_key(r.name)))
+    return runs, reader
