@@ -72,22 +72,27 @@ def _by_gate(values: np.ndarray, cell: str) -> dict[str, np.ndarray]:
     return {name: block.transpose(1, 0, 2) for name, block in split_gates(values, cell).items()}
 
 
+def _cell_inputs(weights, x: np.ndarray, cell: str):
+    """What both cells' replays start from: the activations, the weights, the gate blocks, the
+    spans of gates on ``recurrent_activation`` (adjacent ones in one call; the candidate takes
+    ``activation``) and x W + b for every step, shaped (time, batch, gates*units)."""
+    act, rec_act = _activation(weights.activation), _activation(weights.recurrent_activation)
+    kernel, recurrent = _matrix(weights, "kernel"), _matrix(weights, "recurrent_kernel")
+    projected = (x @ kernel + _bias(weights, "bias", kernel.shape[1])).transpose(1, 0, 2)
+    return (act, rec_act, kernel, recurrent, gate_slices(cell, weights.units),
+            recurrent_activation_spans(cell, weights.units), projected)
+
+
 def lstm_activity(weights, x: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, dict]:
     """Keras' LSTM: z = x W + h U + b; i, f, o = σ(z·); g = tanh(z_c); c = f c + i g; h = o tanh(c).
 
     The trace holds x, the weights, every step's gate values (time, batch, 4 units),
     the cell states c_0..c_T and hidden states h_0..h_T, and tanh(c_t).
     """
-    act, rec_act = _activation(weights.activation), _activation(weights.recurrent_activation)
-    kernel, recurrent = _matrix(weights, "kernel"), _matrix(weights, "recurrent_kernel")
-    width = kernel.shape[1]
-    batch, steps, _ = x.shape
+    act, rec_act, kernel, recurrent, blocks, spans, projected = _cell_inputs(weights, x, "lstm")
+    steps, batch, width = projected.shape
     u = weights.units
-    blocks = gate_slices("lstm", u)
     in_, forget, cell, out = blocks["input"], blocks["forget"], blocks["cell"], blocks["output"]
-    # The gates on ``recurrent_activation``, adjacent ones in one call; the cell gate takes ``activation``.
-    spans = recurrent_activation_spans("lstm", u)
-    projected = (x @ kernel + _bias(weights, "bias", width)).transpose(1, 0, 2)
     gates = np.empty((steps, batch, width), DTYPE)
     cells = np.zeros((steps + 1, batch, u), DTYPE)
     hiddens = np.zeros((steps + 1, batch, u), DTYPE)
@@ -115,16 +120,10 @@ def gru_activity(weights, x: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndar
     The trace holds x, the weights, every step's gate values (time, batch, 3 units),
     the hidden states h_0..h_T and, with reset_after, h U + b' per step.
     """
-    act, rec_act = _activation(weights.activation), _activation(weights.recurrent_activation)
-    kernel, recurrent = _matrix(weights, "kernel"), _matrix(weights, "recurrent_kernel")
-    width = kernel.shape[1]
-    batch, steps, _ = x.shape
+    act, rec_act, kernel, recurrent, blocks, spans, projected = _cell_inputs(weights, x, "gru")
+    steps, batch, width = projected.shape
     u = weights.units
-    blocks = gate_slices("gru", u)
     update, reset, candidate = blocks["update"], blocks["reset"], blocks["candidate"]
-    # The gates on ``recurrent_activation`` (update and reset), adjacent ones in one call.
-    spans = recurrent_activation_spans("gru", u)
-    projected = (x @ kernel + _bias(weights, "bias", width)).transpose(1, 0, 2)
     recurrent_bias = _bias(weights, "recurrent_bias", width)
     u_z, u_r, u_h = recurrent[:, update], recurrent[:, reset], recurrent[:, candidate]
     gates = np.empty((steps, batch, width), DTYPE)

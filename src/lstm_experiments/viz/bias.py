@@ -3,10 +3,9 @@
 The two plugins get distinct tags: TensorBoard's fast loader drops a tag used by both.
 """
 
-from lstm_experiments.gates.layout import split_gates
 from lstm_experiments.tensorboard import tags
 from lstm_experiments.tensorboard.summaries import Summaries
-from lstm_experiments.viz.registry import register
+from lstm_experiments.viz.registry import register, scaled_gate_blocks
 
 
 @register("bias")
@@ -15,13 +14,7 @@ class BiasImages:
 
     def summarise(self, snapshot, painter) -> Summaries:
         out = Summaries()
-        for layer in snapshot.layers:
-            for name in tags.BIAS_VECTORS:
-                if name not in layer.matrices:
-                    continue
-                vector = layer.matrices[name]
-                scale = painter.scale(layer.layer, name, vector)
-                for gate, block in split_gates(vector, layer.cell).items():
-                    out.images[tags.bias_image(layer.layer, name, gate)] = painter.paint(block, scale)
-                    out.histograms[tags.histogram(layer.layer, name, gate)] = block
+        for layer, name, gate, block, scale in scaled_gate_blocks(snapshot, painter, tags.BIAS_VECTORS):
+            out.images[tags.bias_image(layer.layer, name, gate)] = painter.paint(block, scale)
+            out.histograms[tags.histogram(layer.layer, name, gate)] = block
         return out

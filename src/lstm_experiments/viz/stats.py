@@ -6,9 +6,9 @@ W_0, the initial weights) and, for the recurrent kernel, spectral_norm.
 
 from lstm_experiments.gates.layout import split_gates
 from lstm_experiments.tensorboard import tags
-from lstm_experiments.tensorboard.summaries import Summaries
-from lstm_experiments.viz.registry import register
 from lstm_experiments.gates.statistics import block_stats, spectral_norm
+from lstm_experiments.tensorboard.summaries import Summaries
+from lstm_experiments.viz.registry import matrices, register
 
 
 @register("stats")
@@ -18,14 +18,13 @@ class GateStats:
 
     def summarise(self, snapshot, painter) -> Summaries:
         out = Summaries()
-        for layer in snapshot.layers:
-            for name, matrix in layer.matrices.items():
-                initial = split_gates(snapshot.initial[layer.layer][name], layer.cell)
-                for gate, block in split_gates(matrix, layer.cell).items():
-                    for stat, value in block_stats(block, initial[gate]).items():
-                        out.scalars[tags.statistic(layer.layer, name, gate, stat)] = value
-                    if name == "recurrent_kernel":
-                        tag = tags.statistic(layer.layer, name, gate, "spectral_norm")
-                        value, self._power_start[tag] = spectral_norm(block, self._power_start.get(tag))
-                        out.scalars[tag] = value
+        for layer, name, matrix in matrices(snapshot):
+            initial = split_gates(snapshot.initial[layer.layer][name], layer.cell)
+            for gate, block in split_gates(matrix, layer.cell).items():
+                for stat, value in block_stats(block, initial[gate]).items():
+                    out.scalars[tags.statistic(layer.layer, name, gate, stat)] = value
+                if name == "recurrent_kernel":
+                    tag = tags.statistic(layer.layer, name, gate, "spectral_norm")
+                    value, self._power_start[tag] = spectral_norm(block, self._power_start.get(tag))
+                    out.scalars[tag] = value
         return out

@@ -1,9 +1,8 @@
 """Images of the weights: the whole fused matrices (``kernel``), and each gate's slice (``gates``)."""
 
-from lstm_experiments.gates.layout import split_gates
 from lstm_experiments.tensorboard import tags
 from lstm_experiments.tensorboard.summaries import Summaries
-from lstm_experiments.viz.registry import register
+from lstm_experiments.viz.registry import matrices, register, scaled_gate_blocks
 
 
 @register("kernel")
@@ -12,11 +11,9 @@ class KernelImages:
 
     def summarise(self, snapshot, painter) -> Summaries:
         out = Summaries()
-        for layer in snapshot.layers:
-            for name in tags.WEIGHT_MATRICES:
-                matrix = layer.matrices[name]
-                scale = painter.scale(layer.layer, name, matrix)
-                out.images[tags.kernel_image(layer.layer, name)] = painter.paint(matrix, scale)
+        for layer, name, matrix in matrices(snapshot, tags.WEIGHT_MATRICES):
+            scale = painter.scale(layer.layer, name, matrix)
+            out.images[tags.kernel_image(layer.layer, name)] = painter.paint(matrix, scale)
         return out
 
 
@@ -29,10 +26,6 @@ class GateImages:
 
     def summarise(self, snapshot, painter) -> Summaries:
         out = Summaries()
-        for layer in snapshot.layers:
-            for name in tags.WEIGHT_MATRICES:
-                matrix = layer.matrices[name]
-                scale = painter.scale(layer.layer, name, matrix)
-                for gate, block in split_gates(matrix, layer.cell).items():
-                    out.images[tags.gate_image(layer.layer, name, gate)] = painter.paint(block, scale)
+        for layer, name, gate, block, scale in scaled_gate_blocks(snapshot, painter, tags.WEIGHT_MATRICES):
+            out.images[tags.gate_image(layer.layer, name, gate)] = painter.paint(block, scale)
         return out
