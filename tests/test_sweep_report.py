@@ -297,7 +297,7 @@ def test_bad_gate_or_steps_is_a_one_line_error(synthetic, tmp_path, args, option
     assert "Traceback" not in done.stderr and done.stdout == ""
     errors = [line for line in done.stderr.splitlines() if "error" in line]
     assert len(errors) == 1, done.stderr
-    assert errors[0].startswith(f"compare_gates.py: error: {option}: ") and repr(value) in errors[0]
+    assert errors[0].startswith(f"lstm-experiments-report: error: {option}: ") and repr(value) in errors[0]
     assert not out.exists()
 
 

@@ -1,6 +1,8 @@
-"""The report's command line: ``python scripts/compare_gates.py <sweep dir> [options]``.
+"""The report's command line: ``lstm-experiments-report <sweep dir> [options]``.
 
-    python scripts/compare_gates.py multirun/<date>/<time> [--out DIR] [--layer lstm]
+The same command as ``python -m lstm_experiments.report`` and ``python scripts/compare_gates.py``.
+
+    lstm-experiments-report multirun/<date>/<time> [--out DIR] [--layer lstm]
         [--matrix recurrent_kernel] [--gate forget] [--steps 0,last]
 
 ``python -m lstm_experiments.report`` and the ``lstm-experiments-report``
@@ -22,6 +24,9 @@ from lstm_experiments.report.runs import READERS, default_jobs
 from lstm_experiments.report.strips import parse_steps
 
 ALL = "all"
+
+# The console script's name, in usage and error lines whichever way the report is started.
+PROG = "lstm-experiments-report"
 
 
 def _list_arg(text: str) -> list[str]:
@@ -47,7 +52,7 @@ def check_gates(gates: list[str]) -> list[str]:
 
 def report_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="compare_gates.py",
+        prog=PROG,
         description="Compare the runs of a sweep: summary/aggregated tables, per-gate "
         "statistic curves and a strip of one gate's images across runs.",
     )
@@ -88,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         report = build_report(args.sweep, args.out, args.layer, args.matrix, gates, steps,
                               args.reader, args.jobs)
     except FileNotFoundError as err:
-        print(f"compare_gates: {err}", file=sys.stderr)
+        print(f"{PROG}: {err}", file=sys.stderr)
         return 2
     failed = [r.name for r in report.runs if not r.completed]
     print(f"read {len(report.runs)} runs ({len(failed)} failed"
