@@ -68,6 +68,14 @@ def test_wrong_type_fails_naming_the_key():
     assert "train.epochs" in str(info.value.__cause__)
 
 
+def test_a_bad_choice_fails_naming_the_key_and_the_choices():
+    """Choices are Enums in the schema (tests/test_choices.py has every key)."""
+    with pytest.raises(ConfigCompositionException) as info:
+        compose_config(["viz.image.scale=foo"])
+    cause = str(info.value.__cause__)
+    assert "viz.image.scale" in cause and "fixed, per_step, minmax" in cause
+
+
 def test_adding_has_no_features_key():
     with pytest.raises(ConfigCompositionException):
         compose_config(["data=adding", "data.features=3"])
@@ -85,7 +93,8 @@ def _run_without_tensorflow(args):
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.parametrize("args", [["--help"], ["--cfg", "job"], ["units=abc"], ["viz=nope"]])
+@pytest.mark.parametrize("args", [["--help"], ["--cfg", "job"], ["units=abc"], ["viz=nope"],
+                                  ["viz.image.scale=foo"]])
 def test_cli_answers_without_importing_tensorflow(args):
     result = _run_without_tensorflow(args)
     assert "TF_NOT_IMPORTED" in result.stdout, result.stdout + result.stderr

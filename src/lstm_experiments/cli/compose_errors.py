@@ -13,6 +13,7 @@ import re
 import sys
 
 from lstm_experiments.cli.help import config_groups
+from lstm_experiments.config.choices import BY_KEY, valid_values
 
 _DROPPED_PREFIXES = (
     "Set the environment variable HYDRA_FULL_ERROR",
@@ -23,13 +24,40 @@ _DROPPED_PREFIXES = (
 
 
 _MISSING_OPTION = re.compile(r"Could not (?:load|find) '([\w/]+)/([^'/]+)'")
+# OmegaConf's complaints about a value an Enum field (a choice) cannot take: not a member's name,
+# not a string at all, or null.
+_BAD_CHOICE = re.compile(r"Invalid value '(.*)', expected one of \[|is not a valid input for <enum|is not Optional")
+_OVERRIDE = re.compile(r"Error merging override ([^=\s]+)=(.*)")
+
+
+def _bad_choice(report: str, key: str | None) -> str | None:
+    """``key=value (must be one of ...)`` when the report is about a value a choice key cannot take.
+
+    The value is spelt as on the command line when it came from an override,
+    else as OmegaConf quotes it.
+    """
+    if key not in BY_KEY:
+        return None
+    complaint = _BAD_CHOICE.search(report)
+    if complaint is None:
+        return None
+    override = _OVERRIDE.search(report)
+    if override and override.group(1) == key:
+        value = override.group(2).strip()
+    elif complaint.group(1) is not None:
+        value = complaint.group(1)
+    else:
+        value = "null" if "is not Optional" in complaint.group(0) else "?"
+    return f"{key}={value} (must be one of {valid_values(BY_KEY[key])})"
 
 
 def fold_hydra_report(report: str) -> str:
     """Fold Hydra's multi-line error report into one line that keeps the key and the value.
 
     For an unknown group option the valid ones are listed from our packaged
-    conf/ (Hydra lists them for a single choice but not inside a list).
+    conf/ (Hydra lists them for a single choice but not inside a list). A bad
+    choice (an Enum field of the schema) reads ``key=value (must be one of ...)``,
+    as the range checks do.
     """
     parts: list[str] = []
     key = None
@@ -44,6 +72,9 @@ def fold_hydra_report(report: str) -> str:
         if line.startswith("In '") and "': " in line:
             line = line.split("': ", 1)[1]
         parts.append(line.rstrip(":").rstrip("."))
+    choice = _bad_choice(report, key)
+    if choice:
+        return f"error: {choice}"
     text = "; ".join(parts)
     missing = _MISSING_OPTION.search(text)
     options = config_groups().get(missing.group(1)) if missing else None

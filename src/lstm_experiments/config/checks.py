@@ -1,5 +1,13 @@
-"""Range checks the schema's types cannot express, run before TensorFlow is imported."""
+"""Range checks the schema's types cannot express, run before TensorFlow is imported.
 
+The choices (``config/choices.py``) are the schema's Enums, so a composed
+config cannot hold a bad one. A resumed run's config is its saved
+``.hydra/config.yaml``, loaded without the schema, so ``check_config`` also
+parses every choice key with its Enum (the valid values are listed only
+there), rather than let a hand-edited value reach the drawing process.
+"""
+
+from lstm_experiments.config.choices import BY_KEY, ChoiceError, parse
 from lstm_experiments.errors import ConfigValueError
 
 # (key, predicate, what the value must be)
@@ -24,14 +32,6 @@ _RULES = [
     ("viz.image.max_side_px", lambda v: v > 0, _POSITIVE),
     ("threads", lambda v: v is None or v > 0, "must be > 0 or null"),
 ]
-_CHOICES = [
-    ("model.cell", ("lstm", "gru")),
-    ("viz.image.scale", ("fixed", "per_step", "minmax")),
-    ("viz.image.reduce", ("maxabs", "mean")),
-    ("viz.worker", ("process", "thread")),
-    ("viz.worker_priority", ("idle", "low", "normal")),
-    ("data.missing", ("error", "drop", "ffill", "interpolate")),
-]
 
 
 def _lookup(cfg, dotted: str):
@@ -44,12 +44,15 @@ def _lookup(cfg, dotted: str):
 
 
 def check_config(cfg) -> None:
-    """Raise ConfigValueError naming the first key whose value is out of range."""
+    """Raise ConfigValueError naming the first key whose value is out of range or not a choice."""
     for key, ok, expected in _RULES:
         value, present = _lookup(cfg, key)
         if present and (value is not None or key == "threads") and not ok(value):
             raise ConfigValueError(f"{key}={value} ({expected})")
-    for key, choices in _CHOICES:
+    for key, choice in BY_KEY.items():
         value, present = _lookup(cfg, key)
-        if present and value not in choices:
-            raise ConfigValueError(f"{key}={value} (must be one of {', '.join(choices)})")
+        if present:
+            try:
+                parse(choice, value, key)
+            except ChoiceError as error:
+                raise ConfigValueError(str(error)) from None

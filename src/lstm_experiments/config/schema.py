@@ -3,7 +3,8 @@
 Types live here, values live in the YAML files under ``conf/``. Each YAML
 option names its schema in its defaults list, so a misspelt key or a value of
 the wrong type fails when Hydra composes the config, naming the key, before
-any TensorFlow import.
+any TensorFlow import. Choices are Enums (``config/choices.py``), so a value
+that is not one of them fails there too, listing the valid ones.
 """
 
 from dataclasses import dataclass, field
@@ -11,6 +12,8 @@ from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
+
+from lstm_experiments.config.choices import Cell, Missing, Priority, Reduce, Scale, Worker
 
 
 @dataclass
@@ -66,14 +69,14 @@ class CsvDataConfig(DataConfig):
     # How many rows after a window's last row the target is read.
     horizon: int = 1
     # What to do with blank or NaN cells: error, drop, ffill or interpolate.
-    missing: str = "error"
+    missing: Missing = Missing.error
 
 
 @dataclass
 class ModelConfig:
     """The recurrent stack; the head and loss follow from the data's task."""
 
-    cell: str = "lstm"
+    cell: Cell = Cell.lstm
     layers: int = 1
     bidirectional: bool = False
     use_bias: bool = True
@@ -96,7 +99,7 @@ class ImageConfig:
     # fixed: one symmetric scale per matrix for the whole run (from the initial weights);
     # per_step: a symmetric scale per matrix and step;
     # minmax: the article's grey look, each image min-max normalised on its own.
-    scale: str = "fixed"
+    scale: Scale = Scale.fixed
     # Small matrices are upscaled (nearest neighbour) until their longest side reaches this.
     target_side_px: int = 256
     # And every side reaches at least this, so a one-row kernel stays visible.
@@ -104,7 +107,7 @@ class ImageConfig:
     # Larger matrices are reduced block-wise until their longest side fits.
     max_side_px: int = 512
     # maxabs: each block shows its largest-magnitude weight; mean: the block mean.
-    reduce: str = "maxabs"
+    reduce: Reduce = Reduce.maxabs
 
 
 @dataclass
@@ -129,10 +132,10 @@ class VizConfig:
     background: bool = True
     # Where background drawing runs: process (a child process, out of the training loop's GIL)
     # or thread (a thread of the training process).
-    worker: str = "process"
+    worker: Worker = Worker.process
     # The drawing process' CPU priority: idle (Linux SCHED_IDLE: it runs only on CPU that training
     # leaves idle, and training's threads take a core back from it at once), low (nice 10) or normal.
-    worker_priority: str = "idle"
+    worker_priority: Priority = Priority.idle
     image: ImageConfig = field(default_factory=ImageConfig)
 
 
