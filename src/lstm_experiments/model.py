@@ -6,6 +6,7 @@ tags match across runs and sweeps.
 
 import keras
 
+from lstm_experiments.config.choices import Cell, parse
 from lstm_experiments.data import BINARY
 
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
@@ -17,16 +18,16 @@ def layer_name(cell: str, index: int) -> str:
 
 
 def build_model(model_cfg, units: int, input_shape: tuple[int, int], task: str) -> keras.Model:
-    if model_cfg.cell not in CELLS:
-        raise ValueError(f"model.cell={model_cfg.cell} is not one of {', '.join(CELLS)}")
+    # A plain str from here on: it names the layers (lstm, lstm_1, ...) and the model.
+    cell = parse(Cell, model_cfg.cell, "model.cell").value
     inputs = keras.Input(shape=input_shape, name="sequence")
     x = inputs
     for index in range(model_cfg.layers):
         options = {"use_bias": model_cfg.use_bias}
-        if model_cfg.cell == "gru":
+        if cell == "gru":
             options["reset_after"] = model_cfg.reset_after
-        name = layer_name(model_cfg.cell, index)
-        layer = CELLS[model_cfg.cell](
+        name = layer_name(cell, index)
+        layer = CELLS[cell](
             units, return_sequences=index < model_cfg.layers - 1, name=name, **options
         )
         if model_cfg.bidirectional:
@@ -34,7 +35,7 @@ def build_model(model_cfg, units: int, input_shape: tuple[int, int], task: str) 
         x = layer(x)
     activation = "sigmoid" if task == BINARY else None
     outputs = keras.layers.Dense(1, activation=activation, name="head")(x)
-    return keras.Model(inputs, outputs, name=f"{model_cfg.cell}_model")
+    return keras.Model(inputs, outputs, name=f"{cell}_model")
 
 
 def compile_model(model: keras.Model, train_cfg, task: str) -> None:

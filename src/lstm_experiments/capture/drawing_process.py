@@ -36,12 +36,14 @@ import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from lstm_experiments.config.choices import Priority, parse
+
 # Named, not __name__: in the child this module runs as __main__.
 log = logging.getLogger("lstm_experiments.capture.drawing_process")
 MODULE = "lstm_experiments.capture.drawing_process"
 
-# viz.worker_priority: how the child lowers its priority (SCHED_IDLE falls back to nice 19 off Linux).
-PRIORITIES = ("idle", "low", "normal")
+# viz.worker_priority (config.choices.Priority): how the child lowers its priority
+# (SCHED_IDLE falls back to nice 19 off Linux).
 LOW_NICE = 10
 IDLE_NICE = 19
 # The child's numpy work is small matrices; threaded BLAS would only fight TensorFlow for the cores.
@@ -65,12 +67,11 @@ class DrawingProcess:
     def __init__(self, spec=None, priority: str = "idle"):
         """Start the child; it draws for ``spec`` once given one, here or by ``start`` (until then it
         only imports, which a caller can overlap with its own start-up)."""
-        if priority not in PRIORITIES:
-            raise ValueError(f"viz.worker_priority={priority} is not one of {PRIORITIES}")
+        priority = parse(Priority, priority, "viz.worker_priority")  # a ValueError naming the choices
         child_read, parent_write = os.pipe()
         parent_read, child_write = os.pipe()
         self._process = subprocess.Popen(
-            [sys.executable, "-m", MODULE, str(child_read), str(child_write), priority],
+            [sys.executable, "-m", MODULE, str(child_read), str(child_write), priority.value],
             pass_fds=(child_read, child_write),
             env=child_environment(),
             stdin=subprocess.DEVNULL,

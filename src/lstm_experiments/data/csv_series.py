@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lstm_experiments.config.choices import ChoiceError, Missing, parse
 from lstm_experiments.data.dataset import REGRESSION, Dataset
 from lstm_experiments.errors import DataError
 
-MISSING_CHOICES = ("error", "drop", "ffill", "interpolate")
 # A column counts as numeric by default when at least this share of its filled cells are numbers;
 # the rest (dates, names) are left out of the default feature set.
 NUMERIC_SHARE = 0.5
@@ -105,13 +105,15 @@ def _to_numbers(frame: pd.DataFrame, columns: list[str], key_path: str) -> pd.Da
 
 
 def _fill_missing(numbers: pd.DataFrame, how: str, key_path: str) -> pd.DataFrame:
-    if how not in MISSING_CHOICES:
-        raise DataError(f"data.missing={how} is not one of {', '.join(MISSING_CHOICES)}")
+    try:
+        how = parse(Missing, how, "data.missing")
+    except ChoiceError as error:
+        raise DataError(str(error)) from None
     holes = numbers.isna() | ~np.isfinite(numbers)
     if not holes.to_numpy().any():
         return numbers
     numbers = numbers.mask(holes)
-    if how == "error":
+    if how is Missing.error:
         # The first hole in reading order: the earliest row, then its leftmost column.
         row = int(np.argmax(holes.to_numpy().any(axis=1)))
         column = holes.iloc[row].idxmax()
@@ -120,9 +122,9 @@ def _fill_missing(numbers: pd.DataFrame, how: str, key_path: str) -> pd.DataFram
             f"{key_path}: {count} blank or NaN cells (first: row {row + 1}, column {column!r}); "
             "set data.missing=drop, ffill or interpolate"
         )
-    if how == "drop":
+    if how is Missing.drop:
         return numbers.dropna().reset_index(drop=True)
-    if how == "interpolate":
+    if how is Missing.interpolate:
         numbers = numbers.interpolate(method="linear", limit_direction="both")
     # ffill, and the edges interpolation cannot reach.
     return numbers.ffill().bfill()

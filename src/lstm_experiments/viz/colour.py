@@ -13,11 +13,14 @@ import math
 
 import numpy as np
 
+from lstm_experiments.config.choices import Reduce, Scale
+
 NAN_GREY = 128
 # The scale used for an all-zero (or all non-finite) matrix, so nothing divides by zero.
 FALLBACK_SCALE = 1.0
-SCALES = ("fixed", "per_step", "minmax")
-REDUCTIONS = ("maxabs", "mean")
+# The choices' spellings, from their Enums (config/choices.py), for callers that enumerate them.
+SCALES = tuple(member.value for member in Scale)
+REDUCTIONS = tuple(member.value for member in Reduce)
 
 
 def symmetric_scale(values: np.ndarray) -> float:

@@ -8,6 +8,7 @@ a value. Every scale used is reported as a scalar (``tags.scale``: ``scale/<laye
 
 import numpy as np
 
+from lstm_experiments.config.choices import Reduce, Scale, parse
 from lstm_experiments.tensorboard import tags
 from lstm_experiments.viz import colour as images
 
@@ -16,12 +17,9 @@ class Painter:
     """Renders weight matrices for one run; see ``images.render`` for the pixels."""
 
     def __init__(self, image_cfg):
-        if image_cfg.scale not in images.SCALES:
-            raise ValueError(f"viz.image.scale={image_cfg.scale} is not one of {images.SCALES}")
-        if image_cfg.reduce not in images.REDUCTIONS:
-            raise ValueError(
-                f"viz.image.reduce={image_cfg.reduce} is not one of {images.REDUCTIONS}"
-            )
+        # The config's values, or plain strings from a caller in Python: a bad one is a ValueError here.
+        self._policy = parse(Scale, image_cfg.scale, "viz.image.scale")
+        parse(Reduce, image_cfg.reduce, "viz.image.reduce")
         self.image_cfg = image_cfg
         self._fixed: dict[tuple[str, str], float] = {}
         self._used: dict[tuple[str, str], float] = {}
@@ -34,10 +32,10 @@ class Painter:
         ``per_step`` forces a fresh scale even under the fixed policy, for values
         that start at zero (the change from the initial weights).
         """
-        if self.image_cfg.scale == "minmax":
+        if self._policy is Scale.minmax:
             return None
         key = (layer, matrix_name)
-        if self.image_cfg.scale == "fixed" and not per_step:
+        if self._policy is Scale.fixed and not per_step:
             value = self._fixed.setdefault(key, images.symmetric_scale(matrix))
         else:
             value = images.symmetric_scale(matrix)
@@ -52,7 +50,7 @@ class Painter:
 
     def known_range(self, scale: float) -> float | None:
         """A scale fixed by the values' nature (a gate in [-1, 1]); None under minmax."""
-        return None if self.image_cfg.scale == "minmax" else scale
+        return None if self._policy is Scale.minmax else scale
 
     def paint(self, values: np.ndarray, scale: float | None) -> np.ndarray:
         return images.render(values, scale, self.image_cfg)
