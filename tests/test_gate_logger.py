@@ -202,8 +202,10 @@ def test_bad_arguments_are_one_line_errors(tmp_path):
         GateLogger(tmp_path, log_every=0)
     with pytest.raises(ValueError, match=r"image=\{'colour'"):
         GateLogger(tmp_path, image={"colour": "red"})
-    with pytest.raises(ValueError, match=r"worker='gpu'"):
+    with pytest.raises(ValueError, match=r"^worker=gpu \(must be one of process, thread\)$"):
         GateLogger(tmp_path, worker="gpu")
+    with pytest.raises(ValueError, match=r"^image\['scale'\]=grey \(must be one of fixed, per_step, minmax\)$"):
+        GateLogger(tmp_path, image={"scale": "grey"})
 
 
 def test_a_run_writes_exactly_the_tags_the_vocabulary_names(run_tiny):

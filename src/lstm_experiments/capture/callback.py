@@ -21,6 +21,7 @@ import keras
 from lstm_experiments.capture.drawer import Drawer, DrawingSpec
 from lstm_experiments.capture.snapshot import is_plain_stack, take_snapshot
 from lstm_experiments.capture.workers import BackgroundWorker, InlineWorker
+from lstm_experiments.config.choices import Reduce, Scale, Worker, parse
 from lstm_experiments.tensorboard import tags
 from lstm_experiments.viz.options import ImageOptions
 from lstm_experiments.viz import VISUALIZERS
@@ -29,7 +30,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_VISUALIZERS = ("kernel", "gates", "bias")
 ALL = "all"
-WORKERS = ("process", "thread")
 
 
 def _visualizer_names(visualizers) -> tuple[str, ...]:
@@ -51,7 +51,10 @@ def _image_options(image) -> dict:
     unknown = sorted(set(given) - known)
     if unknown:
         raise ValueError(f"image={{{unknown[0]!r}: ...}} is not an image option; options: {', '.join(sorted(known))}")
-    return dataclasses.asdict(ImageOptions(**given))
+    options = ImageOptions(**given)
+    options.scale = parse(Scale, options.scale, "image['scale']")
+    options.reduce = parse(Reduce, options.reduce, "image['reduce']")
+    return dataclasses.asdict(options)
 
 
 class GateLogger(keras.callbacks.Callback):
@@ -96,8 +99,7 @@ class GateLogger(keras.callbacks.Callback):
         super().__init__()
         if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 1:
             raise ValueError(f"log_every={log_every!r} (must be an integer >= 1)")
-        if worker not in WORKERS:
-            raise ValueError(f"worker={worker!r} (must be one of {', '.join(WORKERS)})")
+        worker = parse(Worker, worker, "worker")
         if probe is not None and (not isinstance(probe, tuple | list) or len(probe) != 2):
             raise ValueError("probe must be a pair (x, y) of arrays; received "
                              f"{type(probe).__name__} of length {len(probe) if hasattr(probe, '__len__') else '?'}")
@@ -152,7 +154,7 @@ class GateLogger(keras.callbacks.Callback):
             return
         if self._given_drawer is not None:
             self.drawer, self._given_drawer = self._given_drawer, None
-        elif self.background and self.worker_kind == "process":
+        elif self.background and self.worker_kind is Worker.process:
             from lstm_experiments.capture.drawing_process import DrawingProcess
 
             self.drawer = DrawingProcess(priority=self.worker_priority)

@@ -24,50 +24,22 @@ would format as ``Scale.fixed`` on Python 3.11.)
 from enum import StrEnum
 
 
-class Cell(StrEnum):
-    """``model.cell``: the recurrent layer type."""
-
-    lstm = "lstm"
-    gru = "gru"
-
-
-class Scale(StrEnum):
-    """``viz.image.scale``: how a weight matrix's colour scale is chosen."""
-
-    fixed = "fixed"
-    per_step = "per_step"
-    minmax = "minmax"
+def _choice(name: str, values: tuple[str, ...], doc: str) -> type[StrEnum]:
+    """A StrEnum whose members are named as their values, picklable as ``choices.<name>``."""
+    choice = StrEnum(name, [(value, value) for value in values], module=__name__, qualname=name)
+    choice.__doc__ = doc
+    return choice
 
 
-class Reduce(StrEnum):
-    """``viz.image.reduce``: how a block of weights becomes one pixel of a large matrix."""
-
-    maxabs = "maxabs"
-    mean = "mean"
-
-
-class Worker(StrEnum):
-    """``viz.worker``: where background drawing runs."""
-
-    process = "process"
-    thread = "thread"
-
-
-class Priority(StrEnum):
-    """``viz.worker_priority``: the drawing process' CPU priority."""
-
-    idle = "idle"
-    low = "low"
-    normal = "normal"
-
-
-class Missing(StrEnum):
-    """``data.missing``: what to do with blank or NaN CSV cells."""
-
-    error = "error"
-    drop = "drop"
-    ffill = "ffill"
-    interpolate = "interpolate"
+Cell = _choice("Cell", ("lstm", "gru"), "``model.cell``: the recurrent layer type.")
+Scale = _choice("Scale", ("fixed", "per_step", "minmax"),
+                "``viz.image.scale``: how a weight matrix's colour scale is chosen.")
+Reduce = _choice("Reduce", ("maxabs", "mean"),
+                 "``viz.image.reduce``: how a block of weights becomes one pixel of a large matrix.")
+Worker = _choice("Worker", ("process", "thread"), "``viz.worker``: where background drawing runs.")
+Priority = _choice("Priority", ("idle", "low", "normal"), "``viz.worker_priority``: the drawing process' CPU priority.")
+Missing = _choice("Missing", ("error", "drop", "ffill", "interpolate"),
+                  "``data.missing``: what to do with blank or NaN CSV cells.")
 
 
 # Every choice key of the config and its Enum (the schema types these fields with them).

@@ -13,7 +13,8 @@ from typing import Any, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-from lstm_experiments.config.choices import Cell, Missing, Priority, Reduce, Scale, Worker
+from lstm_experiments.config.choices import Cell, Missing, Priority, Worker
+from lstm_experiments.viz.options import ImageOptions
 
 
 @dataclass
@@ -92,22 +93,8 @@ class TrainConfig:
     learning_rate: float = 1e-3
 
 
-@dataclass
-class ImageConfig:
-    """How a weight matrix becomes pixels."""
-
-    # fixed: one symmetric scale per matrix for the whole run (from the initial weights);
-    # per_step: a symmetric scale per matrix and step;
-    # minmax: the article's grey look, each image min-max normalised on its own.
-    scale: Scale = Scale.fixed
-    # Small matrices are upscaled (nearest neighbour) until their longest side reaches this.
-    target_side_px: int = 256
-    # And every side reaches at least this, so a one-row kernel stays visible.
-    min_side_px: int = 16
-    # Larger matrices are reduced block-wise until their longest side fits.
-    max_side_px: int = 512
-    # maxabs: each block shows its largest-magnitude weight; mean: the block mean.
-    reduce: Reduce = Reduce.maxabs
+# How a weight matrix becomes pixels: the same class GateLogger and the drawing process use.
+ImageConfig = ImageOptions
 
 
 @dataclass

@@ -131,7 +131,7 @@ def gate_logger(cfg: DictConfig, data, output_dir: Path, drawer, guard):
         visualizers=tuple(v.name for v in enabled_visualizers(cfg.viz)),
         log_every=cfg.viz.log_every,
         probe=(data.x_val[: cfg.viz.probe_size], data.y_val[: cfg.viz.probe_size]),
-        image=OmegaConf.to_container(cfg.viz.image, resolve=True),
+        image=OmegaConf.to_container(cfg.viz.image, resolve=True, enum_to_str=True),
         background=cfg.viz.background,
         worker=cfg.viz.worker,
         worker_priority=cfg.viz.worker_priority,

@@ -11,7 +11,7 @@ BINARY_METRICS = (*REGRESSION_METRICS, tags.metric("accuracy"), tags.metric("val
 
 def flatten_config(cfg) -> dict[str, bool | int | float | str]:
     """Dotted keys to plugin-safe values: None and lists become strings (the plugin rejects them)."""
-    container = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig | ListConfig) else cfg
+    container = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True) if isinstance(cfg, DictConfig | ListConfig) else cfg
     flat: dict[str, bool | int | float | str] = {}
 
     def visit(prefix: str, node) -> None:
