@@ -142,7 +142,7 @@ def saved_matrices(run_dir):
     import keras
     import numpy as np
 
-    final = keras.models.load_model(Path(run_dir) / "model.keras")
+    final = keras.models.load_model(Path(run_dir) / "model.keras", compile=False)
     initial = keras.models.clone_model(final)
     initial.load_weights(Path(run_dir) / "checkpoint" / "initial.weights.h5")
 
@@ -183,3 +183,84 @@ def run_cli(args, cwd, timeout=300, env_extra=None):
         [sys.executable, "-m", "lstm_experiments", *args],
         cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env,
     )
+
+
+# --------------------------------------------------------------------------- shared trainings
+# One tiny training per architecture, shared by every test module that asks for it
+# (test_promise_pixels, test_promise_delta, test_promise_metrics). learning_rate 0.03 moves
+# the weights by 10-35% of their colour scale in two epochs (measured), so the last step's
+# images differ from step 0's while 90% or more of the weights stay inside the fixed scale.
+ARCHITECTURE_RUNS = {
+    "stacked": ["model.layers=2", "data=random", "data.features=3"],
+    "bidirectional": ["model.bidirectional=true", "data=random", "data.features=3"],
+    "gru": ["model=gru"],  # regression (sine); reset_after: bias and recurrent_bias
+}
+SHARED_RUN = ["viz=[kernel,gates,bias,delta,stats]", "units=5", "train.learning_rate=0.03"]
+
+
+class TinyRun:
+    """A finished tiny training: its directory, metrics, config and what it logged, read once."""
+
+    def __init__(self, run_dir, metrics, overrides, name=None):
+        self.dir, self.metrics, self.overrides, self.name = Path(run_dir), metrics, list(overrides), name
+        self._cache = {}
+
+    def _once(self, key, make):
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    @property
+    def cfg(self):
+        return self._once("cfg", lambda: compose_config([*TINY, *self.overrides]))
+
+    @property
+    def tensors(self):
+        """{tag: [(step, value)]}, every step (read_tensors)."""
+        return self._once("tensors", lambda: read_tensors(self.dir / "tensorboard"))
+
+    @property
+    def plugins(self):
+        return self._once("plugins", lambda: plugin_of(self.dir / "tensorboard"))
+
+    @property
+    def weights(self):
+        """(final, initial) from model.keras and the checkpoint: see saved_matrices."""
+        return self._once("weights", lambda: saved_matrices(self.dir))
+
+    def at(self, tag, step):
+        """The value logged under ``tag`` at ``step`` (exactly one)."""
+        values = [v for s, v in self.tensors[tag] if s == step]
+        assert len(values) == 1, (tag, step, [s for s, _ in self.tensors[tag]])
+        return values[0]
+
+
+@pytest.fixture(scope="session", params=list(ARCHITECTURE_RUNS))
+def architecture_run(request, tmp_path_factory):
+    """Each of ARCHITECTURE_RUNS in turn (a test using it runs once per architecture)."""
+    return request.getfixturevalue(f"{request.param}_run")
+
+
+def tiny_run(tmp_path_factory, name, overrides):
+    """Train once (TINY plus ``overrides``) in a fresh directory; for module- or session-scoped fixtures."""
+    run_dir, metrics = train_tiny(tmp_path_factory.mktemp(name) / "run", overrides)
+    return TinyRun(run_dir, metrics, overrides, name)
+
+
+def _shared_run(tmp_path_factory, name):
+    return tiny_run(tmp_path_factory, name, [*SHARED_RUN, *ARCHITECTURE_RUNS[name]])
+
+
+@pytest.fixture(scope="session")
+def stacked_run(tmp_path_factory):
+    return _shared_run(tmp_path_factory, "stacked")
+
+
+@pytest.fixture(scope="session")
+def bidirectional_run(tmp_path_factory):
+    return _shared_run(tmp_path_factory, "bidirectional")
+
+
+@pytest.fixture(scope="session")
+def gru_run(tmp_path_factory):
+    return _shared_run(tmp_path_factory, "gru")
