@@ -1,0 +1,45 @@
+"""Benchmarks of the experiment runner: logging overhead, event-file size, start-up, CSV loading, sweeps.
+
+A benchmark, not a test: it prints one table per section and writes every
+figure (plus the machine it ran on) to a JSON file. Times are medians over
+repetitions; ratios are computed within one invocation, so they compare runs
+that shared the same machine state. Figures and how they were measured:
+docs/performance.md.
+
+    python scripts/bench.py --quick                              # smoke run, a few minutes
+    python scripts/bench.py                                      # everything, full sizes
+    python scripts/bench.py --sections overhead --units 32,128   # one section, chosen sizes
+    python scripts/bench.py --sections startup,csv --out outputs/bench_startup.json
+    python scripts/bench.py --profile all --units 128             # cProfile of one logged step instead
+
+Sections (``--sections``, comma-separated, default all), one module each:
+
+overhead  fit time with viz=none, the default visualizers and viz=all, interleaved
+drawing   CPU per logged step in the drawing process, per visualizer, without training beside it
+anchor    Keras' TensorBoard(histogram_freq=1, write_images=True) vs ours: s and bytes per logged step
+bytes     event-file bytes per logged step per layer, by units (images are capped at max_side_px)
+startup   ``--cfg job``, ``--help`` and a config error through the real CLI
+csv       1,000,000 x 8 CSV into windows: time and peak memory, ours vs a naive pandas loop (csv_load.py)
+sweeps    4 tiny jobs with ``-m``: basic launcher vs joblib (when the plugin is installed)
+report    reading synthetic sweeps (scalars only, and with images) with ``lstm_experiments.report.read_sweep``
+          per reader, each in a fresh process, against a bare EventAccumulator
+
+Training is timed by wrapping ``keras.Model.fit`` and the project's callbacks
+(the gate logger, ``Checkpointer``, ``TrainingGuard``) in this process while
+``run_experiment`` runs unchanged. The commit and any uncommitted changes are
+recorded, since the tree may be edited while a benchmark runs.
+
+Modules: ``harness`` (options, sizes, the JSON file, running the sections),
+``common`` (tables, medians, config composition, timed trainings, worker
+processes), ``profiling`` (``--profile``) and one module per section.
+
+Layout: ``scripts/bench.py`` is only the entry point; this package sits beside
+it as ``scripts/bench/``. Run as ``python scripts/bench.py``, that file is
+``__main__`` and ``scripts/`` is ``sys.path[0]``, so ``import bench`` finds this
+package: a directory with ``__init__.py`` is taken before a same-named ``.py``
+file in the same directory (PEP 420, "Specification"). ``bench`` therefore
+always means this package, never the entry script. Modules import each other
+as ``bench.<module>``; none is meant to be run directly. The CSV section is
+``csv_load``, not ``csv``, so that running a file from this folder (which puts
+the folder on ``sys.path``) cannot shadow the standard library's ``csv``.
+"""

@@ -1,0 +1,126 @@
+"""report: reading a sweep back, as the comparison report (scripts/compare_gates.py) does.
+
+Two synthetic sweeps, written with ``make_synthetic_sweep`` (tests/helpers/synthetic_sweep.py):
+scalars only, and with gate images. Each is read with ``lstm_experiments.report.read_sweep`` per
+reader (python on one process and on ``READ_JOBS``, tensorflow, auto) and with a bare
+EventAccumulator pass, every read in a fresh worker process (``--report-worker``), as a user's
+``compare_gates.py`` run would: TensorFlow's import counts where the reader imports it, and
+``auto`` chooses without TensorFlow already imported. This covers what
+``python -m lstm_experiments.sweep_report synthetic|time`` measured before that module was split.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from bench.common import MB, REPO, median, print_table, spawn_worker
+
+REPORT_STEPS = 100  # steps of the scalar sweep; the image sweep's are sizes.report_image_steps
+READ_JOBS = 2
+EVENT_ACCUMULATOR = "event-accumulator"
+# (label, reader, jobs). "auto" with 2 jobs is compare_gates.py's default on a 2-CPU machine.
+READERS = (
+    ("EventAccumulator", EVENT_ACCUMULATOR, 1),
+    ("read_sweep python", "python", 1),
+    (f"read_sweep python, jobs={READ_JOBS}", "python", READ_JOBS),
+    ("read_sweep tensorflow", "tensorflow", 1),
+    (f"read_sweep auto, jobs={READ_JOBS}", "auto", READ_JOBS),
+)
+EVENT_GLOB = "events.out.tfevents.*"
+
+
+def _synthetic_sweep_writer():
+    """``make_synthetic_sweep`` from the tests' helpers (the repository root must be importable)."""
+    if sys.path[0] != str(REPO):
+        sys.path.insert(0, str(REPO))
+    from tests.helpers.synthetic_sweep import make_synthetic_sweep
+
+    return make_synthetic_sweep
+
+
+def _read_with_event_accumulator(sweep: Path) -> tuple[int, int]:
+    """(runs, scalar values) read with TensorBoard's EventAccumulator, keeping every tensor."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.util import tensor_util
+
+    runs = values = 0
+    for run_dir in sorted(sweep.glob("*/tensorboard")):
+        accumulator = EventAccumulator(str(run_dir), size_guidance={"tensors": 0})
+        accumulator.Reload()
+        runs += 1
+        for tag in accumulator.Tags()["tensors"]:
+            if accumulator.SummaryMetadata(tag).plugin_data.plugin_name == "scalars":
+                values += sum(tensor_util.make_ndarray(e.tensor_proto).size for e in accumulator.Tensors(tag))
+    return runs, values
+
+
+def worker(reader: str, sweep: Path, jobs: int) -> dict:
+    """One read of ``sweep`` in this (fresh) process (``--report-worker``); printed as JSON for the parent."""
+    start = time.perf_counter()
+    if reader != EVENT_ACCUMULATOR:
+        from lstm_experiments.report import read_sweep
+    import_s = time.perf_counter() - start
+    start = time.perf_counter()
+    if reader == EVENT_ACCUMULATOR:
+        runs, values = _read_with_event_accumulator(sweep)
+        used = reader
+    else:
+        read, used = read_sweep(sweep, reader=reader, jobs=jobs)
+        runs, values = len(read), sum(len(v) for r in read for _, v in r.scalars.values())
+    return {"seconds": time.perf_counter() - start, "import_s": import_s, "reader_used": used,
+            "runs": runs, "values": values, "tensorflow_imported": "tensorflow" in sys.modules}
+
+
+def run(sizes, workdir: Path) -> dict:
+    """Write both synthetic sweeps, then read each with every reader, interleaved, in fresh processes."""
+    make_synthetic_sweep = _synthetic_sweep_writer()
+    sweeps = {}
+    for name, steps, images in (("scalars", REPORT_STEPS, False), ("images", sizes.report_image_steps, True)):
+        root = workdir / name
+        start = time.perf_counter()
+        make_synthetic_sweep(root, n_runs=sizes.report_runs, n_steps=steps, images=images)
+        sweeps[name] = {"root": root, "steps": steps, "write_s": time.perf_counter() - start,
+                        "event_bytes": sum(p.stat().st_size for p in root.glob(f"*/tensorboard/{EVENT_GLOB}"))}
+    samples = {(sweep, label): [] for sweep in sweeps for label, _, _ in READERS}
+    for _ in range(sizes.report_reps):  # interleaved; the first round also warms the page cache
+        for sweep, spec in sweeps.items():
+            for label, reader, jobs in READERS:
+                start = time.perf_counter()
+                result = spawn_worker("--report-worker", reader, "--report-sweep", str(spec["root"]),
+                                      "--report-jobs", str(jobs))
+                result["process_s"] = time.perf_counter() - start
+                samples[(sweep, label)].append(result)
+    rows = []
+    for (sweep, label), results in samples.items():
+        seconds = median(r["seconds"] for r in results)
+        base = median(r["seconds"] for r in samples[(sweep, READERS[0][0])])
+        rows.append({
+            "sweep": sweep, "reader": label, "used": results[0]["reader_used"], "read_s": seconds,
+            "process_s": median(r["process_s"] for r in results),
+            "ms_per_run": 1000 * seconds / sizes.report_runs, "vs_event_accumulator": seconds / base,
+            "tf_imported": "yes" if results[0]["tensorflow_imported"] else "no", "runs": results[0]["runs"],
+            "scalar_values": results[0]["values"],
+        })
+    notes = [
+        f"{name}: {sizes.report_runs} runs x {spec['steps']} steps, {spec['event_bytes'] / MB:.1f} MiB of event "
+        f"files, written in {spec['write_s']:.1f} s" for name, spec in sweeps.items()
+    ]
+    notes += [
+        "scalars: 22 scalar tags a step (4 gates x 5 statistics, loss, val_loss); images: the same plus "
+        "4 gate images and a scale a step",
+        f"read_s: the read (read_sweep or the EventAccumulator pass) in a fresh process, median of "
+        f"{sizes.report_reps}, TensorFlow's import included where the reader imports it (tf_imported); "
+        "process_s: the whole worker process, Python's start and imports too",
+        "used: the reader read_sweep chose (auto: python unless the event files pass its size limit per process)",
+    ]
+    print_table(
+        f"report: reading synthetic sweeps of {sizes.report_runs} runs",
+        ["sweep", "reader", "used", "read_s", "process_s", "ms_per_run", "vs_event_accumulator", "tf_imported",
+         "scalar_values"],
+        rows, notes,
+    )
+    return {"rows": rows, "runs": sizes.report_runs,
+            "sweeps": {name: {k: v for k, v in spec.items() if k != "root"} for name, spec in sweeps.items()},
+            "notes": notes}
