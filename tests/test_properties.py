@@ -75,6 +75,16 @@ def at_least(a, b):
         return np.all(a >= b - slack(b))
 
 
+def test_property_tests_draw_the_same_examples_every_run():
+    """conftest's profile (derandomize, no deadline) reaches this module's own settings objects."""
+    import os
+
+    if os.environ.get("HYPOTHESIS_PROFILE", "lstm_experiments") != "lstm_experiments":
+        pytest.skip("another hypothesis profile was asked for")
+    for chosen in (settings(), PROPERTY, QUICK):
+        assert chosen.derandomize and chosen.database is None and chosen.deadline is None
+
+
 # --------------------------------------------------------------------------- strategies
 
 
