@@ -11,13 +11,12 @@ order the calls were made.
 The child runs at ``viz.worker_priority``: by default Linux' SCHED_IDLE policy,
 so it draws on CPU time that training leaves idle, and a TensorFlow thread that
 wakes takes its core back at once. At nice 10 the child still delayed those
-wake-ups once training kept both cores nearly busy: in one interleaved benchmark
-run at 512 units, ``viz=all`` cost 1.43x the time of ``viz=none`` at nice 10
-against 1.05x under SCHED_IDLE, for the same 2.6 s of drawing CPU.
+wake-ups once training kept both cores nearly busy (docs/performance.md,
+"SCHED_IDLE rather than nice 10").
 
 The runner starts the child before it imports TensorFlow, and gives it the
 run's ``DrawingSpec`` (``start``) once the model is built: the child's own
-start-up (0.4 s of CPU: Python, numpy, TensorBoard's protos) then runs beside
+start-up (Python, numpy, TensorBoard's protos) then runs beside
 that single-threaded import instead of beside the first epochs.
 
 The child ignores SIGINT/SIGTERM (the training process handles them and closes

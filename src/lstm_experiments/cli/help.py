@@ -1,7 +1,7 @@
 """``python -m lstm_experiments --help``, answered without Hydra's help machinery.
 
 Hydra's own ``--help`` lists every config group by deep-copying its whole
-config store once per group, which alone took over 1.5 s here. This help
+config store once per group, which alone took over a second here (docs/performance.md). This help
 lists our groups from the packaged conf/ files and prints the composed
 config; ``--hydra-help`` still gives Hydra's.
 """

@@ -4,11 +4,11 @@ Given numpy arrays, Keras builds a pipeline with autotuned parallelism, and
 tf.data then starts an autotuning thread for each iterator: one per epoch for
 training, one per validation pass. With TensorFlow 2.21 on this project's
 2-core development machine, destroying such an iterator at the end of an epoch
-sometimes waited out that thread's current optimisation period: about 13 s
-with both cores idle after 30 s epochs at 1024 units (seen with gdb: the
-training thread in ``RootDataset::Iterator::~Iterator``, the autotuning
-thread in ``Model::OptimizeLoop``'s timed wait), in 11 of 26 one-epoch runs
-with every visualizer and 1 of 15 without logging.
+sometimes waited out that thread's current optimisation period with both
+cores idle (seen with gdb: the training thread in
+``RootDataset::Iterator::~Iterator``, the autotuning thread in
+``Model::OptimizeLoop``'s timed wait; how long and how often:
+docs/performance.md, "tf.data's autotuner").
 
 These pipelines do what Keras' does for in-memory arrays (a new permutation of
 the training set every epoch, each batch gathered from one copy of the arrays,

@@ -8,7 +8,7 @@ sequence reversed, and its values are returned in the original time order.
 Tests check the rebuilt hidden states against Keras' own layer outputs.
 
 The pass keeps, per layer, what backpropagation through it needs (``trace``),
-so ``gate_gradients`` runs no second forward pass over the same probe batch:
+so ``gates.gradients`` runs no second forward pass over the same probe batch:
 a snapshot's ``probe_activity`` is computed once and read by both the
 ``activations`` and the ``gradients`` visualizers.
 """
@@ -20,7 +20,7 @@ import numpy as np
 
 from lstm_experiments.gates.layout import gate_slices, recurrent_activation_spans, split_gates
 
-# Keras' own precision; float64 took twice as long at 1024 units for no visible difference.
+# Keras' own precision; float64 was slower at 1024 units for no visible difference.
 DTYPE = np.float32
 
 

@@ -6,7 +6,7 @@ step, then a one-unit Dense head (linear or sigmoid) and the compiled loss
 (``mse``, or ``binary_crossentropy`` on the sigmoid). Everything comes from the
 snapshot's copies, so the drawing process computes it without TensorFlow and
 without holding the training process' interpreter lock. The forward pass is
-``gate_activity``'s (the one the ``activations`` visualizer draws), read from
+``gates.activity``'s (the one the ``activations`` visualizer draws), read from
 the trace it keeps. Tests check the result against ``tf.GradientTape`` on the
 live model for every architecture.
 """

@@ -13,10 +13,10 @@ TensorFlow at import time. Two readers, same events:
   TFRecord framing with a C CRC-32C) and the same read-time compat layers as
   ``EventFileLoader``; never imports TensorFlow (``jobs`` spreads the runs
   over processes). TensorBoard's own TensorFlow-free reader checks each CRC in
-  a Python loop, about 0.6 s of CPU per MiB.
+  a Python loop, far slower.
 - ``tensorflow``: ``EventFileLoader`` itself, which uses TensorFlow's C++
   record reader whenever TensorFlow is installed, so it imports TensorFlow
-  (seconds, once) but then reads image-heavy files far faster.
+  (seconds, once); the report section of docs/performance.md compares the two.
 
 ``auto`` takes ``python`` for small sweeps and ``tensorflow`` for large ones or
 when TensorFlow is already imported.
@@ -46,8 +46,8 @@ SEED_KEY = "seed"
 
 READERS = ("auto", "python", "tensorflow")
 # Below this many bytes of event files the python reader beats importing TensorFlow for its
-# C++ reader (about 4 s, then fast). Set when that reader summed CRCs in Python (0.5 s/MB);
-# with the C CRC the python reader is cheaper per MB, so this is conservative.
+# C++ reader. Set when the python reader summed CRCs in Python; with the C CRC it is cheaper
+# per MB, so this is conservative (docs/performance.md, "Comparison report").
 PYTHON_READER_MAX_BYTES = 8 * 2**20
 
 

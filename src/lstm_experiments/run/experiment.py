@@ -91,7 +91,7 @@ def set_up_tensorflow(cfg: DictConfig, threads: int | None) -> None:
     tf = import_tensorflow()
     apply_thread_limit(threads if threads is not None else cfg.get("threads"))
     # The visualizers' numpy work is small matrices: multi-threaded BLAS would only spin
-    # against TensorFlow's threads for the cores (20x slower here), so it gets one thread.
+    # against TensorFlow's threads for the cores (far slower; docs/performance.md), so it gets one thread.
     threadpool_limits(limits=VISUALIZER_BLAS_THREADS, user_api="blas")
     import keras
 

@@ -1,12 +1,12 @@
 """One TensorBoard event file per run: scalars, RGB images, histograms and hparams by tag.
 
 Built on TensorBoard's own summary protobuf helpers, not on ``tf.summary``: a
-step's summaries become protos in plain numpy (images by ``png_encoder``), with
+step's summaries become protos in plain numpy (images by ``png``), with
 no TensorFlow op per tag, and can be made on any thread. The records are the ones
 ``tf.summary`` writes (TF2 tensors with plugin metadata), so TensorBoard and
-``EventAccumulator`` read them as usual. They are framed by ``event_records``
+``EventAccumulator`` read them as usual. They are framed by ``records``
 (a C CRC) rather than TensorBoard's ``EventFileWriter``, whose pure-Python CRC
-held the GIL for 0.16 s per logged step at units=128.
+held the GIL for a long part of each logged step (docs/performance.md).
 
 Opened once, flushed after each logged step, closed in the runner's
 ``finally``, so a run leaves one event file (a resumed run adds a second).
@@ -56,7 +56,7 @@ def histogram_buckets(data: np.ndarray, buckets: int = HISTOGRAM_BUCKETS) -> np.
 
     The same edges and the same bucket for every value, counted with ``np.bincount``:
     ``histogram_pb`` compares every value with every bucket (a values x buckets boolean
-    array, 30 ms for a 1024 x 1024 gate block). Only where ``histogram_pb`` drops values (a
+    array per gate block). Only where ``histogram_pb`` drops values (a
     range or edges beyond float64, near 1e308, or a bucket width that underflows to 0) does
     the arithmetic run on the values scaled by a power of two; elsewhere it is
     ``histogram_pb``'s own, bit for bit (scaling is not exact once the width is subnormal).

@@ -88,7 +88,7 @@ def reduce_blocks(matrix: np.ndarray, max_side_px: int, how: str = "maxabs") -> 
             return np.where(count > 0, np.ldexp(total / np.maximum(count, 1), shift), np.nan)
     # Whichever of the block's largest and smallest weights is farther from zero (NaN ignored;
     # NaN only where the whole block is NaN), folded from strided slices: no copy of the
-    # matrix, which may stay float32 (a reduction over the blocks' axes took 20x longer).
+    # matrix, which may stay float32 (a reduction over the blocks' axes was much slower).
     if rows % block or cols % block:  # the last blocks are partial: pad with NaN, which is ignored
         padded = np.full((out_rows * block, out_cols * block), np.nan, np.result_type(matrix.dtype, np.float32))
         padded[:rows, :cols] = matrix

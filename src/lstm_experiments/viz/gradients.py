@@ -1,8 +1,10 @@
 """``gradients/<layer>/<matrix>/<gate>``: the norm of the loss gradient on the probe batch, per gate.
 
-The gradients are computed in numpy from the snapshot (``gate_gradients``), in
-the drawing process, so the training process runs no extra pass for them; the
-forward pass is the one the ``activations`` visualizer draws, computed once.
+For a plain stack (the runner's model) the gradients are computed in numpy
+from the snapshot (``gates.gradients``), in the drawing process, so the
+training process runs no extra pass for them; the forward pass is the one the
+``activations`` visualizer draws, computed once. For any other model the
+snapshot carries them, taken with ``GradientTape`` (``capture.snapshot``).
 """
 
 import numpy as np
