@@ -8,8 +8,8 @@ no TensorFlow op per tag, and can be made on any thread. The records are the one
 (a C CRC) rather than TensorBoard's ``EventFileWriter``, whose pure-Python CRC
 held the GIL for a long part of each logged step (docs/performance.md).
 
-Opened once, flushed after each logged step, closed in the runner's
-``finally``, so a run leaves one event file (a resumed run adds a second).
+Opened once, flushed after each logged step, closed when training ends (or in the runner's
+``finally``), so a run leaves one event file (a resumed run adds a second).
 """
 
 import time
