@@ -6,15 +6,9 @@ from omegaconf import OmegaConf
 
 from conftest import decode_bwr as decode, image_cfg
 from lstm_experiments.viz import colour as images
-from lstm_experiments.viz.colour import (
-    diverging_rgb,
-    grey_minmax_rgb,
-    reduce_blocks,
-    render,
-    symmetric_scale,
-    upscale_factors,
-)
-from lstm_experiments.viz.painter import Painter
+from lstm_experiments.viz.colour import diverging_rgb, grey_minmax_rgb, symmetric_scale
+from lstm_experiments.viz.painter import Painter, render
+from lstm_experiments.viz.resize import reduce_blocks, upscale_factors
 
 WHITE, RED, BLUE, GREY = (255, 255, 255), (255, 0, 0), (0, 0, 255), (128, 128, 128)
 

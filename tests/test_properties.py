@@ -16,18 +16,11 @@ from hypothesis.extra import numpy as hnp
 from omegaconf import OmegaConf
 
 from conftest import decode_bwr as decode, image_cfg
+from lstm_experiments.config.choices import Reduce, Scale
 from lstm_experiments.viz import colour as images
-from lstm_experiments.viz.colour import (
-    NAN_GREY,
-    as_matrix,
-    diverging_rgb,
-    grey_minmax_rgb,
-    reduce_blocks,
-    render,
-    symmetric_scale,
-    upscale_factors,
-)
-from lstm_experiments.viz.painter import Painter
+from lstm_experiments.viz.colour import NAN_GREY, diverging_rgb, grey_minmax_rgb, symmetric_scale
+from lstm_experiments.viz.painter import Painter, render
+from lstm_experiments.viz.resize import as_matrix, reduce_blocks, upscale_factors
 from lstm_experiments.config.schema import ImageConfig
 from lstm_experiments.gates.statistics import EXACT_SPECTRAL_MAX_SIDE, block_stats, spectral_norm
 
@@ -150,7 +143,7 @@ def image_cfgs(draw, scale="fixed"):
     cfg.max_side_px = draw(st.one_of(st.just(512), st.integers(1, 600)))
     cfg.target_side_px = draw(st.one_of(st.just(256), st.integers(1, 600)))
     cfg.min_side_px = draw(st.one_of(st.just(16), st.integers(1, 64)))
-    cfg.reduce = draw(st.sampled_from(images.REDUCTIONS))
+    cfg.reduce = draw(st.sampled_from([r.value for r in Reduce]))
     return cfg
 
 
@@ -230,7 +223,7 @@ def test_render_minmax_is_grey(values, cfg):
 
 
 @settings(max_examples=4, deadline=None)
-@given(how=st.sampled_from(images.REDUCTIONS), scale=st.sampled_from(images.SCALES),
+@given(how=st.sampled_from([r.value for r in Reduce]), scale=st.sampled_from([s.value for s in Scale]),
        transpose=st.booleans())
 def test_render_large_matrix(how, scale, transpose):
     values = LARGE.T if transpose else LARGE

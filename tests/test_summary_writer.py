@@ -89,7 +89,7 @@ def decoded_by_pillow(png: bytes) -> np.ndarray:
 def gate_image(units: int) -> np.ndarray:
     from omegaconf import OmegaConf
 
-    from lstm_experiments.viz.colour import render
+    from lstm_experiments.viz.painter import render
     from lstm_experiments.config.schema import ImageConfig
 
     weights = np.random.default_rng(units).normal(0, 0.05, (units, units))

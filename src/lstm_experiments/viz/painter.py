@@ -10,11 +10,11 @@ import numpy as np
 
 from lstm_experiments.config.choices import Reduce, Scale, parse
 from lstm_experiments.tensorboard import tags
-from lstm_experiments.viz import colour as images
+from lstm_experiments.viz import colour, resize
 
 
 class Painter:
-    """Renders weight matrices for one run; see ``images.render`` for the pixels."""
+    """Renders weight matrices for one run; ``render`` makes the pixels."""
 
     def __init__(self, image_cfg):
         # The config's values, or plain strings from a caller in Python: a bad one is a ValueError here.
@@ -36,9 +36,9 @@ class Painter:
             return None
         key = (layer, matrix_name)
         if self._policy is Scale.fixed and not per_step:
-            value = self._fixed.setdefault(key, images.symmetric_scale(matrix))
+            value = self._fixed.setdefault(key, colour.symmetric_scale(matrix))
         else:
-            value = images.symmetric_scale(matrix)
+            value = colour.symmetric_scale(matrix)
         self._used[key] = value
         return value
 
@@ -46,16 +46,30 @@ class Painter:
         """Take the fixed scales from these (initial) weights, as the first step would have."""
         for layer in layers:
             for name, matrix in layer.matrices.items():
-                self._fixed[(layer.layer, name)] = images.symmetric_scale(matrix)
+                self._fixed[(layer.layer, name)] = colour.symmetric_scale(matrix)
 
     def known_range(self, scale: float) -> float | None:
         """A scale fixed by the values' nature (a gate in [-1, 1]); None under minmax."""
         return None if self._policy is Scale.minmax else scale
 
     def paint(self, values: np.ndarray, scale: float | None) -> np.ndarray:
-        return images.render(values, scale, self.image_cfg)
+        return render(values, scale, self.image_cfg)
 
     def take_scale_scalars(self) -> dict[str, float]:
         """The scales used since the last call, as ``scale/<layer>/<matrix>`` scalars."""
         used, self._used = self._used, {}
         return {tags.scale(layer, matrix): value for (layer, matrix), value in used.items()}
+
+
+def render(values: np.ndarray, scale: float | None, image_cfg) -> np.ndarray:
+    """RGB pixels (H, W, 3) for a weight matrix or vector.
+
+    ``scale`` is the symmetric range of the diverging map; None selects the
+    grey min-max look.
+    """
+    matrix = resize.reduce_blocks(resize.as_matrix(values), image_cfg.max_side_px, image_cfg.reduce)
+    rgb = colour.grey_minmax_rgb(matrix) if scale is None else colour.diverging_rgb(matrix, scale)
+    factor_rows, factor_cols = resize.upscale_factors(
+        matrix.shape, image_cfg.target_side_px, image_cfg.min_side_px
+    )
+    return np.repeat(np.repeat(rgb, factor_rows, axis=0), factor_cols, axis=1)
