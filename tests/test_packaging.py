@@ -36,6 +36,11 @@ def test_wheel_holds_every_config(wheel):
     repo_configs = {str(p.relative_to(REPO / "conf")) for p in (REPO / "conf").rglob("*.yaml")}
     assert CONFIG_FILES <= repo_configs
     assert {f"lstm_experiments/conf/{c}" for c in repo_configs} <= names
+    # Typed (PEP 561), and every subpackage travels.
+    assert "lstm_experiments/py.typed" in names
+    package = REPO / "src" / "lstm_experiments"
+    modules = {f"lstm_experiments/{p.relative_to(package)}" for p in package.rglob("*.py")}
+    assert modules <= names, sorted(modules - names)
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +90,7 @@ def test_console_scripts_of_the_installed_wheel(installed, tmp_path):
     )
     assert report.returncode == 0, report.stderr[-3000:]
     written = {p.name for p in (tmp_path / "sweep" / "report").iterdir()}
-    assert {"summary.csv", "summary.md", "strip_lstm_kernel_forget.png"} <= written, written
+    assert {"summary.csv", "summary.md", "strip_lstm_recurrent_kernel_forget.png"} <= written, written
     # The report the script ran is the installed one, not the clone's.
     probe = subprocess.run([sys.executable, "-c", "import lstm_experiments.report as r; print(r.__file__)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)

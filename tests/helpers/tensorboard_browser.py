@@ -19,7 +19,6 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
 LOAD_TIMEOUT_MS = 90_000
-IMAGE_SELECTOR = "img[src*='individualImage']"
 
 
 def find_chromium() -> str | None:
