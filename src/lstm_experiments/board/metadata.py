@@ -1,0 +1,127 @@
+"""The ``lstm_gates`` plugin's names: what the writer logs and the dashboard reads.
+
+Like a TensorBoard plugin's own ``metadata.py``, this is the only module the
+writing side (``board.summary``, run by the drawing process) and the serving
+side (``board.plugin``) share. It imports neither TensorFlow nor Keras.
+
+Every tag starts with ``lstm_gates/`` (TensorBoard's fast loader drops a tag
+that two plugins use, so these never share a tag with the images):
+
+- ``lstm_gates/<layer>/<matrix>``, every logged step: the layer's fused
+  ``kernel``, ``recurrent_kernel``, ``bias`` (one row) or ``recurrent_bias``
+  (GRU with ``reset_after``), float16, rows x columns in Keras' gate order,
+  reduced block-wise like the images when larger than ``max_side_px``.
+- ``lstm_gates/<layer>/<matrix>/initial``, step 0 only: the same for W_0,
+  kept apart so that W_0 survives TensorBoard's downsampling of the steps.
+- ``lstm_gates/<layer>/activations``, every logged step with ``activations``:
+  float16 (panels, sequences, time, units): each gate's values on the first
+  probe sequences, then ``cell_state`` (LSTM) and ``hidden``, in the input's
+  time order.
+- ``lstm_gates/probe``, step 0 only: the probe sequences' input, float16
+  (sequences, time, features).
+
+Each tag's summary metadata carries a JSON object (``content``) describing it;
+its keys are listed in ``WeightsContent``, ``ActivationsContent`` and
+``ProbeContent`` below.
+"""
+
+import json
+from dataclasses import asdict, dataclass, field
+
+PLUGIN_NAME = "lstm_gates"
+CONTENT_VERSION = 1
+SEPARATOR = "/"
+INITIAL = "initial"
+ACTIVATIONS = "activations"
+PROBE = "probe"
+CELL_STATE = "cell_state"
+HIDDEN = "hidden"
+# How many probe sequences the activations keep (bytes per step stay bounded).
+PROBE_SEQUENCES = 4
+# What TensorBoard must keep for this plugin to show every step (its default is 10).
+SAMPLES_FLAG = f"--samples_per_plugin={PLUGIN_NAME}=100000"
+
+KIND_WEIGHTS = "weights"
+KIND_INITIAL = "initial"
+KIND_ACTIVATIONS = "activations"
+KIND_PROBE = "probe"
+
+
+@dataclass
+class WeightsContent:
+    """Metadata of ``lstm_gates/<layer>/<matrix>`` and of its ``/initial`` tag."""
+
+    kind: str  # KIND_WEIGHTS or KIND_INITIAL
+    layer: str
+    matrix: str
+    cell: str  # lstm or gru
+    gates: list[str]  # Keras' order along the columns
+    units: int
+    shape: list[int]  # the full matrix' rows x columns, before any reduction
+    reduced: bool  # the logged matrix is smaller: each value is one block of ``block`` x ``block``
+    block: int
+    reduce: str  # maxabs or mean
+    scale: float  # the run's fixed colour scale of this matrix (largest |W_0|)
+    rows: list[str] | None = None  # a label per full row: input feature names for a first kernel
+    log_every: int = 1  # steps are 0, log_every, 2 log_every, ... and the last epoch
+    version: int = CONTENT_VERSION
+
+
+@dataclass
+class ActivationsContent:
+    kind: str  # KIND_ACTIVATIONS
+    layer: str
+    cell: str
+    panels: list[str]  # the gates in Keras' order, then CELL_STATE (LSTM only) and HIDDEN
+    units: int
+    candidate: str  # the gate on the tanh range [-1, 1]; the other gates are in [0, 1]
+    version: int = CONTENT_VERSION
+
+
+@dataclass
+class ProbeContent:
+    kind: str  # KIND_PROBE
+    features: list[str] = field(default_factory=list)  # a name per input feature
+    version: int = CONTENT_VERSION
+
+
+def weights_tag(layer: str, matrix: str) -> str:
+    return SEPARATOR.join((PLUGIN_NAME, layer, matrix))
+
+
+def initial_tag(layer: str, matrix: str) -> str:
+    return SEPARATOR.join((PLUGIN_NAME, layer, matrix, INITIAL))
+
+
+def activations_tag(layer: str) -> str:
+    return SEPARATOR.join((PLUGIN_NAME, layer, ACTIVATIONS))
+
+
+def probe_tag() -> str:
+    return SEPARATOR.join((PLUGIN_NAME, PROBE))
+
+
+def encode_content(content) -> bytes:
+    """A content dataclass as the bytes stored in ``SummaryMetadata.plugin_data.content``."""
+    return json.dumps(asdict(content), sort_keys=True).encode()
+
+
+def decode_content(raw: bytes) -> dict:
+    """The JSON object of a tag's plugin content; ValueError if it is not one of ours."""
+    try:
+        content = json.loads(raw.decode() if isinstance(raw, bytes | bytearray) else raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"not {PLUGIN_NAME} plugin content: {error}") from None
+    if not isinstance(content, dict) or "kind" not in content:
+        raise ValueError(f"not {PLUGIN_NAME} plugin content: {raw[:60]!r}")
+    return content
+
+
+def summary_metadata(content):
+    """TensorBoard's ``SummaryMetadata`` proto for one of this plugin's tags."""
+    from tensorboard.compat.proto import summary_pb2
+
+    return summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=PLUGIN_NAME, content=encode_content(content)),
+        data_class=summary_pb2.DATA_CLASS_TENSOR,
+    )
