@@ -133,7 +133,7 @@ def test_activations_of_a_model_that_is_not_a_plain_stack_match_keras(functional
     snapshot = take_snapshot(model, 1, probe)
     by_layer = {activity.layer: activity for activity in snapshot.probe_activity}
     bi = model.get_layer("bi")
-    both = np.array(keras.Model(model.inputs, bi.output)(probe))
+    both = np.array(keras.Model(model.inputs, bi.output)([probe]))
     np.testing.assert_allclose(by_layer["forward_enc"].hidden, both[..., :4], atol=1e-5)
     np.testing.assert_allclose(by_layer["backward_enc"].hidden, both[..., 4:], atol=1e-5)
     gru_out = np.array(model.get_layer("inner")(both))
