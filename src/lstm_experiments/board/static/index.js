@@ -1,0 +1,55 @@
+// The GATES tab of the lstm_gates TensorBoard plugin (server: board/plugin.py).
+//
+// TensorBoard loads this ES module inside an iframe (data/plugin_entry.html?name=lstm_gates)
+// and calls render(). The iframe's CSP allows scripts, styles and connections to
+// TensorBoard's own origin only: the page uses no inline script, no eval and nothing
+// from outside; its other modules and style.css are addressed relative to this module.
+// Data (run names, tags, feature names) reaches the DOM only as text (dom.js).
+//
+// Hooks for tests (tests/test_board_browser.py), kept stable:
+//   [data-testid=lstm-gates]    the root; data-step: the slider's step; data-complete="true"
+//                               once every panel shows that step's data
+//   [data-testid=step-slider]   <input type=range>; its value is the step itself
+//   [data-testid=step-label]    "k / last · after epoch k"; data-step
+//   [data-testid=play], [data-testid=follow-latest], [data-testid=layer-select],
+//   [data-testid=view-weights], [data-testid=view-change], [data-testid=scale-shared|own],
+//   [data-testid=gate-select], [data-testid=matrix-select], [data-testid=sequence-select]
+//   [data-testid=run-checkbox]  one per run; data-run: the run's TensorBoard name
+//   [data-testid=panel]         a weight canvas (one gate of one matrix of one run):
+//                               data-run, data-layer, data-matrix, data-gate, data-step (the step
+//                               it shows), data-rows / data-cols (its cells), data-view
+//   [data-testid=activation-panel]  data-run, data-layer, data-panel, data-step
+//   [data-testid=saturation-panel]  data-gate, data-step (the marked step)
+//   [data-testid=tooltip]       the hover box; data-run, data-matrix, data-gate, data-row,
+//                               data-unit, data-step, data-value, data-initial (full precision)
+//   [data-testid=banner]        shown when TensorBoard kept fewer steps than were logged
+//   window.lstmGates            {app, shownSteps(), setStep(k), redraws: [{step, ms}]}:
+//                               redraws times each complete redraw (performance.now()).
+
+import { GatesApp } from './app.js';
+
+function loadStyle() {
+  return new Promise((resolve) => {
+    const link = document.createElement('link');
+    link.rel = 'stylesheet';
+    link.href = new URL('./style.css', import.meta.url).href;
+    link.addEventListener('load', resolve);
+    link.addEventListener('error', resolve);
+    document.head.append(link);
+    setTimeout(resolve, 2000);
+  });
+}
+
+export async function render() {
+  await loadStyle();
+  const root = document.createElement('div');
+  document.body.append(root);
+  const app = new GatesApp(root);
+  window.lstmGates = {
+    app,
+    shownSteps: () => app.shownSteps(),
+    setStep: (step) => app.userStep(step),
+    get redraws() { return app.redraws; },
+  };
+  app.start();
+}
