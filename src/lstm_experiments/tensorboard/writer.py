@@ -1,4 +1,4 @@
-"""One TensorBoard event file per run: scalars, RGB images, histograms and hparams by tag.
+"""One TensorBoard event file per run: scalars, RGB images, histograms, raw tensors and hparams by tag.
 
 Built on TensorBoard's own summary protobuf helpers, not on ``tf.summary``: a
 step's summaries become protos in plain numpy (images by ``png``), with
@@ -8,6 +8,11 @@ no TensorFlow op per tag, and can be made on any thread. The records are the one
 (a C CRC) rather than TensorBoard's ``EventFileWriter``, whose pure-Python CRC
 held the GIL for a long part of each logged step (docs/performance.md).
 
+Raw tensors (``Summaries.tensors``, another plugin's data such as ``lstm_gates``) carry
+their summary metadata on the first value of each tag in each event file and none after,
+as ``tf.summary`` writes them: TensorBoard keeps a tag's first metadata for the whole
+series, and a second file (a resumed run) describes its tags again.
+
 Opened once, flushed after each logged step, closed when training ends (or in the runner's
 ``finally``), so a run leaves one event file (a resumed run adds a second).
 """
@@ -16,7 +21,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2
+from tensorboard.compat.tensorflow_stub import dtypes
 from tensorboard.plugins.histogram import metadata as histogram_metadata
 
 # summary_v2, not api: api imports TensorFlow (for its Keras callback), and the drawing process has none.
@@ -28,7 +34,7 @@ from tensorboard.util import tensor_util
 from lstm_experiments.tensorboard.records import RecordFileWriter, event_file_name
 from lstm_experiments.tensorboard import tags
 from lstm_experiments.tensorboard.png import encode_png
-from lstm_experiments.tensorboard.summaries import Summaries
+from lstm_experiments.tensorboard.summaries import Summaries, Tensor
 
 # The first record of every event file; TensorBoard reads the version from it.
 FILE_VERSION = "brain.Event:2"
@@ -91,9 +97,32 @@ def histogram_value(tag: str, data: np.ndarray) -> summary_pb2.Summary.Value:
     )
 
 
-def summary_proto(summaries: Summaries, pngs: dict[str, bytes] | None = None) -> summary_pb2.Summary:
-    """One Summary proto holding every image, histogram and scalar of a step (``pngs``: images
-    already encoded, by tag)."""
+def tensor_proto(values: np.ndarray) -> tensor_pb2.TensorProto:
+    """``values`` as a TensorProto with its bytes in ``tensor_content`` (C order, this machine's
+    byte order, as TensorFlow writes them): one copy, where ``make_tensor_proto`` appends a
+    float16 array value by value to ``half_val``."""
+    values = np.asarray(values)
+    return tensor_pb2.TensorProto(
+        dtype=dtypes.as_dtype(values.dtype).as_datatype_enum,
+        tensor_shape=tensor_shape_pb2.TensorShapeProto(
+            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=int(size)) for size in values.shape]),
+        tensor_content=values.tobytes(),
+    )
+
+
+def tensor_value(tag: str, tensor: Tensor, with_metadata: bool = True) -> summary_pb2.Summary.Value:
+    """A raw tensor's record; ``with_metadata``: the tag's first value in this event file."""
+    value = summary_pb2.Summary.Value(tag=tag, tensor=tensor_proto(tensor.values))
+    if with_metadata:
+        value.metadata.CopyFrom(tensor.metadata)
+    return value
+
+
+def summary_proto(summaries: Summaries, pngs: dict[str, bytes] | None = None,
+                  described: set[str] | None = None) -> summary_pb2.Summary:
+    """One Summary proto holding every image, histogram, scalar and tensor of a step (``pngs``:
+    images already encoded, by tag). ``described``: the tensor tags whose metadata this event
+    file already holds (updated here); None attaches it to every tensor."""
     pngs = pngs or {}
     values = [image_value(tag, pixels, pngs.get(tag)) for tag, pixels in summaries.images.items()]
     for tag, data in summaries.histograms.items():
@@ -101,6 +130,10 @@ def summary_proto(summaries: Summaries, pngs: dict[str, bytes] | None = None) ->
         values.append(histogram_value(tag, finite[np.isfinite(finite)]))
     for tag, value in summaries.scalars.items():
         values.extend(scalar_summary.scalar_pb(tag, float(value)).value)
+    for tag, tensor in summaries.tensors.items():
+        values.append(tensor_value(tag, tensor, described is None or tag not in described))
+        if described is not None:
+            described.add(tag)
     return summary_pb2.Summary(value=values)
 
 
@@ -109,6 +142,8 @@ class SummaryWriter:
         self.logdir = Path(logdir)
         self.logdir.mkdir(parents=True, exist_ok=True)
         self._writer = RecordFileWriter(event_file_name(self.logdir))
+        # Tensor tags whose metadata this file holds: later values go without it.
+        self._described: set[str] = set()
         self._writer.write(event_pb2.Event(wall_time=time.time(), file_version=FILE_VERSION).SerializeToString())
         self._writer.flush()
 
@@ -117,7 +152,7 @@ class SummaryWriter:
         self._writer.write(event.SerializeToString())
 
     def write(self, step: int, summaries: Summaries, pngs: dict[str, bytes] | None = None) -> None:
-        self._add(step, summary_proto(summaries, pngs))
+        self._add(step, summary_proto(summaries, pngs, self._described))
 
     def write_scalars(self, step: int, scalars: dict[str, float]) -> None:
         self.write(step, Summaries(scalars=dict(scalars)))
