@@ -1,6 +1,7 @@
 """A CSV time series cut into training windows.
 
-Rows are time steps. The split is chronological: the first rows train, the
+Rows are time steps; the feature columns' names become the data set's ``feature_names``,
+in the order of the windows' last axis. The split is chronological: the first rows train, the
 last ``val_fraction`` validate, and the normalisation is fitted on the training
 rows only. Windows are strided views of one array, not a Python loop and not
 a copy: the training and validation windows are slices of one
@@ -201,4 +202,4 @@ def load_csv_series(cfg) -> Dataset:
             f"window of data.seq_len={cfg.seq_len} and data.horizon={cfg.horizon} "
             f"with data.val_fraction={cfg.val_fraction}"
         )
-    return Dataset(x[:n_train], y[:n_train], x[n_train:], y[n_train:], REGRESSION)
+    return Dataset(x[:n_train], y[:n_train], x[n_train:], y[n_train:], REGRESSION, tuple(map(str, features)))

@@ -10,13 +10,18 @@ BINARY = "binary"
 
 @dataclass(frozen=True)
 class Dataset:
-    """Windows shaped (samples, seq_len, features) with one target per window."""
+    """Windows shaped (samples, seq_len, features) with one target per window.
+
+    ``feature_names``: a name per feature, in order (a CSV's columns; the synthetic data's
+    channel names, ``data.synthetic``), which the ``lstm_gates`` plugin shows; None: unnamed.
+    """
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_val: np.ndarray
     y_val: np.ndarray
     task: str
+    feature_names: tuple[str, ...] | None = None
 
     @property
     def input_shape(self) -> tuple[int, int]:
@@ -24,8 +29,9 @@ class Dataset:
         return tuple(self.x_train.shape[1:])
 
 
-def split_last(x: np.ndarray, y: np.ndarray, val_fraction: float, task: str) -> Dataset:
+def split_last(x: np.ndarray, y: np.ndarray, val_fraction: float, task: str,
+               feature_names: tuple[str, ...] | None = None) -> Dataset:
     """Keep the last ``val_fraction`` of the samples (at least one) for validation."""
     n_val = max(1, int(round(len(x) * val_fraction)))
     n_train = len(x) - n_val
-    return Dataset(x[:n_train], y[:n_train], x[n_train:], y[n_train:], task)
+    return Dataset(x[:n_train], y[:n_train], x[n_train:], y[n_train:], task, feature_names)

@@ -1,8 +1,20 @@
-"""Synthetic sequence generators: random (the seed article's), sine and adding."""
+"""Synthetic sequence generators: random (the seed article's), sine and adding.
+
+Their feature names (``Dataset.feature_names``): ``x0``, ``x1``, ... for random,
+``sine0``, ``sine1``, ... for sine (``sine0`` is the channel the target continues),
+``value`` and ``marker`` for adding.
+"""
 
 import numpy as np
 
 from lstm_experiments.data.dataset import BINARY, REGRESSION, Dataset, split_last
+
+ADDING_FEATURES = ("value", "marker")
+
+
+def numbered(prefix: str, count: int) -> tuple[str, ...]:
+    """``prefix0``, ``prefix1``, ...: the names of ``count`` interchangeable channels."""
+    return tuple(f"{prefix}{index}" for index in range(count))
 
 
 def random_noise(cfg, rng: np.random.Generator) -> Dataset:
@@ -10,7 +22,7 @@ def random_noise(cfg, rng: np.random.Generator) -> Dataset:
     x = rng.random((cfg.n_samples, cfg.seq_len, cfg.features), dtype=np.float32)
     x += cfg.noise * rng.standard_normal(x.shape, dtype=np.float32)
     y = rng.integers(0, 2, size=(cfg.n_samples, 1)).astype(np.float32)
-    return split_last(x, y, cfg.val_fraction, BINARY)
+    return split_last(x, y, cfg.val_fraction, BINARY, numbered("x", cfg.features))
 
 
 def sine_waves(cfg, rng: np.random.Generator) -> Dataset:
@@ -24,7 +36,7 @@ def sine_waves(cfg, rng: np.random.Generator) -> Dataset:
     waves = waves.astype(np.float32)
     x = waves[:, :-1, :]
     y = waves[:, -1, :1]
-    return split_last(x, y, cfg.val_fraction, REGRESSION)
+    return split_last(x, y, cfg.val_fraction, REGRESSION, numbered("sine", cfg.features))
 
 
 def adding_problem(cfg, rng: np.random.Generator) -> Dataset:
@@ -41,4 +53,4 @@ def adding_problem(cfg, rng: np.random.Generator) -> Dataset:
     y = (values * markers).sum(axis=1, keepdims=True)
     values += cfg.noise * rng.standard_normal(values.shape, dtype=np.float32)
     x = np.stack([values, markers], axis=-1)
-    return split_last(x, y.astype(np.float32), cfg.val_fraction, REGRESSION)
+    return split_last(x, y.astype(np.float32), cfg.val_fraction, REGRESSION, ADDING_FEATURES)
