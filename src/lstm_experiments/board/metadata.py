@@ -75,6 +75,10 @@ class ActivationsContent:
     panels: list[str]  # the gates in Keras' order, then CELL_STATE (LSTM only) and HIDDEN
     units: int
     candidate: str  # the gate on the tanh range [-1, 1]; the other gates are in [0, 1]
+    # Wider than ``max_side_px`` units: the units axis (only) is reduced, each value one block of ``block`` units.
+    reduced: bool = False
+    block: int = 1
+    reduce: str = "maxabs"  # maxabs or mean
     version: int = CONTENT_VERSION
 
 

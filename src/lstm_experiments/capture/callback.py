@@ -57,6 +57,18 @@ def _image_options(image) -> dict:
     return dataclasses.asdict(options)
 
 
+def _feature_names(names) -> tuple[str, ...] | None:
+    if names is None:
+        return None
+    if isinstance(names, str | bytes):
+        raise ValueError(f"feature_names={names!r} must be a sequence of names, one per input feature")
+    names = tuple(names)
+    bad = [name for name in names if not isinstance(name, str)]
+    if bad:
+        raise ValueError(f"feature_names: {bad[0]!r} is not a string")
+    return names
+
+
 class GateLogger(keras.callbacks.Callback):
     """Logs the gates of every LSTM and GRU layer of a Keras model as TensorBoard images, histograms and scalars.
 
@@ -87,6 +99,9 @@ class GateLogger(keras.callbacks.Callback):
         worker_priority: the drawing process' CPU priority, ``"idle"`` (default),
             ``"low"`` or ``"normal"``.
         png_dir: also write every image as ``<png_dir>/<tag>/step_<n>.png``.
+        feature_names: a name per input feature (a CSV's columns, say), for the ``lstm_gates``
+            plugin: they label the first recurrent layer's kernel rows and the probe's features.
+            Default None: unnamed.
 
     Example:
 
@@ -95,10 +110,11 @@ class GateLogger(keras.callbacks.Callback):
 
     def __init__(self, log_dir, visualizers=DEFAULT_VISUALIZERS, log_every: int = 1, probe=None, image=None,
                  background: bool = True, *, worker: str = "process", worker_priority: str = "idle",
-                 png_dir=None, drawer=None, guard=None):
+                 png_dir=None, feature_names=None, drawer=None, guard=None):
         super().__init__()
         if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 1:
             raise ValueError(f"log_every={log_every!r} (must be an integer >= 1)")
+        feature_names = _feature_names(feature_names)
         worker = parse(Worker, worker, "worker")
         if probe is not None and (not isinstance(probe, tuple | list) or len(probe) != 2):
             raise ValueError("probe must be a pair (x, y) of arrays; received "
@@ -109,6 +125,8 @@ class GateLogger(keras.callbacks.Callback):
             visualizers=names,
             image=_image_options(image),
             png_dir=str(Path(png_dir)) if png_dir is not None else None,
+            feature_names=feature_names,
+            log_every=log_every,
         )
         self.log_every = log_every
         self.probe = probe

@@ -30,6 +30,10 @@ class DrawingSpec:
     visualizers: tuple[str, ...]
     image: dict
     png_dir: str | None = None
+    # The input features' names (CSV columns...), for the lstm_gates plugin; None: unknown.
+    feature_names: tuple[str, ...] | None = None
+    # The steps logged are 0, log_every, 2 log_every, ... and the last epoch (the plugin's metadata says so).
+    log_every: int = 1
 
 
 class Drawer:
@@ -43,12 +47,18 @@ class Drawer:
 
     def start(self, spec: DrawingSpec) -> None:
         """Open the event file and set up the visualizers, painter and PNG exporter of ``spec``."""
+        from lstm_experiments.board.summary import GateBoard
         from lstm_experiments.tensorboard.png import PngExporter
         from lstm_experiments.viz import VISUALIZERS
 
         # A namespace, not an OmegaConf node: the drawing process does not import omegaconf.
         self.painter = Painter(SimpleNamespace(**spec.image))
         self.visualizers = [VISUALIZERS[name]() for name in spec.visualizers]
+        # One lstm_gates board for the visualizers that write the plugin's tensors (a ``board`` attribute).
+        board = GateBoard.from_image(self.painter.image_cfg, spec.feature_names, spec.log_every)
+        for visualizer in self.visualizers:
+            if hasattr(visualizer, "board"):
+                visualizer.board = board
         self.png_exporter = PngExporter(Path(spec.png_dir)) if spec.png_dir else None
         self.writer = SummaryWriter(Path(spec.logdir))
 

@@ -136,6 +136,7 @@ def gate_logger(cfg: DictConfig, data, output_dir: Path, drawer, guard):
         worker=cfg.viz.worker,
         worker_priority=cfg.viz.worker_priority,
         png_dir=output_dir / PNG_DIR if cfg.viz.png else None,
+        feature_names=data.feature_names,
         drawer=drawer,
         guard=guard,
     )

@@ -1,0 +1,202 @@
+"""The ``lstm_gates`` plugin's tensors of one snapshot: the weights, W_0, the probe's activations and input.
+
+The writing side of the plugin (``metadata`` names the tags and their content).
+It runs where the visualizers run, usually the drawing process: numpy and
+TensorBoard's protos only, never TensorFlow, Keras, Hydra or OmegaConf.
+
+- ``weights``: every layer's fused ``kernel``, ``recurrent_kernel``, ``bias``
+  and ``recurrent_bias`` (a bias is one row), float16 of the host copy; at
+  step 0 also the ``/initial`` tags. A matrix whose longest side exceeds
+  ``max_side_px`` is reduced by ``viz.resize.reduce_blocks`` with the images'
+  ``reduce`` (``reduced``, ``block`` and the full ``shape`` say so). The scale
+  is the largest |W_0| of the whole matrix, whatever ``viz.image.scale`` says.
+- ``activations``: per layer, float16 (panels, sequences, time, units) of the
+  first ``PROBE_SEQUENCES`` probe sequences: each gate in Keras' order, then
+  the cell state (LSTM) and the hidden state, in the input's time order (a
+  backward half's cell states are flipped back as its gates already are).
+  Wider than ``max_side_px`` units: the units axis alone is reduced block-wise.
+- ``probe``: step 0, the same sequences' input, float16 (sequences, time, features).
+
+Bytes per logged step per layer stay bounded whatever the units: a reduced
+matrix is at most ``max_side_px`` on its longest side, so the recurrent
+kernel (units x gates*units) stays under (max_side_px / gates) x max_side_px
+values, 2 bytes each (128 KiB for an LSTM at the default 512).
+"""
+
+import functools
+import logging
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lstm_experiments.board import metadata
+from lstm_experiments.gates.layout import CANDIDATE_GATE, GATE_NAMES
+from lstm_experiments.tensorboard.summaries import Tensor
+from lstm_experiments.viz.colour import symmetric_scale
+from lstm_experiments.viz.resize import as_matrix, reduce_blocks
+
+log = logging.getLogger(__name__)
+
+DTYPE = np.float16
+# The matrices a layer may hold, in the order they are logged.
+MATRICES = ("kernel", "recurrent_kernel", "bias", "recurrent_bias")
+FIRST_KERNEL = "kernel"
+DEFAULT_MAX_SIDE_PX = 512
+DEFAULT_REDUCE = "maxabs"
+
+
+def block_size(shape: tuple[int, ...], max_side_px: int) -> int:
+    """The block side ``reduce_blocks`` uses for a matrix of ``shape`` (1: not reduced)."""
+    return max(1, math.ceil(max(shape) / max_side_px))
+
+
+def reduce_last_axis(values: np.ndarray, block: int, how: str = DEFAULT_REDUCE) -> np.ndarray:
+    """``values`` with its last axis reduced by blocks of ``block`` (the last block may be partial).
+
+    The same rule as ``reduce_blocks``, along one axis: ``maxabs`` keeps the block's value
+    farthest from zero (with its sign), ``mean`` averages it; NaN is ignored (NaN only where
+    the whole block is).
+    """
+    if block <= 1:
+        return values
+    width = values.shape[-1]
+    if width % block:  # the last block is partial: pad with NaN, which is ignored
+        padded = np.full((*values.shape[:-1], math.ceil(width / block) * block), np.nan,
+                         np.result_type(values.dtype, np.float32))
+        padded[..., :width] = values
+        values = padded
+    # Folded from strided slices, as reduce_blocks does: no reshape, so no copy of a transposed view.
+    strided = [values[..., offset::block] for offset in range(block)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if how == "mean":
+            count = functools.reduce(np.add, (~np.isnan(part) for part in strided)).astype(np.float32)
+            total = functools.reduce(np.add, (np.where(np.isnan(part), 0.0, part) for part in strided))
+            return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        high = functools.reduce(np.fmax, strided)
+        low = functools.reduce(np.fmin, strided)
+        return np.where(high >= -low, high, low)
+
+
+@dataclass
+class GateBoard:
+    """Builds one run's ``lstm_gates`` tensors; one per drawer, shared by the visualizers that log them.
+
+    ``feature_names`` label the first recurrent layer's kernel rows and the probe's
+    features (None: unknown); ``log_every`` is the run's ``viz.log_every``.
+    """
+
+    max_side_px: int = DEFAULT_MAX_SIDE_PX
+    reduce: str = DEFAULT_REDUCE
+    feature_names: tuple[str, ...] | None = None
+    log_every: int = 1
+    # (layer, matrix) -> the fixed scale, from W_0 (taken once: W_0 never changes in a run).
+    _scales: dict = field(default_factory=dict, repr=False)
+    _warned: bool = field(default=False, repr=False)
+
+    @classmethod
+    def from_image(cls, image_cfg, feature_names=None, log_every: int = 1) -> "GateBoard":
+        """A board with the image options' ``max_side_px`` and ``reduce`` (``viz.image``)."""
+        return cls(max_side_px=int(image_cfg.max_side_px), reduce=str(image_cfg.reduce),
+                   feature_names=tuple(feature_names) if feature_names is not None else None,
+                   log_every=int(log_every))
+
+    # ------------------------------------------------------------------ weights
+
+    def _scale(self, layer: str, name: str, initial: np.ndarray) -> float:
+        key = (layer, name)
+        if key not in self._scales:
+            self._scales[key] = float(symmetric_scale(np.asarray(initial)))
+        return self._scales[key]
+
+    def _rows(self, layer, name: str, rows: int) -> list[str] | None:
+        """Labels of a kernel's rows: the input features, for a first recurrent layer's kernel."""
+        if name != FIRST_KERNEL or layer.depth != 0 or self.feature_names is None:
+            return None
+        if len(self.feature_names) != rows:
+            if not self._warned:
+                log.warning("feature_names has %d names but layer %s reads %d features; its rows are unlabelled",
+                            len(self.feature_names), layer.layer, rows)
+                self._warned = True
+            return None
+        return list(self.feature_names)
+
+    def _matrix_values(self, matrix: np.ndarray) -> tuple[np.ndarray, int]:
+        """(float16 values, block) of a matrix as logged: reduced when larger than ``max_side_px``."""
+        matrix = as_matrix(matrix)
+        block = block_size(matrix.shape, self.max_side_px)
+        if block > 1:
+            matrix = reduce_blocks(matrix, self.max_side_px, self.reduce)
+        return np.asarray(matrix, dtype=DTYPE), block
+
+    def weights(self, snapshot) -> dict[str, Tensor]:
+        """``lstm_gates/<layer>/<matrix>`` for every layer and matrix, and at step 0 their ``/initial``."""
+        out: dict[str, Tensor] = {}
+        for layer in snapshot.layers:
+            initial = snapshot.initial.get(layer.layer, {})
+            for name in MATRICES:
+                if name not in layer.matrices:
+                    continue
+                matrix = layer.matrices[name]
+                first = initial.get(name, matrix)
+                shape = as_matrix(matrix).shape
+                values, block = self._matrix_values(matrix)
+                content = metadata.WeightsContent(
+                    kind=metadata.KIND_WEIGHTS, layer=layer.layer, matrix=name, cell=layer.cell,
+                    gates=list(GATE_NAMES[layer.cell]), units=int(layer.units), shape=[int(n) for n in shape],
+                    reduced=block > 1, block=block, reduce=self.reduce,
+                    scale=self._scale(layer.layer, name, first), rows=self._rows(layer, name, shape[0]),
+                    log_every=self.log_every,
+                )
+                out[metadata.weights_tag(layer.layer, name)] = Tensor(values, metadata.summary_metadata(content))
+                if snapshot.step == 0:
+                    # At step 0 the matrix is W_0 itself (the drawer takes W_0 from this snapshot).
+                    initial_values = values if first is matrix else self._matrix_values(first)[0]
+                    content.kind = metadata.KIND_INITIAL
+                    out[metadata.initial_tag(layer.layer, name)] = Tensor(
+                        initial_values, metadata.summary_metadata(content))
+        return out
+
+    # ------------------------------------------------------------------ the probe's activations
+
+    def activations(self, snapshot) -> dict[str, Tensor]:
+        """``lstm_gates/<layer>/activations`` for every layer; empty without a probe."""
+        if snapshot.probe_x is None:
+            return {}
+        directions = {layer.layer: layer.direction for layer in snapshot.layers}
+        out: dict[str, Tensor] = {}
+        for activity in snapshot.probe_activity:
+            gates = GATE_NAMES[activity.cell]
+            panels = [activity.gates[gate] for gate in gates]
+            names = list(gates)
+            if activity.cell == "lstm" and "cells" in activity.trace:
+                # c_1..c_T, (time, batch, units) in processing order.
+                cells = activity.trace["cells"][1:, :metadata.PROBE_SEQUENCES].transpose(1, 0, 2)
+                if directions.get(activity.layer) == "backward":
+                    cells = cells[:, ::-1]
+                panels.append(cells)
+                names.append(metadata.CELL_STATE)
+            panels.append(activity.hidden)
+            names.append(metadata.HIDDEN)
+            sequences, steps, units = panels[-1][: metadata.PROBE_SEQUENCES].shape
+            block = block_size((units,), self.max_side_px)
+            values = np.empty((len(panels), sequences, steps, math.ceil(units / block)), DTYPE)
+            for index, panel in enumerate(panels):
+                values[index] = reduce_last_axis(panel[:sequences], block, self.reduce)
+            content = metadata.ActivationsContent(
+                kind=metadata.KIND_ACTIVATIONS, layer=activity.layer, cell=activity.cell, panels=names,
+                units=int(units), candidate=CANDIDATE_GATE[activity.cell],
+                reduced=block > 1, block=block, reduce=self.reduce,
+            )
+            out[metadata.activations_tag(activity.layer)] = Tensor(values, metadata.summary_metadata(content))
+        return out
+
+    def probe(self, snapshot) -> dict[str, Tensor]:
+        """``lstm_gates/probe``: the probe sequences' input (step 0 only; empty otherwise)."""
+        if snapshot.probe_x is None or snapshot.step != 0:
+            return {}
+        values = np.asarray(np.asarray(snapshot.probe_x)[: metadata.PROBE_SEQUENCES], dtype=DTYPE)
+        features = values.shape[-1] if values.ndim == 3 else 0
+        names = list(self.feature_names) if self.feature_names is not None and len(self.feature_names) == features else []
+        content = metadata.ProbeContent(kind=metadata.KIND_PROBE, features=names)
+        return {metadata.probe_tag(): Tensor(values, metadata.summary_metadata(content))}
