@@ -1,0 +1,489 @@
+"""The ``lstm_gates`` plugin's HTTP API on real tiny runs, served the way TensorBoard's own plugin tests serve one.
+
+An ``EventMultiplexer`` loaded from the logdir, a ``MultiplexerDataProvider`` over it,
+``TBContext`` -> ``GatesPlugin`` -> ``TensorBoardWSGI`` -> ``werkzeug.test.Client``;
+one test starts a real ``tensorboard`` (entry point, Rust data server) instead.
+"""
+
+import importlib.metadata
+import json
+import urllib.parse
+import urllib.request
+
+import numpy as np
+import pytest
+from werkzeug.test import Client
+from werkzeug.wrappers import Response
+
+from conftest import read_tensors, saved_matrices, train_tiny
+from tests.helpers.tensorboard_server import get_json, tensorboard
+
+from lstm_experiments.board import launcher, metadata
+from lstm_experiments.board import plugin as plugin_module
+from lstm_experiments.board.plugin import GatesPlugin
+
+PREFIX = "/data/plugin/lstm_gates"
+# Five logged steps (0 and four epochs): TensorBoard's reservoir of 2 keeps steps 3 and 4,
+# so the downsampled client must serve step 0 from the /initial tag.
+LSTM_RUN = ["viz=[gates,activations]", "units=5", "train.epochs=4"]
+# reset_after (Keras' default): a (2, 3u) bias, logged as bias and recurrent_bias.
+GRU_RUN = ["viz=[gates,activations]", "model=gru", "units=4"]
+# A real directory name; the API must hand it back as it is (escaping is the page's job).
+HOSTILE = "<img src=x onerror=alert(1)>"
+LSTM = "lstm/tensorboard"
+GRU = f"{HOSTILE}/tensorboard"
+KEEP_ALL = {metadata.PLUGIN_NAME: launcher.SAMPLES[metadata.PLUGIN_NAME], "scalars": 1000}
+
+
+@pytest.fixture(scope="module")
+def logdir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("board")
+    train_tiny(root / "lstm", LSTM_RUN)
+    train_tiny(root / HOSTILE, GRU_RUN)
+    return root
+
+
+def make_app(logdir, tensor_size_guidance=None, wrap_provider=None):
+    from tensorboard.backend import application
+    from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+    from tensorboard.plugins import base_plugin
+
+    guidance = KEEP_ALL if tensor_size_guidance is None else tensor_size_guidance
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance=guidance)
+    multiplexer.AddRunsFromDirectory(str(logdir))
+    multiplexer.Reload()
+    provider = data_provider.MultiplexerDataProvider(multiplexer, str(logdir))
+    if wrap_provider is not None:
+        provider = wrap_provider(provider)
+    context = base_plugin.TBContext(
+        data_provider=provider, logdir=str(logdir), multiplexer=multiplexer,
+        sampling_hints={metadata.PLUGIN_NAME: guidance.get(metadata.PLUGIN_NAME)},
+    )
+    return application.TensorBoardWSGI([GatesPlugin(context)], data_provider=provider)
+
+
+@pytest.fixture(scope="module")
+def client(logdir):
+    return Client(make_app(logdir), Response)
+
+
+@pytest.fixture(scope="module")
+def downsampled(logdir):
+    return Client(make_app(logdir, {metadata.PLUGIN_NAME: 2}), Response)
+
+
+def url(route, **params):
+    return f"{PREFIX}/{route}" + (f"?{urllib.parse.urlencode(params)}" if params else "")
+
+
+def get_ok(client, route, **params):
+    response = client.get(url(route, **params))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    return json.loads(response.get_data(as_text=True))
+
+
+def by_run(index):
+    return {entry["run"]: entry for entry in index["runs"]}
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def test_runs_lists_every_logged_step_and_the_layers(client, logdir):
+    index = get_ok(client, "runs")
+    assert index["samples_flag"] == "--samples_per_plugin=lstm_gates=100000"
+    assert index["downsampled"] is False
+    runs = by_run(index)
+    assert set(runs) == {LSTM, GRU}
+    for run, entry in runs.items():
+        logged = read_tensors(logdir / run)
+        steps = sorted({s for tag, values in logged.items() if tag.startswith("lstm_gates/")
+                        and not tag.endswith("/initial") for s, _ in values})
+        assert entry["steps"] == steps
+        assert entry["kept_steps"] == entry["logged_steps"] == len(steps)
+        assert entry["max_step"] == steps[-1]
+
+    lstm = runs[LSTM]
+    assert lstm["name"] == "lstm" and lstm["steps"] == [0, 1, 2, 3, 4]
+    assert lstm["features"] is not None
+    (layer,) = lstm["layers"]
+    assert layer["layer"] == "lstm" and layer["cell"] == "lstm" and layer["units"] == 5
+    assert layer["gates"] == ["input", "forget", "cell", "output"]
+    assert [m["matrix"] for m in layer["matrices"]] == ["kernel", "recurrent_kernel", "bias"]
+    recurrent = layer["matrices"][1]
+    assert recurrent["shape"] == recurrent["logged_shape"] == [5, 20]
+    assert recurrent["reduced"] is False and recurrent["block"] == 1 and recurrent["scale"] > 0
+    assert layer["activations"] == {
+        "panels": ["input", "forget", "cell", "output", "cell_state", "hidden"],
+        "candidate": "cell", "sequences": metadata.PROBE_SEQUENCES, "time": 6,
+    }
+    assert layer["saturation"] is True
+
+    gru = runs[GRU]
+    (gru_layer,) = gru["layers"]
+    assert [m["matrix"] for m in gru_layer["matrices"]] == ["kernel", "recurrent_kernel", "bias", "recurrent_bias"]
+    assert gru_layer["activations"]["panels"] == ["update", "reset", "candidate", "hidden"]
+
+
+def test_a_hostile_run_name_comes_back_as_it_is(client):
+    response = client.get(url("runs"))
+    names = [entry["name"] for entry in json.loads(response.get_data(as_text=True))["runs"]]
+    assert HOSTILE in names
+    # The same directory name in a query finds the run.
+    assert get_ok(client, "probe", run=GRU)["shape"][0] == metadata.PROBE_SEQUENCES
+
+
+# --------------------------------------------------------------------------- weights
+
+
+@pytest.mark.parametrize("run", [LSTM, GRU])
+def test_weights_at_the_last_step_are_model_keras_weights(client, logdir, run):
+    final, initial = saved_matrices(logdir / run.split("/")[0])
+    (entry,) = [e for e in get_ok(client, "runs")["runs"] if e["run"] == run]
+    checked = []
+    for layer in entry["layers"]:
+        for matrix in layer["matrices"]:
+            name = matrix["matrix"]
+            for step, expected in ((entry["max_step"], final), (0, initial)):
+                body = get_ok(client, "weights", run=run, layer=layer["layer"], matrix=name, step=step)
+                want = np.asarray(expected[layer["layer"]][name], dtype=np.float32).reshape(len(body["values"]), -1)
+                got = np.asarray(body["values"], dtype=np.float32)
+                assert body["shape"] == list(want.shape) == body["full_shape"] == matrix["shape"]
+                assert body["step"] == step and body["gates"] == layer["gates"]
+                # float16 precision: half an ulp of float16 (2^-11 relative), subnormals aside.
+                np.testing.assert_allclose(got, want, rtol=2**-11, atol=2**-24)
+            checked.append(name)
+    want_matrices = ["kernel", "recurrent_kernel", "bias"] + (["recurrent_bias"] if run == GRU else [])
+    assert checked == want_matrices
+
+
+def test_weights_equal_the_logged_tensor_at_every_step(client, logdir):
+    logged = read_tensors(logdir / LSTM)
+    for step, value in logged["lstm_gates/lstm/recurrent_kernel"]:
+        body = get_ok(client, "weights", run=LSTM, layer="lstm", matrix="recurrent_kernel", step=step)
+        np.testing.assert_array_equal(np.asarray(body["values"], dtype=np.float16), value)
+
+
+# --------------------------------------------------------------------------- downsampled
+
+
+def test_a_downsampled_multiplexer_says_so_and_still_serves_step_0(downsampled, logdir):
+    index = get_ok(downsampled, "runs")
+    assert index["downsampled"] is True
+    lstm = by_run(index)[LSTM]
+    assert lstm["kept_steps"] == 2 < lstm["logged_steps"] == 5
+    assert lstm["steps"] == [3, 4] and 0 not in lstm["steps"]
+    _, initial = saved_matrices(logdir / "lstm")
+    for matrix in ("kernel", "recurrent_kernel", "bias"):
+        body = get_ok(downsampled, "weights", run=LSTM, layer="lstm", matrix=matrix, step=0)
+        want = np.asarray(initial["lstm"][matrix], dtype=np.float32).reshape(len(body["values"]), -1)
+        np.testing.assert_allclose(np.asarray(body["values"]), want, rtol=2**-11, atol=2**-24)
+    dropped = downsampled.get(url("weights", run=LSTM, layer="lstm", matrix="kernel", step=1))
+    assert dropped.status_code == 404 and "step=1" in dropped.get_data(as_text=True)
+
+
+# --------------------------------------------------------------------------- activations, probe, saturation
+
+
+def test_activations_and_probe_are_the_logged_tensors(client, logdir):
+    logged = read_tensors(logdir / LSTM)
+    for step, value in logged["lstm_gates/lstm/activations"]:
+        body = get_ok(client, "activations", run=LSTM, layer="lstm", step=step)
+        assert body["step"] == step and body["candidate"] == "cell"
+        assert body["shape"] == list(value.shape) == [6, metadata.PROBE_SEQUENCES, 6, 5]
+        assert len(body["panels"]) == body["shape"][0]
+        np.testing.assert_array_equal(np.asarray(body["values"], dtype=np.float16), value)
+    probe = get_ok(client, "probe", run=LSTM)
+    ((_, value),) = logged["lstm_gates/probe"]
+    assert probe["shape"] == list(value.shape) and len(probe["features"]) == value.shape[-1]
+    np.testing.assert_array_equal(np.asarray(probe["values"], dtype=np.float16), value)
+
+
+def test_saturation_is_the_scalars_of_each_gate(client, logdir):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    body = get_ok(client, "saturation", run=LSTM, layer="lstm")
+    assert list(body["gates"]) == ["input", "forget", "cell", "output"]
+    acc = EventAccumulator(str(logdir / LSTM), size_guidance={"tensors": 0})
+    acc.Reload()
+    for gate, sides in body["gates"].items():
+        for side in ("low", "high"):
+            events = acc.Tensors(f"saturation/lstm/{gate}/{side}")
+            assert sides[side] == [[e.step, pytest.approx(float(e.tensor_proto.float_val[0]))] for e in events]
+            assert [s for s, _ in sides[side]] == [0, 1, 2, 3, 4]
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(("route", "params", "code", "words"), [
+    ("weights", {"layer": "lstm", "matrix": "kernel", "step": 0}, 400, "run"),
+    ("weights", {"run": LSTM, "matrix": "kernel", "step": 0}, 400, "layer"),
+    ("weights", {"run": LSTM, "layer": "lstm", "step": 0}, 400, "matrix"),
+    ("weights", {"run": LSTM, "layer": "lstm", "matrix": "kernel"}, 400, "step"),
+    ("weights", {"run": LSTM, "layer": "lstm", "matrix": "kernel", "step": "abc"}, 400, "step=abc is not an integer"),
+    ("weights", {"run": LSTM, "layer": "lstm", "matrix": "kernel", "step": "1.5"}, 400, "step=1.5"),
+    ("weights", {"run": LSTM, "layer": "lstm", "matrix": "kernel", "step": "-1"}, 400, "step=-1"),
+    ("weights", {"run": "nope", "layer": "lstm", "matrix": "kernel", "step": 0}, 404, "run=nope"),
+    ("weights", {"run": LSTM, "layer": "gru", "matrix": "kernel", "step": 0}, 404, "layer=gru"),
+    ("weights", {"run": LSTM, "layer": "lstm", "matrix": "recurrent_bias", "step": 0}, 404, "matrix=recurrent_bias"),
+    ("weights", {"run": LSTM, "layer": "lstm", "matrix": "activations", "step": 0}, 404, "matrix=activations"),
+    ("weights", {"run": LSTM, "layer": "lstm", "matrix": "kernel/initial", "step": 0}, 404, "matrix=kernel/initial"),
+    ("weights", {"run": LSTM, "layer": "lstm", "matrix": "kernel", "step": 99}, 404, "step=99"),
+    ("weights", {"run": "a\nb", "layer": "lstm", "matrix": "kernel", "step": 0}, 404, "run=a\\nb"),
+    ("activations", {"run": LSTM, "layer": "lstm", "step": "x"}, 400, "step=x is not an integer"),
+    ("activations", {"run": LSTM, "layer": "lstm", "step": 99}, 404, "step=99"),
+    ("activations", {"run": LSTM, "layer": "nope", "step": 0}, 404, "layer=nope"),
+    ("activations", {"run": "nope", "layer": "lstm", "step": 0}, 404, "run=nope"),
+    ("probe", {}, 400, "run"),
+    ("probe", {"run": "nope"}, 404, "run=nope"),
+    ("saturation", {"run": LSTM}, 400, "layer"),
+    ("saturation", {"run": LSTM, "layer": "nope"}, 404, "layer=nope"),
+    ("saturation", {"run": "nope", "layer": "lstm"}, 404, "run=nope"),
+])
+def test_bad_parameters_answer_one_plain_line(client, route, params, code, words):
+    response = client.get(url(route, **params))
+    text = response.get_data(as_text=True)
+    assert response.status_code == code, text
+    assert response.mimetype == "text/plain"
+    assert words in text and "\n" not in text.strip() and "Traceback" not in text
+
+
+# --------------------------------------------------------------------------- static files
+
+TRAVERSALS = [
+    "../plugin.py", "%2e%2e/plugin.py", "..%2fplugin.py", "%2e%2e%2fplugin.py", "%252e%252e%252fplugin.py",
+    "..%5cplugin.py", "..\\plugin.py", "%2fetc%2fpasswd", "/etc/passwd", "//etc/passwd",
+    "static/../../plugin.py", "./index.js", "index.js/", "", "%00index.js", "index.js%00",
+    "../../../../../../etc/passwd", "....//plugin.py",
+]
+
+
+def test_static_serves_the_page_module(client):
+    response = client.get(f"{PREFIX}/static/index.js")
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+    assert "render" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", TRAVERSALS)
+def test_static_refuses_anything_outside_the_page(client, path):
+    response = client.get(f"{PREFIX}/static/{path}")
+    assert response.status_code == 404, path
+    assert "def " not in response.get_data(as_text=True) and "root:" not in response.get_data(as_text=True)
+
+
+def test_static_refuses_an_absolute_path(client):
+    response = client.get(f"{PREFIX}/static/{plugin_module.__file__}")
+    assert response.status_code == 404
+
+
+def test_static_allow_list_and_content_types(tmp_path, monkeypatch, logdir):
+    (tmp_path / "index.js").write_text("export function render() {}\n")
+    (tmp_path / "style.css").write_text("body { margin: 0 }\n")
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "draw.js").write_text("export const x = 1;\n")
+    (tmp_path / ".secret").write_text("no")
+    monkeypatch.setattr(plugin_module, "STATIC_DIR", tmp_path)
+    client = Client(make_app(logdir), Response)
+    assert client.get(f"{PREFIX}/static/style.css").mimetype == "text/css"
+    assert client.get(f"{PREFIX}/static/lib/draw.js").mimetype == "text/javascript"
+    assert client.get(f"{PREFIX}/static/.secret").status_code == 404
+    # Made at start: a file added later is not served.
+    (tmp_path / "late.js").write_text("")
+    assert client.get(f"{PREFIX}/static/late.js").status_code == 404
+
+
+# --------------------------------------------------------------------------- how it reads
+
+
+class SpyProvider:
+    """A data provider that records the run-tag filters of every read."""
+
+    def __init__(self, inner):
+        self.inner, self.reads = inner, []
+
+    def __getattr__(self, name):
+        method = getattr(self.inner, name)
+        if not name.startswith("read_"):
+            return method
+
+        def read(*args, **kwargs):
+            flt = kwargs.get("run_tag_filter")
+            self.reads.append((name, kwargs.get("plugin_name"),
+                               None if flt is None else flt.runs, None if flt is None else flt.tags))
+            return method(*args, **kwargs)
+
+        return read
+
+
+def test_a_request_reads_only_the_run_and_tag_it_names(logdir):
+    spies = []
+
+    def wrap(inner):
+        spies.append(SpyProvider(inner))
+        return spies[-1]
+
+    client = Client(make_app(logdir, {metadata.PLUGIN_NAME: 2}, wrap), Response)
+    (spy,) = spies
+    cases = [
+        (url("weights", run=LSTM, layer="lstm", matrix="kernel", step=4), [{metadata.weights_tag("lstm", "kernel")}]),
+        (url("weights", run=LSTM, layer="lstm", matrix="kernel", step=0),
+         [{metadata.weights_tag("lstm", "kernel")}, {metadata.initial_tag("lstm", "kernel")}]),
+        (url("activations", run=LSTM, layer="lstm", step=4), [{metadata.activations_tag("lstm")}]),
+        (url("probe", run=LSTM), [{metadata.probe_tag()}]),
+    ]
+    for request, tags in cases:
+        spy.reads.clear()
+        assert client.get(request).status_code == 200
+        assert [(runs, t) for _, _, runs, t in spy.reads] == [({LSTM}, tag) for tag in tags], request
+    spy.reads.clear()
+    assert client.get(url("saturation", run=LSTM, layer="lstm")).status_code == 200
+    ((name, plugin, runs, tags),) = spy.reads
+    assert (name, plugin, runs) == ("read_scalars", "scalars", {LSTM})
+    assert tags == {f"saturation/lstm/{g}/{s}" for g in ("input", "forget", "cell", "output") for s in ("low", "high")}
+
+
+class FakeSeries:
+    def __init__(self, content, max_step=0):
+        self.plugin_content, self.max_step = metadata.encode_content(content), max_step
+
+
+class FakeDatum:
+    def __init__(self, step, numpy):
+        self.step, self.wall_time, self.numpy = step, 0.0, numpy
+
+
+class NonFiniteProvider:
+    """One run whose kernel holds NaN and infinities, with a NaN scale."""
+
+    content = metadata.WeightsContent(
+        kind="weights", layer="lstm", matrix="kernel", cell="lstm", gates=["input", "forget", "cell", "output"],
+        units=1, shape=[1, 4], reduced=False, block=1, reduce="maxabs", scale=float("nan"),
+    )
+    values = np.array([[np.nan, np.inf, -np.inf, 0.5]], dtype=np.float16)
+
+    def list_plugins(self, ctx=None, *, experiment_id):
+        return [metadata.PLUGIN_NAME]
+
+    def list_tensors(self, ctx=None, *, experiment_id, plugin_name, run_tag_filter=None):
+        return {"run": {metadata.weights_tag("lstm", "kernel"): FakeSeries(self.content)}}
+
+    def read_tensors(self, ctx=None, *, experiment_id, plugin_name, downsample=None, run_tag_filter=None):
+        return {"run": {metadata.weights_tag("lstm", "kernel"): [FakeDatum(0, self.values)]}}
+
+    def list_scalars(self, ctx=None, *, experiment_id, plugin_name, run_tag_filter=None):
+        return {}
+
+
+def test_nan_and_infinities_are_json_null():
+    from tensorboard.backend import application
+    from tensorboard.plugins import base_plugin
+
+    provider = NonFiniteProvider()
+    plugin = GatesPlugin(base_plugin.TBContext(data_provider=provider))
+    client = Client(application.TensorBoardWSGI([plugin], data_provider=provider), Response)
+    text = client.get(url("weights", run="run", layer="lstm", matrix="kernel", step=0)).get_data(as_text=True)
+    body = json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in JSON"))
+    assert body["values"] == [[None, None, None, 0.5]] and body["scale"] is None
+    index = json.loads(client.get(url("runs")).get_data(as_text=True), parse_constant=pytest.fail)
+    assert index["runs"][0]["layers"][0]["matrices"][0]["scale"] is None
+
+
+# --------------------------------------------------------------------------- TensorBoard finds it
+
+
+def test_the_plugin_is_listed_with_its_tab_and_module(client):
+    listing = json.loads(client.get("/data/plugins_listing").get_data(as_text=True))
+    entry = listing[metadata.PLUGIN_NAME]
+    assert entry["enabled"] is True and entry["tab_name"] == "GATES"
+    assert entry["loading_mechanism"] == {"type": "IFRAME", "module_path": f"{PREFIX}/static/index.js"}
+
+
+def test_the_entry_point_is_installed():
+    (entry,) = [e for e in importlib.metadata.entry_points(group="tensorboard_plugins") if e.name == "lstm_gates"]
+    assert entry.load() is GatesPlugin
+
+
+@pytest.mark.slow
+def test_a_real_tensorboard_serves_the_tab_with_no_flag(logdir):
+    with tensorboard(logdir, expected_runs=2) as base:
+        listing = get_json(f"{base}/data/plugins_listing")
+        assert listing[metadata.PLUGIN_NAME]["enabled"] is True
+        index = get_json(f"{base}{PREFIX}/runs")
+        runs = by_run(index)
+        assert set(runs) == {LSTM, GRU} and runs[GRU]["name"] == HOSTILE
+        assert runs[LSTM]["steps"] == [0, 1, 2, 3, 4]
+        query = urllib.parse.urlencode({"run": GRU, "layer": "gru", "matrix": "recurrent_bias", "step": 0})
+        body = get_json(f"{base}{PREFIX}/weights?{query}")
+        assert body["shape"] == [1, 12]
+        with urllib.request.urlopen(f"{base}{PREFIX}/static/index.js") as response:
+            assert response.headers.get_content_type() == "text/javascript"
+
+
+# --------------------------------------------------------------------------- launcher
+
+
+def test_launcher_keeps_every_step_and_merges_given_samples():
+    command = launcher.tensorboard_command("outputs", 6123, ["--samples_per_plugin", "images=5,scalars=7", "--bind_all"])
+    assert command[1:3] == ["-m", "tensorboard.main"]
+    assert command[command.index("--logdir") + 1] == "outputs"
+    assert command[command.index("--port") + 1] == "6123"
+    assert command[command.index("--samples_per_plugin") + 1] == "lstm_gates=100000,images=5,scalars=7"
+    assert command.count("--samples_per_plugin") == 1 and command[-1] == "--bind_all"
+    plain = launcher.tensorboard_command("outputs", 6006)
+    assert plain[plain.index("--samples_per_plugin") + 1] == "lstm_gates=100000,images=1000"
+    assert launcher.dashboard_url(6123) == "http://localhost:6123/#lstm_gates"
+
+
+def test_launcher_refuses_a_missing_logdir(tmp_path, capsys):
+    assert launcher.main([str(tmp_path / "nope")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nope" in err and "does not exist" in err
+
+
+@pytest.mark.slow
+def test_launcher_serves_the_dashboard_and_stops_tensorboard_on_sigterm(logdir):
+    import subprocess
+    import sys
+
+    from tests.helpers.tensorboard_server import free_port
+
+    port = free_port()
+    launched = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from lstm_experiments.board.launcher import main; sys.exit(main())",
+         str(logdir), "--port", str(port), "--host", "127.0.0.1"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        assert launched.stdout.readline().split()[2] == f"http://localhost:{port}/#lstm_gates"
+        index = get_json(f"http://127.0.0.1:{port}{PREFIX}/runs")
+        assert index["downsampled"] is False and len(index["runs"]) == 2
+        launched.terminate()
+        assert launched.wait(timeout=60) == 130
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/data/runs", timeout=5)
+    finally:
+        if launched.poll() is None:
+            launched.kill()
+
+
+@pytest.mark.slow
+def test_the_wheel_carries_the_page_and_the_entry_point(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    from conftest import REPO
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path),
+                    str(REPO)], check=True, capture_output=True, text=True, timeout=300)
+    (wheel,) = tmp_path.glob("lstm_experiments-*.whl")
+    archive = zipfile.ZipFile(wheel)
+    names = set(archive.namelist())
+    page = {f"lstm_experiments/board/static/{name}" for name in plugin_module.static_files(plugin_module.STATIC_DIR)}
+    assert "lstm_experiments/board/static/index.js" in page and page <= names
+    (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+    text = archive.read(entry_points).decode()
+    assert "[tensorboard_plugins]\nlstm_gates = lstm_experiments.board.plugin:GatesPlugin" in text
+    assert "lstm-experiments-board = lstm_experiments.board.launcher:main" in text
