@@ -1,0 +1,212 @@
+// Fetching and caching of the plugin's data (board/plugin.py).
+//
+// TensorBoard loads this module from data/plugin_entry.html?name=lstm_gates, whose
+// <base href="plugin/lstm_gates/"> makes relative URLs such as 'runs' resolve to
+// /data/plugin/lstm_gates/runs: fetch() resolves against the document's base URL,
+// not the module's (static/), so the API is addressed relative to the document.
+//
+// Every step's matrices and activations are immutable once logged, so they are
+// cached (as Float32Arrays) and kept until the cache passes its byte budget; the
+// run list and the saturation curves change while a run trains and are refetched.
+
+const CACHE_BYTES = 512 * 1024 * 1024;
+
+/** The API's URL for a route and its query, relative to the plugin's base. */
+export function apiUrl(route, query = {}) {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) params.set(key, String(value));
+  const text = params.toString();
+  return text ? `${route}?${text}` : route;
+}
+
+// Python's json writes NaN and Infinity, which JSON.parse refuses: outside strings,
+// NaN becomes null (read back as NaN) and Infinity 1e999 (which parses as Infinity).
+const NON_JSON = /"(?:[^"\\]|\\.)*"|-?\bNaN\b|-?\bInfinity\b/g;
+
+export function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    return JSON.parse(text.replace(NON_JSON, (token) => {
+      if (token[0] === '"') return token;
+      if (token.endsWith('NaN')) return 'null';
+      return token[0] === '-' ? '-1e999' : '1e999';
+    }));
+  }
+}
+
+export class HttpError extends Error {
+  constructor(url, status, body) {
+    super(`${url}: HTTP ${status}${body ? `: ${body.slice(0, 200)}` : ''}`);
+    this.status = status;
+  }
+}
+
+export async function getJson(url) {
+  const response = await fetch(url, { credentials: 'same-origin' });
+  const text = await response.text();
+  if (!response.ok) throw new HttpError(url, response.status, text);
+  return parseJson(text);
+}
+
+/** Nested lists (any depth) of numbers or nulls as one flat Float32Array (null -> NaN). */
+export function flatten(values, size) {
+  const out = new Float32Array(size);
+  let i = 0;
+  const walk = (item) => {
+    if (Array.isArray(item)) {
+      for (const child of item) walk(child);
+    } else {
+      out[i++] = item === null || item === undefined ? NaN : item;
+    }
+  };
+  walk(values);
+  if (i !== size) throw new Error(`expected ${size} values, got ${i}`);
+  return out;
+}
+
+const product = (shape) => shape.reduce((a, b) => a * b, 1);
+
+function weightsOf(json) {
+  const shape = json.shape.length === 1 ? [1, json.shape[0]] : json.shape;
+  return { ...json, shape, data: flatten(json.values, product(shape)), values: undefined };
+}
+
+function activationsOf(json) {
+  return { ...json, data: flatten(json.values, product(json.shape)), values: undefined };
+}
+
+function probeOf(json) {
+  return { ...json, data: flatten(json.values, product(json.shape)), values: undefined };
+}
+
+/** Fetched data by key: a promise while loading, the value once there (peek() is synchronous). */
+export class Store {
+  constructor(fetchJson = getJson) {
+    this.fetchJson = fetchJson;
+    this.ready = new Map(); // key -> value, in least-recently-used order
+    this.loading = new Map(); // key -> promise
+    this.failed = new Map(); // key -> error
+    this.bytes = 0;
+    this.listeners = new Set();
+  }
+
+  onLoad(listener) {
+    this.listeners.add(listener);
+  }
+
+  peek(key) {
+    const value = this.ready.get(key);
+    if (value !== undefined) {
+      this.ready.delete(key);
+      this.ready.set(key, value);
+    }
+    return value;
+  }
+
+  error(key) {
+    return this.failed.get(key);
+  }
+
+  /** Start loading (once) and return the promise of the value. */
+  load(key, url, convert) {
+    if (this.ready.has(key)) return Promise.resolve(this.peek(key));
+    if (this.loading.has(key)) return this.loading.get(key);
+    this.failed.delete(key);
+    const promise = this.fetchJson(url).then((json) => {
+      const value = convert ? convert(json) : json;
+      this.loading.delete(key);
+      this.ready.set(key, value);
+      this.bytes += value.data ? value.data.byteLength : 0;
+      this.evict();
+      for (const listener of this.listeners) listener(key, value);
+      return value;
+    }, (error) => {
+      this.loading.delete(key);
+      this.failed.set(key, error);
+      for (const listener of this.listeners) listener(key, undefined, error);
+      throw error;
+    });
+    promise.catch(() => {});
+    this.loading.set(key, promise);
+    return promise;
+  }
+
+  forget(key) {
+    const value = this.ready.get(key);
+    if (value && value.data) this.bytes -= value.data.byteLength;
+    this.ready.delete(key);
+    this.failed.delete(key);
+  }
+
+  evict() {
+    for (const [key, value] of this.ready) {
+      if (this.bytes <= CACHE_BYTES) break;
+      this.bytes -= value.data ? value.data.byteLength : 0;
+      this.ready.delete(key);
+    }
+  }
+
+  get pending() {
+    return this.loading.size;
+  }
+}
+
+// Keys and loaders of each route. JSON.stringify keeps run names with any character apart.
+export const keys = {
+  weights: (run, layer, matrix, step) => JSON.stringify(['weights', run, layer, matrix, step]),
+  activations: (run, layer, step) => JSON.stringify(['activations', run, layer, step]),
+  probe: (run) => JSON.stringify(['probe', run]),
+  saturation: (run, layer, version) => JSON.stringify(['saturation', run, layer, version]),
+};
+
+export function loadWeights(store, run, layer, matrix, step) {
+  return store.load(keys.weights(run, layer, matrix, step),
+    apiUrl('weights', { run, layer, matrix, step }), weightsOf);
+}
+
+export function loadActivations(store, run, layer, step) {
+  return store.load(keys.activations(run, layer, step),
+    apiUrl('activations', { run, layer, step }), activationsOf);
+}
+
+export function loadProbe(store, run) {
+  return store.load(keys.probe(run), apiUrl('probe', { run }), probeOf);
+}
+
+/** version: anything that changes when the run has new steps (its max_step). */
+export function loadSaturation(store, run, layer, version) {
+  return store.load(keys.saturation(run, layer, version), apiUrl('saturation', { run, layer }));
+}
+
+export function fetchRuns() {
+  return getJson(apiUrl('runs'));
+}
+
+/** A queue of background loads, a few at a time, most recent request first. */
+export class Prefetcher {
+  constructor(concurrency = 2) {
+    this.concurrency = concurrency;
+    this.queue = [];
+    this.active = 0;
+  }
+
+  /** Replace the queue with these thunks (each returns a promise), run in order. */
+  replace(thunks) {
+    this.queue = thunks.slice();
+    this.pump();
+  }
+
+  pump() {
+    while (this.active < this.concurrency && this.queue.length) {
+      const thunk = this.queue.shift();
+      const promise = thunk();
+      if (!promise) continue;
+      this.active += 1;
+      promise.catch(() => {}).finally(() => {
+        this.active -= 1;
+        this.pump();
+      });
+    }
+  }
+}

@@ -1,0 +1,159 @@
+// Canvas drawing: heat maps (one canvas pixel per value, scaled up by CSS with
+// image-rendering: pixelated), colour legends and small line charts.
+
+import { putBwr } from './colour.js';
+import { el, formatScale } from './dom.js';
+
+/**
+ * A heat map canvas of cols x rows pixels shown at cssWidth x cssHeight.
+ * paint(fn) fills its ImageData through fn(pixels) and puts it back.
+ */
+export class HeatCanvas {
+  constructor({ cols, rows, cssWidth, cssHeight, attrs = {} }) {
+    this.cols = cols;
+    this.rows = rows;
+    this.canvas = el('canvas', { class: 'lg-heat', width: cols, height: rows, ...attrs });
+    this.canvas.style.width = `${cssWidth}px`;
+    this.canvas.style.height = `${cssHeight}px`;
+    this.canvas.dataset.cols = String(cols);
+    this.canvas.dataset.rows = String(rows);
+    this.context = this.canvas.getContext('2d');
+    this.image = this.context.createImageData(cols, rows);
+  }
+
+  /** A new size in cells (the CSS size stays). */
+  resize(cols, rows) {
+    if (cols === this.cols && rows === this.rows) return;
+    this.cols = cols;
+    this.rows = rows;
+    this.canvas.width = cols;
+    this.canvas.height = rows;
+    this.canvas.dataset.cols = String(cols);
+    this.canvas.dataset.rows = String(rows);
+    this.image = this.context.createImageData(cols, rows);
+  }
+
+  paint(fill) {
+    fill(this.image.data);
+    this.context.putImageData(this.image, 0, 0);
+  }
+
+  /** The data cell (col, row) under a mouse event, or null outside. */
+  cellAt(event) {
+    const rect = this.canvas.getBoundingClientRect();
+    const col = Math.floor(((event.clientX - rect.left) / rect.width) * this.cols);
+    const row = Math.floor(((event.clientY - rect.top) / rect.height) * this.rows);
+    if (col < 0 || row < 0 || col >= this.cols || row >= this.rows) return null;
+    return { col, row };
+  }
+}
+
+/** Pixels per value along an axis: an integer when it fits, a fraction when it must shrink. */
+export function pixelsPer(count, available, largest = 32) {
+  if (count <= 0) return 1;
+  if (count > available) return available / count;
+  return Math.max(1, Math.min(largest, Math.floor(available / count)));
+}
+
+const LEGEND_WIDTH = 128;
+
+/**
+ * A colour legend: a bar from low to high with its labels.
+ * kind 'symmetric' (-s, 0, +s: the bwr map on scale s) or 'unit' ([0, 1], centre 0.5).
+ */
+export class Legend {
+  constructor({ caption = '', testid = 'legend' } = {}) {
+    this.bar = el('canvas', { class: 'lg-legend-bar', width: LEGEND_WIDTH, height: 1 });
+    this.low = el('span', { class: 'lg-legend-low' });
+    this.mid = el('span', { class: 'lg-legend-mid' });
+    this.high = el('span', { class: 'lg-legend-high' });
+    this.caption = el('div', { class: 'lg-legend-caption', text: caption });
+    this.node = el('div', { class: 'lg-legend', 'data-testid': testid },
+      this.caption, this.bar, el('div', { class: 'lg-legend-labels' }, this.low, this.mid, this.high));
+    const context = this.bar.getContext('2d');
+    const image = context.createImageData(LEGEND_WIDTH, 1);
+    for (let x = 0; x < LEGEND_WIDTH; x++) putBwr(image.data, x * 4, (2 * x) / (LEGEND_WIDTH - 1) - 1);
+    context.putImageData(image, 0, 0);
+  }
+
+  set({ low, mid, high, caption }) {
+    this.low.textContent = low;
+    this.mid.textContent = mid;
+    this.high.textContent = high;
+    if (caption !== undefined) this.caption.textContent = caption;
+  }
+
+  symmetric(scale, caption) {
+    const s = formatScale(scale);
+    this.node.dataset.scale = String(scale);
+    this.set({ low: `−${s}`, mid: '0', high: `+${s}`, caption });
+  }
+}
+
+const DPR = () => Math.max(1, Math.min(3, window.devicePixelRatio || 1));
+
+/** A small line chart on a canvas (device-pixel sharp). */
+export class LineChart {
+  constructor({ width, height, attrs = {} }) {
+    this.width = width;
+    this.height = height;
+    this.canvas = el('canvas', { class: 'lg-chart', ...attrs });
+    const ratio = DPR();
+    this.canvas.width = Math.round(width * ratio);
+    this.canvas.height = Math.round(height * ratio);
+    this.canvas.style.width = `${width}px`;
+    this.canvas.style.height = `${height}px`;
+    this.context = this.canvas.getContext('2d');
+    this.context.scale(ratio, ratio);
+  }
+
+  /**
+   * series: [{points: [[x, y]...], colour}]; x range [x0, x1] maps to [left, width-right];
+   * y range [y0, y1] to the height; marker: an x to draw as a vertical line;
+   * xAt(x): optional mapping of x to a pixel (overrides the range).
+   */
+  draw({ series, x0, x1, y0, y1, marker = null, xAt = null, zero = null, pad = 2 }) {
+    const g = this.context;
+    const w = this.width;
+    const h = this.height;
+    g.clearRect(0, 0, w, h);
+    const px = xAt || ((x) => (x1 === x0 ? w / 2 : pad + ((x - x0) / (x1 - x0)) * (w - 2 * pad)));
+    const py = (y) => h - pad - ((y - y0) / (y1 - y0 || 1)) * (h - 2 * pad);
+    g.lineWidth = 1;
+    if (zero !== null) {
+      g.strokeStyle = '#ddd';
+      g.beginPath();
+      g.moveTo(0, Math.round(py(zero)) + 0.5);
+      g.lineTo(w, Math.round(py(zero)) + 0.5);
+      g.stroke();
+    }
+    if (marker !== null) {
+      g.strokeStyle = '#555';
+      g.setLineDash([2, 2]);
+      g.beginPath();
+      const mx = Math.round(px(marker)) + 0.5;
+      g.moveTo(mx, 0);
+      g.lineTo(mx, h);
+      g.stroke();
+      g.setLineDash([]);
+    }
+    g.lineWidth = 1.5;
+    for (const { points, colour } of series) {
+      g.strokeStyle = colour;
+      g.beginPath();
+      let drawing = false;
+      for (const [x, y] of points) {
+        if (!Number.isFinite(y)) { drawing = false; continue; }
+        if (drawing) g.lineTo(px(x), py(y)); else g.moveTo(px(x), py(y));
+        drawing = true;
+      }
+      g.stroke();
+      if (points.length === 1 && Number.isFinite(points[0][1])) {
+        g.fillStyle = colour;
+        g.fillRect(px(points[0][0]) - 1.5, py(points[0][1]) - 1.5, 3, 3);
+      }
+    }
+  }
+}
+
+export const FEATURE_COLOURS = ['#1b6ca8', '#d1495b', '#2e8b57', '#e08e0b', '#6a4c93', '#00798c', '#8d6a9f', '#555555'];
