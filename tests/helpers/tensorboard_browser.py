@@ -106,3 +106,18 @@ def wait_for_images(page, minimum: int) -> list[dict]:
         for image in rendered_images(page)
         if "individualImage" in image["src"] and image["width"] > 0
     ]
+
+
+def plugin_frame(page, plugin: str, timeout_ms: int = LOAD_TIMEOUT_MS):
+    """The iframe in which TensorBoard runs an ES-module plugin's page (data/plugin_entry.html?name=...)."""
+    import time
+
+    deadline = time.monotonic() + timeout_ms / 1000
+    marker = f"plugin_entry.html?name={plugin}"
+    while True:
+        frame = next((f for f in page.frames if marker in f.url), None)
+        if frame is not None:
+            return frame
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no {plugin} iframe in {[f.url for f in page.frames]}")
+        page.wait_for_timeout(200)

@@ -1,0 +1,236 @@
+"""The GATES tab (board/static) in Debian's Chromium through Playwright, against a real TensorBoard.
+
+Three tiny real runs in one log directory (units 4 and 6, and one whose directory is
+named like an HTML injection), served once per module with
+``--samples_per_plugin lstm_gates=1000``. The page's test hooks are listed at the top
+of ``board/static/index.js``.
+"""
+
+import math
+import os
+import re
+
+import pytest
+
+from conftest import TINY, saved_matrices, train_tiny
+from tests.helpers.tensorboard_server import get_json, tensorboard
+
+pytestmark = pytest.mark.slow
+
+MALICIOUS = "<img src=x onerror=alert(1)>"
+RUNS = {"units=4": ["units=4"], "units=6": ["units=6"], MALICIOUS: ["units=5"]}
+EPOCHS = 2
+STEPS = list(range(EPOCHS + 1))  # step 0, then one per epoch
+GATES = ["input", "forget", "cell", "output"]
+MATRICES = ["kernel", "recurrent_kernel", "bias"]
+# float16 keeps 11 significant bits; the tooltip shows 5 significant digits.
+RELATIVE = 2.0**-11 + 1e-4
+ROOT = "[data-testid=lstm-gates]"
+
+
+def tensorboard_run(name: str) -> str:
+    return f"{name}/tensorboard"
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    pytest.importorskip("playwright")
+    from tests.helpers.tensorboard_browser import find_chromium
+
+    if find_chromium() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must have chromium: .ci/run installs it with apt-get")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def logdir(tmp_path_factory, chromium):
+    root = tmp_path_factory.mktemp("board")
+    for name, overrides in RUNS.items():
+        train_tiny(root / name, [*TINY, *overrides, f"train.epochs={EPOCHS}", "viz=[gates,activations]"])
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(logdir):
+    with tensorboard(logdir, expected_runs=len(RUNS), extra_args=["--samples_per_plugin", "lstm_gates=1000"]) as base:
+        # The plugin lists a run once TensorBoard has read its lstm_gates tags.
+        get_json(f"{base}/data/plugin/lstm_gates/runs")
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from tests.helpers.tensorboard_browser import Browser
+
+    with Browser() as session:
+        yield session
+
+
+class Gates:
+    """One browser page on the GATES tab: its TensorBoard page, the plugin's frame, what went wrong."""
+
+    def __init__(self, browser, base):
+        from tests.helpers.tensorboard_browser import VIEWPORT, plugin_frame
+
+        self.dialogs, self.errors = [], []
+        self.page = browser._browser.new_page(viewport=VIEWPORT)
+        self.page.set_default_timeout(60_000)
+        self.page.on("dialog", self._on_dialog)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.goto(f"{base}/#lstm_gates")
+        self.frame = plugin_frame(self.page, "lstm_gates")
+        self.frame.wait_for_selector(f"{ROOT}[data-complete=true]")
+
+    def _on_dialog(self, dialog):
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def close(self):
+        self.page.close()
+
+    def select_runs(self, names):
+        """Check exactly these runs (display names) in the run picker."""
+        wanted = {tensorboard_run(name) for name in names}
+        boxes = self.frame.locator("[data-testid=run-checkbox]")
+        for index in range(boxes.count()):
+            box = boxes.nth(index)
+            if (box.get_attribute("data-run") in wanted) != box.is_checked():
+                box.click()
+        self.wait_complete()
+
+    def wait_complete(self, step=None):
+        """Wait until every panel shows ``step`` (default: the slider's step)."""
+        self.frame.wait_for_function(
+            """([root, step]) => {
+                const node = document.querySelector(root);
+                if (!node || node.dataset.complete !== 'true') return false;
+                const want = step === null ? node.dataset.step : String(step);
+                const canvases = [...node.querySelectorAll('canvas[data-testid]')]
+                    .filter((c) => c.dataset.testid !== 'input-panel');
+                return node.dataset.step === want && canvases.length > 0
+                    && canvases.every((c) => c.dataset.step === want);
+            }""",
+            arg=[ROOT, step],
+        )
+
+    def panels(self, selector="[data-testid=panel]"):
+        return self.frame.eval_on_selector_all(selector, "(nodes) => nodes.map((n) => ({...n.dataset}))")
+
+    def move_slider(self, step):
+        self.frame.locator("[data-testid=step-slider]").fill(str(step))
+        self.wait_complete(step)
+
+    def hover_cell(self, canvas_selector, row, col):
+        canvas = self.frame.locator(canvas_selector)
+        box = canvas.bounding_box()
+        rows, cols = int(canvas.get_attribute("data-rows")), int(canvas.get_attribute("data-cols"))
+        canvas.hover(position={"x": (col + 0.5) * box["width"] / cols, "y": (row + 0.5) * box["height"] / rows})
+        tooltip = self.frame.locator("[data-testid=tooltip]")
+        tooltip.wait_for(state="visible")
+        return tooltip
+
+
+@pytest.fixture
+def gates(browser, server):
+    opened = Gates(browser, server)
+    yield opened
+    opened.close()
+    assert not opened.errors, opened.errors
+
+
+def test_gates_tab_loads_with_a_grid_of_matrices_by_gates(gates):
+    assert gates.page.get_by_text("GATES", exact=True).count() >= 1  # TensorBoard's tab
+    boxes = gates.frame.locator("[data-testid=run-checkbox]")
+    assert sorted(boxes.nth(i).get_attribute("data-run") for i in range(boxes.count())) == sorted(
+        tensorboard_run(name) for name in RUNS
+    )
+    gates.select_runs(["units=4"])
+    panels = gates.panels()
+    assert {(p["matrix"], p["gate"]) for p in panels} == {(m, g) for m in MATRICES for g in GATES}
+    assert {p["step"] for p in panels} == {str(STEPS[-1])}  # follow latest is the default
+    # The recurrent kernel of a 4-unit LSTM: 4 x 4 cells per gate.
+    forget = [p for p in panels if p["matrix"] == "recurrent_kernel" and p["gate"] == "forget"]
+    assert [(p["rows"], p["cols"]) for p in forget] == [("4", "4")]
+    assert gates.frame.locator("[data-testid=activation-panel]").count() == 6  # 4 gates, cell, hidden
+    assert gates.frame.locator("[data-testid=banner]").is_hidden()  # every step kept
+    label = gates.frame.locator("[data-testid=step-label]").inner_text()
+    assert label.startswith(f"{STEPS[-1]} / {STEPS[-1]}") and f"epoch {STEPS[-1]}" in label
+
+
+def test_moving_the_slider_to_step_k_shows_step_k_in_every_panel(gates):
+    gates.select_runs(["units=4", "units=6"])
+    for step in (0, 1, STEPS[-1], 1):
+        gates.move_slider(step)
+        shown = gates.frame.evaluate("() => window.lstmGates.shownSteps()")
+        assert shown and {entry["step"] for entry in shown} == {step}, shown
+        assert {entry["testid"] for entry in shown} >= {"panel", "activation-panel", "saturation-panel"}
+        assert gates.frame.locator("[data-testid=step-label]").get_attribute("data-step") == str(step)
+    # The user's step holds: follow latest went off.
+    assert not gates.frame.locator("[data-testid=follow-latest]").is_checked()
+    # The keyboard steps too.
+    gates.frame.locator("[data-testid=step-label]").click()
+    gates.page.keyboard.press("ArrowLeft")
+    gates.wait_complete(0)
+    gates.page.keyboard.press("ArrowRight")
+    gates.wait_complete(1)
+
+
+def test_hovering_the_forget_gates_recurrent_kernel_shows_the_saved_models_value(gates, logdir):
+    gates.select_runs(["units=6"])
+    final, initial = saved_matrices(logdir / "units=6")
+    units = 6
+    forget = GATES.index("forget") * units
+    canvas = "[data-testid=panel][data-matrix=recurrent_kernel][data-gate=forget]"
+    for row, unit in ((0, 0), (2, 5), (5, 3)):
+        tooltip = gates.hover_cell(canvas, row, unit)
+        text = tooltip.inner_text()
+        assert tooltip.get_attribute("data-row") == str(row) and tooltip.get_attribute("data-unit") == str(unit)
+        assert "units=6" in text and "lstm" in text and "recurrent_kernel" in text and "forget" in text
+        assert f"h unit {row}" in text and f"unit {unit}" in text
+        shown = float(re.search(rf"value (\S+) at step {STEPS[-1]}", text).group(1))
+        saved = float(final["lstm"]["recurrent_kernel"][row, forget + unit])
+        assert math.isclose(shown, saved, rel_tol=RELATIVE, abs_tol=1e-7), (text, saved)
+        start = float(re.search(r"\n(\S+) at step 0", text).group(1))
+        saved_start = float(initial["lstm"]["recurrent_kernel"][row, forget + unit])
+        assert math.isclose(start, saved_start, rel_tol=RELATIVE, abs_tol=1e-7), (text, saved_start)
+    # The kernel's rows are the input features by name.
+    tooltip = gates.hover_cell("[data-testid=panel][data-matrix=kernel][data-gate=forget]", 0, 1)
+    assert "sine" in tooltip.inner_text()
+
+
+def test_two_runs_side_by_side_on_a_shared_scale_or_their_own(gates):
+    gates.select_runs(["units=4", "units=6"])
+    cards = gates.frame.locator("[data-testid=run-card]")
+    assert cards.count() == 2
+    titles = [cards.nth(i).locator(".lg-card-title").inner_text() for i in range(2)]
+    assert titles == ["units=4", "units=6"]
+    panels = gates.panels()
+    assert [(p["run"], p["matrix"], p["gate"], p["cols"]) for p in panels] == [
+        (tensorboard_run("units=4"), "recurrent_kernel", "forget", "4"),
+        (tensorboard_run("units=6"), "recurrent_kernel", "forget", "6"),
+    ]
+    boxes = [cards.nth(i).locator("canvas").bounding_box() for i in range(2)]
+    assert boxes[0]["y"] == boxes[1]["y"] and boxes[0]["x"] < boxes[1]["x"]  # side by side
+    assert gates.frame.locator("[data-testid=legend]").count() == 1  # one shared scale
+    gates.frame.locator("[data-testid=scale-own]").check()
+    gates.wait_complete()
+    assert gates.frame.locator("[data-testid=legend]").count() == 2
+    gates.frame.locator("[data-testid=gate-select]").select_option("output")
+    gates.frame.locator("[data-testid=matrix-select]").select_option("kernel")
+    gates.wait_complete()
+    assert {(p["matrix"], p["gate"]) for p in gates.panels()} == {("kernel", "output")}
+
+
+def test_the_malicious_run_name_renders_as_text(gates):
+    gates.select_runs([MALICIOUS, "units=4"])
+    names = gates.frame.locator("[data-testid=run-label]").all_inner_texts()
+    assert MALICIOUS in names
+    assert gates.frame.get_by_text(MALICIOUS, exact=True).count() >= 2  # the picker and its card
+    tooltip = gates.hover_cell(f"[data-testid=panel][data-run='{tensorboard_run(MALICIOUS)}']", 0, 0)
+    assert MALICIOUS in tooltip.inner_text()
+    gates.page.wait_for_timeout(500)
+    for frame in gates.page.frames:
+        assert frame.locator("img[src=x]").count() == 0
+        assert frame.evaluate("() => [...document.images].filter((i) => i.getAttribute('src') === 'x').length") == 0
+    assert gates.dialogs == []
