@@ -24,171 +24,29 @@ A data route reads only the run and tag it names. NaN and infinities are sent
 as JSON ``null``.
 """
 
-import functools
-import json
-import logging
 import math
-import re
 from pathlib import Path
 
 import numpy as np
-from werkzeug import wrappers
 
-from tensorboard import errors as tb_errors
 from tensorboard import plugin_util
 from tensorboard.backend import http_util
 from tensorboard.data import provider
 from tensorboard.plugins import base_plugin
 
 from lstm_experiments.board import metadata
+from lstm_experiments.board.http_answers import (
+    CONTENT_TYPES, datum_at, display_name, logged_shape, logged_step_count, not_found, required,
+    respond_json, route, shown, static_files, step_of,
+)
 from lstm_experiments.tensorboard import tags as run_tags
 
-logger = logging.getLogger(__name__)
-
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-RUN_SUFFIX = "/tensorboard"
 SCALARS_PLUGIN = "scalars"
 # How many data a read asks for: all that TensorBoard kept (it keeps what
 # --samples_per_plugin says; asking for fewer would drop steps a second time).
 READ_ALL = 1_000_000
 MATRIX_ORDER = {name: index for index, name in enumerate(run_tags.MATRICES)}
-CONTENT_TYPES = {
-    ".js": "text/javascript",
-    ".mjs": "text/javascript",
-    ".css": "text/css",
-    ".html": "text/html",
-    ".json": "application/json",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".txt": "text/plain",
-    ".map": "application/json",
-}
-_INTEGER = re.compile(r"-?[0-9]+")
-
-
-class HttpError(Exception):
-    """An answer other than 200: its status and its one-line message."""
-
-    def __init__(self, code: int, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def _shown(value: str) -> str:
-    """A parameter's value for a one-line message: as given, unless it holds control characters."""
-    text = str(value)
-    if text.isprintable():
-        return text
-    return text.encode("unicode_escape").decode("ascii")
-
-
-def _bad_request(message: str) -> HttpError:
-    return HttpError(400, message)
-
-
-def _not_found(message: str) -> HttpError:
-    return HttpError(404, message)
-
-
-def _jsonable(value):
-    """``value`` with numpy arrays as nested lists and every non-finite float as None."""
-    if isinstance(value, np.ndarray):
-        array = value.astype(np.float64)
-        finite = np.isfinite(array)
-        if finite.all():
-            return array.tolist()
-        return np.where(finite, array, None).tolist()
-    if isinstance(value, dict):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    return value
-
-
-def _json(request, body):
-    text = json.dumps(_jsonable(body), allow_nan=False, separators=(",", ":"))
-    return http_util.Respond(request, text, "application/json")
-
-
-def _plain(request, code: int, message: str):
-    line = " ".join(message.splitlines()) or "error"
-    return http_util.Respond(request, line, "text/plain", code=code)
-
-
-def _route(handler):
-    """A werkzeug handler that answers HttpError and TensorBoard's public errors as one plain line."""
-
-    @functools.wraps(handler)
-    def answer(self, request):
-        try:
-            return handler(self, request)
-        except HttpError as error:
-            return _plain(request, error.code, error.message)
-        except tb_errors.PublicError as error:
-            return _plain(request, error.http_code, str(error))
-        except Exception as error:  # noqa: BLE001 - the client gets one line, the log the traceback
-            logger.exception("lstm_gates: %s failed", request.path)
-            return _plain(request, 500, f"internal error in {request.path}: {type(error).__name__}")
-
-    return wrappers.Request.application(answer)
-
-
-def _required(request, name: str) -> str:
-    value = request.args.get(name)
-    if value is None or value == "":
-        raise _bad_request(f"{name} is missing: give ?{name}=...")
-    return value
-
-
-def _step(request) -> int:
-    value = _required(request, "step")
-    if not _INTEGER.fullmatch(value.strip()):
-        raise _bad_request(f"step={_shown(value)} is not an integer")
-    step = int(value)
-    if step < 0:
-        raise _bad_request(f"step={step} is negative")
-    return step
-
-
-def display_name(run: str) -> str:
-    """A run's name without the trailing ``/tensorboard`` that every runner's run directory ends in."""
-    return run[: -len(RUN_SUFFIX)] if run.endswith(RUN_SUFFIX) else run
-
-
-def logged_step_count(max_step: int, log_every: int) -> int:
-    """How many steps were logged: 0, log_every, 2 log_every, ... and ``max_step``."""
-    if max_step < 0:
-        return 0
-    every = max(1, int(log_every))
-    return max_step // every + 1 + (0 if max_step % every == 0 else 1)
-
-
-def logged_shape(content: dict) -> list[int]:
-    """A matrix's rows x columns as logged: block-reduced by ``block`` when ``reduced``."""
-    shape = [int(side) for side in content["shape"]]
-    rows, cols = (1, shape[0]) if len(shape) == 1 else (shape[0], shape[1])
-    block = int(content.get("block") or 1) if content.get("reduced") else 1
-    return [math.ceil(rows / block), math.ceil(cols / block)]
-
-
-def static_files(folder: Path) -> dict[str, Path]:
-    """The page's files: {path relative to ``folder`` (posix): file}; hidden files and caches left out."""
-    if not folder.is_dir():
-        return {}
-    found = {}
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if not path.is_file() or any(part.startswith(".") or part == "__pycache__" for part in relative.parts):
-            continue
-        found[relative.as_posix()] = path
-    return found
 
 
 class GatesPlugin(base_plugin.TBPlugin):
@@ -277,7 +135,7 @@ class GatesPlugin(base_plugin.TBPlugin):
         """{tag: content} of every one of this plugin's tags in ``run``; 404 if the run has none."""
         listing = self._list(request, runs=[run]).get(run)
         if not listing:
-            raise _not_found(f"run={_shown(run)} not found (no {self.plugin_name} data)")
+            raise not_found(f"run={shown(run)} not found (no {self.plugin_name} data)")
         contents = {}
         for tag, series in listing.items():
             content = self._content(series)
@@ -291,7 +149,7 @@ class GatesPlugin(base_plugin.TBPlugin):
         mine = {tag: c for tag, c in contents.items() if c.get("layer") == layer}
         if not mine:
             known = sorted({c["layer"] for c in contents.values() if "layer" in c})
-            raise _not_found(f"layer={_shown(layer)} not found in run={_shown(run)} (layers: {', '.join(known)})")
+            raise not_found(f"layer={shown(layer)} not found in run={shown(run)} (layers: {', '.join(known)})")
         return mine
 
     @staticmethod
@@ -303,14 +161,14 @@ class GatesPlugin(base_plugin.TBPlugin):
 
     # ------------------------------------------------------------------ routes
 
-    @_route
+    @route
     def _serve_runs(self, request):
         """Every run with gate data: kept steps, layers, matrices and what the page may ask for."""
         listing = self._list(request)
         saturated = self._saturation_layers(request, list(listing))
         runs = [self._run_index(request, run, listing[run], saturated.get(run, set())) for run in sorted(listing)]
         runs = [entry for entry in runs if entry is not None]
-        return _json(request, {
+        return respond_json(request, {
             "runs": runs,
             "samples_flag": metadata.SAMPLES_FLAG,
             "downsampled": any(entry["kept_steps"] < entry["logged_steps"] for entry in runs),
@@ -403,33 +261,26 @@ class GatesPlugin(base_plugin.TBPlugin):
             "layers": list(layers.values()),
         }
 
-    @_route
+    @route
     def _serve_weights(self, request):
         """One fused matrix at one step, as logged (rows x columns, Keras' gate order)."""
-        run = _required(request, "run")
-        layer = _required(request, "layer")
-        matrix = _required(request, "matrix")
-        step = _step(request)
+        run = required(request, "run")
+        layer = required(request, "layer")
+        matrix = required(request, "matrix")
+        step = step_of(request)
         tag = metadata.weights_tag(layer, matrix)
         content = self._tag_content(request, run, tag, metadata.KIND_WEIGHTS, layer=layer, matrix=matrix)
         if content is None:
             self._explain_missing_matrix(request, run, layer, matrix)
         data = self._read(request, run, [tag]).get(tag, [])
-        datum = self._at_step(data, step)
-        if datum is None and step == 0:
+        if step == 0 and self._at_step(data, 0) is None:
             initial = metadata.initial_tag(layer, matrix)
-            initial_content = self._tag_content(request, run, initial, metadata.KIND_INITIAL, layer=layer, matrix=matrix)
-            if initial_content is not None:
-                datum = self._at_step(self._read(request, run, [initial]).get(initial, []), 0)
-        if datum is None:
-            kept = ", ".join(str(d.step) for d in data)
-            raise _not_found(
-                f"step={step} not found for run={_shown(run)}, layer={_shown(layer)}, matrix={_shown(matrix)}"
-                f" (kept steps: {kept or 'none'})"
-            )
+            if self._tag_content(request, run, initial, metadata.KIND_INITIAL, layer=layer, matrix=matrix):
+                data = self._read(request, run, [initial]).get(initial, [])
+        datum = datum_at(data, step, f"run={shown(run)}, layer={shown(layer)}, matrix={shown(matrix)}")
         values = np.asarray(datum.numpy)
         values = values.reshape(1, -1) if values.ndim < 2 else values.reshape(values.shape[0], -1)
-        return _json(request, {
+        return respond_json(request, {
             "run": run, "layer": layer, "matrix": matrix, "step": int(datum.step),
             "gates": list(content.get("gates") or []),
             "shape": list(values.shape),
@@ -445,32 +296,26 @@ class GatesPlugin(base_plugin.TBPlugin):
         """Raise the 404 that names what is unknown: the run, the layer or the matrix."""
         contents = self._layer_contents(request, run, layer)
         known = sorted({c["matrix"] for c in contents.values() if c.get("kind") == metadata.KIND_WEIGHTS})
-        raise _not_found(
-            f"matrix={_shown(matrix)} not found in run={_shown(run)}, layer={_shown(layer)}"
+        raise not_found(
+            f"matrix={shown(matrix)} not found in run={shown(run)}, layer={shown(layer)}"
             f" (matrices: {', '.join(known) or 'none'})"
         )
 
-    @_route
+    @route
     def _serve_activations(self, request):
         """Each gate's values (then cell state and hidden) on the probe sequences at one step."""
-        run = _required(request, "run")
-        layer = _required(request, "layer")
-        step = _step(request)
+        run = required(request, "run")
+        layer = required(request, "layer")
+        step = step_of(request)
         tag = metadata.activations_tag(layer)
         content = self._tag_content(request, run, tag, metadata.KIND_ACTIVATIONS, layer=layer)
         if content is None:
             self._layer_contents(request, run, layer)  # 404 for an unknown run or layer
-            raise _not_found(f"layer={_shown(layer)} of run={_shown(run)} logged no activations")
+            raise not_found(f"layer={shown(layer)} of run={shown(run)} logged no activations")
         data = self._read(request, run, [tag]).get(tag, [])
-        datum = self._at_step(data, step)
-        if datum is None:
-            kept = ", ".join(str(d.step) for d in data)
-            raise _not_found(
-                f"step={step} not found for run={_shown(run)}, layer={_shown(layer)} activations"
-                f" (kept steps: {kept or 'none'})"
-            )
+        datum = datum_at(data, step, f"run={shown(run)}, layer={shown(layer)} activations")
         values = np.asarray(datum.numpy)
-        return _json(request, {
+        return respond_json(request, {
             "step": int(datum.step),
             "panels": list(content.get("panels") or []),
             "candidate": content.get("candidate"),
@@ -478,30 +323,30 @@ class GatesPlugin(base_plugin.TBPlugin):
             "values": values,
         })
 
-    @_route
+    @route
     def _serve_probe(self, request):
         """The probe sequences' input (sequences, time, features), logged once at step 0."""
-        run = _required(request, "run")
+        run = required(request, "run")
         tag = metadata.probe_tag()
         content = self._tag_content(request, run, tag, metadata.KIND_PROBE)
         if content is None:
             self._run_contents(request, run)  # 404 for an unknown run
-            raise _not_found(f"run={_shown(run)} logged no probe")
+            raise not_found(f"run={shown(run)} logged no probe")
         data = self._read(request, run, [tag]).get(tag, [])
         if not data:
-            raise _not_found(f"run={_shown(run)} kept no probe data")
+            raise not_found(f"run={shown(run)} kept no probe data")
         values = np.asarray(data[0].numpy)
-        return _json(request, {
+        return respond_json(request, {
             "features": list(content.get("features") or []),
             "shape": list(values.shape),
             "values": values,
         })
 
-    @_route
+    @route
     def _serve_saturation(self, request):
         """The scalars plugin's saturation fractions of one layer's gates, by gate: [[step, value], ...]."""
-        run = _required(request, "run")
-        layer = _required(request, "layer")
+        run = required(request, "run")
+        layer = required(request, "layer")
         contents = self._layer_contents(request, run, layer)
         gates = next((list(c["gates"]) for c in contents.values() if c.get("gates")), [])
         wanted = {run_tags.saturation(layer, gate, side): (gate, side)
@@ -516,9 +361,9 @@ class GatesPlugin(base_plugin.TBPlugin):
             if tag in scalars:
                 sides = result.setdefault(gate, {s: [] for s in run_tags.SATURATION_SIDES})
                 sides[side] = [[int(d.step), float(d.value)] for d in scalars[tag]]
-        return _json(request, {"gates": {gate: result[gate] for gate in gates if gate in result}})
+        return respond_json(request, {"gates": {gate: result[gate] for gate in gates if gate in result}})
 
-    @_route
+    @route
     def _serve_static(self, request):
         """One of the page's files (the allow-list made at start); anything else 404."""
         prefix = f"/data/plugin/{self.plugin_name}/static/"
@@ -526,6 +371,6 @@ class GatesPlugin(base_plugin.TBPlugin):
         name = path[len(prefix):] if path.startswith(prefix) else None
         file = self._static.get(name) if name else None
         if file is None:
-            raise _not_found(f"file={_shown(name or path)} is not one of the {self.plugin_name} page's files")
+            raise not_found(f"file={shown(name or path)} is not one of the {self.plugin_name} page's files")
         content_type = CONTENT_TYPES.get(file.suffix.lower(), "application/octet-stream")
         return http_util.Respond(request, file.read_bytes(), content_type)

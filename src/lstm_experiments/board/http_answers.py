@@ -1,0 +1,172 @@
+"""The plugin's HTTP answers and the small pure helpers its routes share.
+
+One plain ``text/plain`` line for every error (``HttpError``: 400 for a bad or
+missing parameter, 404 for an unknown run, layer, matrix or step), JSON with
+NaN and infinities as ``null``, the page's static files from an allow-list,
+and how a run's name, its logged steps and a matrix's logged shape are derived.
+"""
+
+import functools
+import json
+import logging
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+from werkzeug import wrappers
+
+from tensorboard import errors as tb_errors
+from tensorboard.backend import http_util
+
+logger = logging.getLogger("lstm_experiments.board.plugin")
+
+RUN_SUFFIX = "/tensorboard"
+CONTENT_TYPES = {
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".css": "text/css",
+    ".html": "text/html",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".txt": "text/plain",
+    ".map": "application/json",
+}
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
+class HttpError(Exception):
+    """An answer other than 200: its status and its one-line message."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def shown(value: str) -> str:
+    """A parameter's value for a one-line message: as given, unless it holds control characters."""
+    text = str(value)
+    if text.isprintable():
+        return text
+    return text.encode("unicode_escape").decode("ascii")
+
+
+def bad_request(message: str) -> HttpError:
+    return HttpError(400, message)
+
+
+def not_found(message: str) -> HttpError:
+    return HttpError(404, message)
+
+
+def _jsonable(value):
+    """``value`` with numpy arrays as nested lists and every non-finite float as None."""
+    if isinstance(value, np.ndarray):
+        array = value.astype(np.float64)
+        finite = np.isfinite(array)
+        if finite.all():
+            return array.tolist()
+        return np.where(finite, array, None).tolist()
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    return value
+
+
+def respond_json(request, body):
+    text = json.dumps(_jsonable(body), allow_nan=False, separators=(",", ":"))
+    return http_util.Respond(request, text, "application/json")
+
+
+def _plain(request, code: int, message: str):
+    line = " ".join(message.splitlines()) or "error"
+    return http_util.Respond(request, line, "text/plain", code=code)
+
+
+def route(handler):
+    """A werkzeug handler that answers HttpError and TensorBoard's public errors as one plain line."""
+
+    @functools.wraps(handler)
+    def answer(self, request):
+        try:
+            return handler(self, request)
+        except HttpError as error:
+            return _plain(request, error.code, error.message)
+        except tb_errors.PublicError as error:
+            return _plain(request, error.http_code, str(error))
+        except Exception as error:  # noqa: BLE001 - the client gets one line, the log the traceback
+            logger.exception("lstm_gates: %s failed", request.path)
+            return _plain(request, 500, f"internal error in {request.path}: {type(error).__name__}")
+
+    return wrappers.Request.application(answer)
+
+
+def required(request, name: str) -> str:
+    value = request.args.get(name)
+    if value is None or value == "":
+        raise bad_request(f"{name} is missing: give ?{name}=...")
+    return value
+
+
+def step_of(request) -> int:
+    value = required(request, "step")
+    if not _INTEGER.fullmatch(value.strip()):
+        raise bad_request(f"step={shown(value)} is not an integer")
+    step = int(value)
+    if step < 0:
+        raise bad_request(f"step={step} is negative")
+    return step
+
+
+def display_name(run: str) -> str:
+    """A run's name without the trailing ``/tensorboard`` that every runner's run directory ends in."""
+    return run[: -len(RUN_SUFFIX)] if run.endswith(RUN_SUFFIX) else run
+
+
+def logged_step_count(max_step: int, log_every: int) -> int:
+    """How many steps were logged: 0, log_every, 2 log_every, ... and ``max_step``."""
+    if max_step < 0:
+        return 0
+    every = max(1, int(log_every))
+    return max_step // every + 1 + (0 if max_step % every == 0 else 1)
+
+
+def logged_shape(content: dict) -> list[int]:
+    """A matrix's rows x columns as logged: block-reduced by ``block`` when ``reduced``."""
+    shape = [int(side) for side in content["shape"]]
+    rows, cols = (1, shape[0]) if len(shape) == 1 else (shape[0], shape[1])
+    block = int(content.get("block") or 1) if content.get("reduced") else 1
+    return [math.ceil(rows / block), math.ceil(cols / block)]
+
+
+def static_files(folder: Path) -> dict[str, Path]:
+    """The page's files: {path relative to ``folder`` (posix): file}; hidden files and caches left out."""
+    if not folder.is_dir():
+        return {}
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if not path.is_file() or any(part.startswith(".") or part == "__pycache__" for part in relative.parts):
+            continue
+        found[relative.as_posix()] = path
+    return found
+
+
+
+
+def datum_at(data, step: int, what: str):
+    """The datum logged at ``step``; a 404 naming ``what`` and the kept steps if there is none."""
+    for datum in data:
+        if datum.step == step:
+            return datum
+    kept = ", ".join(str(d.step) for d in data)
+    raise not_found(f"step={step} not found for {what} (kept steps: {kept or 'none'})")
