@@ -13,7 +13,7 @@ const MATRIX_LABELS = { kernel: 'kernel', recurrent_kernel: 'recurrent kernel', 
 const STATE_PANELS = new Set(['cell_state', 'hidden']);
 const PANEL_LABELS = { cell_state: 'cell state c', hidden: 'hidden h' };
 const MIN_BAND_PX = 14; // a one-row matrix (a bias) is drawn at least this tall
-const MAX_MATRIX_PX = 360;
+const MAX_MATRIX_PX = 400;
 const FALLBACK_SCALE = 1;
 
 const sortedNumbers = (values) => [...new Set(values)].sort((a, b) => a - b);
@@ -32,6 +32,37 @@ function nearest(steps, value) {
   let best = steps[0];
   for (const s of steps) if (Math.abs(s - value) < Math.abs(best - value)) best = s;
   return best;
+}
+
+/** A sweep job's name ("units=16,viz=[gates,stats]") as [key, value] pairs; null if it is not one. */
+export function splitOverrides(name) {
+  const parts = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i <= name.length; i++) {
+    const c = name[i];
+    if (c === '[' || c === '{' || c === '(') depth += 1;
+    else if (c === ']' || c === '}' || c === ')') depth -= 1;
+    else if (i === name.length || (c === ',' && depth === 0)) {
+      const part = name.slice(start, i);
+      const equals = part.indexOf('=');
+      if (equals <= 0) return null;
+      parts.push([part.slice(0, equals), part.slice(equals + 1)]);
+      start = i + 1;
+    }
+  }
+  return parts;
+}
+
+/** For runs side by side: each name cut to the overrides that differ between them (else the name). */
+export function distinguishingNames(names) {
+  const parsed = names.map(splitOverrides);
+  if (names.length < 2 || parsed.some((parts) => !parts)) return names.slice();
+  const maps = parsed.map((parts) => new Map(parts));
+  const keys = [...new Set(parsed.flatMap((parts) => parts.map(([key]) => key)))];
+  const differing = keys.filter((key) => new Set(maps.map((map) => map.get(key))).size > 1);
+  if (!differing.length) return names.slice();
+  return maps.map((map) => differing.filter((key) => map.has(key)).map((key) => `${key}=${map.get(key)}`).join(',') || '(defaults)');
 }
 
 const asMatrixShape = (shape) => (shape.length === 1 ? [1, shape[0]] : shape);
@@ -339,8 +370,25 @@ export class GatesApp {
       if (runs.length === 1) this.buildGrid(runs[0]);
       else if (runs.length > 1) this.buildCompare(runs);
       this.buildActivations(runs);
+    } else {
+      this.refreshPanels();
     }
     this.redraw();
+  }
+
+  /** Point the panels at the latest run list (same layout, newer steps): each poll replaces it. */
+  refreshPanels() {
+    for (const panel of this.panels) {
+      const run = this.byRun.get(panel.run.run);
+      if (!run) continue;
+      panel.run = run;
+      if (!panel.layer) continue;
+      const layer = this.layerOf(run, panel.layer.layer);
+      if (!layer) continue;
+      panel.layer = layer;
+      if (panel.matrix) panel.matrix = layer.matrices.find((m) => m.matrix === panel.matrix.matrix) || panel.matrix;
+      if (panel.info) panel.info = layer.activations || panel.info;
+    }
   }
 
   sectionTitle(text, ...extra) {
@@ -359,7 +407,9 @@ export class GatesApp {
     const labelWidth = 130;
     const perGateWidth = Math.min(340, (this.width() - labelWidth - legendWidth - 12 * (gates.length + 2)) / gates.length);
     const perGate = (matrix) => asMatrixShape(matrix.logged_shape)[1] / gates.length;
-    const factor = pixelsPer(Math.max(...layer.matrices.map(perGate)), perGateWidth, 40);
+    const tallest = Math.max(...layer.matrices.map((m) => asMatrixShape(m.logged_shape)[0]));
+    const factor = Math.min(pixelsPer(Math.max(...layer.matrices.map(perGate)), perGateWidth, 40),
+      pixelsPer(tallest, MAX_MATRIX_PX, 40));
     const grid = el('div', { class: 'lg-grid', style: { gridTemplateColumns: `${labelWidth}px repeat(${gates.length}, max-content) ${legendWidth}px` } });
     grid.append(el('div'));
     for (const gate of gates) grid.append(el('div', { class: 'lg-gate-head', text: gate }));
@@ -369,7 +419,7 @@ export class GatesApp {
       const full = asMatrixShape(matrix.shape);
       const legend = new Legend({ testid: 'legend' });
       legend.node.dataset.matrix = matrix.matrix;
-      const group = { legend, members: [], fixed: matrix.scale };
+      const group = { legend, members: [], fixed: matrix.scale, label: 'the run\'s fixed scale' };
       const shapeText = `${full[0]} × ${full[1]}` + (matrix.reduced ? ` · shown ${rows} × ${cols}, ${matrix.block}×${matrix.block} blocks` : '');
       grid.append(el('div', { class: 'lg-row-head' }, el('div', { text: MATRIX_LABELS[matrix.matrix] || matrix.matrix }),
         el('div', { class: 'lg-shape', text: shapeText })));
@@ -422,15 +472,20 @@ export class GatesApp {
       el('label', { class: 'lg-group' }, el('span', { class: 'lg-caption', text: 'matrix' }), matrixSelect),
       el('div', { class: 'lg-group' }, el('span', { class: 'lg-caption', text: 'scale' }), radio('shared', 'shared'), radio('own', 'each run\'s own')));
     const row = el('div', { class: 'lg-compare' });
-    const cardWidth = Math.max(140, Math.min(420, (this.width() - 200) / runs.length - 16));
-    const shared = state.scale === 'shared' ? { legend: new Legend({ testid: 'legend' }), members: [], fixed: 0 } : null;
-    for (const run of runs) {
+    const cardWidth = Math.floor(Math.max(160, Math.min(420, (this.width() - 16 * runs.length) / runs.length)));
+    const shared = state.scale === 'shared'
+      ? { legend: new Legend({ testid: 'legend' }), members: [], fixed: 0, label: 'one scale for every run (the largest run\'s)' } : null;
+    if (shared) head.append(shared.legend.node);
+    const short = distinguishingNames(runs.map((run) => run.name || run.run));
+    for (const [position, run] of runs.entries()) {
       const layer = this.layerOf(run);
       const matrix = layer && layer.matrices.find((m) => m.matrix === state.matrix);
       const gateIndex = layer ? layer.gates.indexOf(state.gate) : -1;
       const note = el('span', { class: 'lg-step-note' });
-      const card = el('div', { class: 'lg-card', 'data-testid': 'run-card' },
-        el('div', { class: 'lg-card-title', title: run.run, text: run.name || run.run }), note);
+      const name = run.name || run.run;
+      const card = el('div', { class: 'lg-card', 'data-testid': 'run-card', style: { width: `${cardWidth}px` } },
+        el('div', { class: 'lg-card-title', title: run.run, text: short[position] }),
+        short[position] !== name ? el('div', { class: 'lg-card-name', text: name }) : null, note);
       card.dataset.run = run.run;
       if (!matrix || gateIndex < 0) {
         card.append(el('p', { class: 'lg-note', text: `no ${state.gate} ${state.matrix} in layer ${state.layer}` }));
@@ -439,8 +494,8 @@ export class GatesApp {
       }
       const [rows, cols] = asMatrixShape(matrix.logged_shape);
       const perGate = cols / layer.gates.length;
-      const factor = pixelsPer(perGate, cardWidth, 40);
-      const group = shared || { legend: new Legend({ testid: 'legend' }), members: [], fixed: 0 };
+      const factor = Math.min(pixelsPer(perGate, cardWidth, 40), pixelsPer(rows, MAX_MATRIX_PX, 40));
+      const group = shared || { legend: new Legend({ testid: 'legend' }), members: [], fixed: 0, label: 'this run\'s fixed scale' };
       group.fixed = Math.max(group.fixed, matrix.scale);
       const panel = this.weightPanel(run, layer, matrix, gateIndex, perGate * factor, this.matrixHeight(rows, factor), group);
       panel.note = note;
@@ -448,7 +503,6 @@ export class GatesApp {
       if (!shared) card.append(group.legend.node);
       row.append(card);
     }
-    if (shared) row.append(el('div', { class: 'lg-card lg-shared-legend' }, shared.legend.node));
     this.weightsSection.append(head, row);
   }
 
@@ -589,7 +643,7 @@ export class GatesApp {
         }
       }
       group.scale = usableScale(scale);
-      group.legend.symmetric(group.scale, change ? 'W_t − W_0, this step\'s largest change' : 'W_t, the run\'s fixed scale');
+      group.legend.symmetric(group.scale, change ? `W_t − W_0, this step's largest change${group.label.startsWith('one') ? ' of every run' : ''}` : `W_t, ${group.label}`);
     }
     for (const panel of this.panels) {
       if (panel.kind === 'weights') this.paintWeights(panel, change);
