@@ -25,7 +25,6 @@ GATES = ["input", "forget", "cell", "output"]
 MATRICES = ["kernel", "recurrent_kernel", "bias"]
 # float16 keeps 11 significant bits; the tooltip shows 5 significant digits.
 RELATIVE = 2.0**-11 + 1e-4
-ROOT = "[data-testid=lstm-gates]"
 
 
 def tensorboard_run(name: str) -> str:
@@ -70,17 +69,19 @@ def browser(server):
 class Gates:
     """One browser page on the GATES tab: its TensorBoard page, the plugin's frame, what went wrong."""
 
-    def __init__(self, browser, base):
+    def __init__(self, browser, base, routes=None):
         from tests.helpers.tensorboard_browser import VIEWPORT, plugin_frame
 
         self.dialogs, self.errors = [], []
         self.page = browser._browser.new_page(viewport=VIEWPORT)
         self.page.set_default_timeout(60_000)
+        for pattern, handler in (routes or {}).items():
+            self.page.route(pattern, handler)
         self.page.on("dialog", self._on_dialog)
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.goto(f"{base}/#lstm_gates")
         self.frame = plugin_frame(self.page, "lstm_gates")
-        self.frame.wait_for_selector(f"{ROOT}[data-complete=true]")
+        self.wait_complete()
 
     def _on_dialog(self, dialog):
         self.dialogs.append(dialog.message)
@@ -101,18 +102,9 @@ class Gates:
 
     def wait_complete(self, step=None):
         """Wait until every panel shows ``step`` (default: the slider's step)."""
-        self.frame.wait_for_function(
-            """([root, step]) => {
-                const node = document.querySelector(root);
-                if (!node || node.dataset.complete !== 'true') return false;
-                const want = step === null ? node.dataset.step : String(step);
-                const canvases = [...node.querySelectorAll('canvas[data-testid]')]
-                    .filter((c) => c.dataset.testid !== 'input-panel');
-                return node.dataset.step === want && canvases.length > 0
-                    && canvases.every((c) => c.dataset.step === want);
-            }""",
-            arg=[ROOT, step],
-        )
+        from tests.helpers.tensorboard_browser import wait_for_gates
+
+        wait_for_gates(self.frame, step)
 
     def panels(self, selector="[data-testid=panel]"):
         return self.frame.eval_on_selector_all(selector, "(nodes) => nodes.map((n) => ({...n.dataset}))")
@@ -234,3 +226,59 @@ def test_the_malicious_run_name_renders_as_text(gates):
         assert frame.locator("img[src=x]").count() == 0
         assert frame.evaluate("() => [...document.images].filter((i) => i.getAttribute('src') === 'x').length") == 0
     assert gates.dialogs == []
+
+
+def test_canvas_pixels_are_the_images_bwr_map(gates, logdir, server):
+    import numpy as np
+
+    from lstm_experiments.viz.colour import diverging_rgb
+
+    gates.select_runs(["units=6"])
+    final, _ = saved_matrices(logdir / "units=6")
+    (run,) = [r for r in get_json(f"{server}/data/plugin/lstm_gates/runs")["runs"] if r["name"] == "units=6"]
+    (layer,) = run["layers"]
+    for matrix in MATRICES:
+        (info,) = [m for m in layer["matrices"] if m["matrix"] == matrix]
+        weights = np.asarray(final["lstm"][matrix], np.float32).reshape(-1, 6 * len(GATES))
+        expected = diverging_rgb(weights.astype(np.float16), info["scale"])
+        for index, gate in enumerate(GATES):
+            pixels = gates.frame.eval_on_selector(
+                f"[data-testid=panel][data-matrix={matrix}][data-gate={gate}]",
+                "(c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)",
+            )
+            shown = np.asarray(pixels, np.int16).reshape(weights.shape[0], 6, 4)
+            block = expected[:, index * 6:(index + 1) * 6].astype(np.int16)
+            assert np.abs(shown[..., :3] - block).max() <= 1, (matrix, gate)
+
+
+def test_the_page_follows_new_steps_without_a_reload(browser, server):
+    """The runs route answers with fewer steps, then more: the page polls, follows, or holds the user's step."""
+    shown = {"last": 0}
+
+    def fewer_steps(route):
+        response = route.fetch()
+        body = response.json()
+        for run in body["runs"]:
+            run["steps"] = [step for step in run["steps"] if step <= shown["last"]]
+            run["max_step"] = shown["last"]
+            run["kept_steps"] = run["logged_steps"] = len(run["steps"])
+        route.fulfill(response=response, json=body)
+
+    gates = Gates(browser, server, routes={"**/data/plugin/lstm_gates/runs": fewer_steps})
+    try:
+        gates.select_runs(["units=4"])
+        gates.wait_complete(0)
+        gates.frame.evaluate("() => { window.sameDocument = true; }")
+        shown["last"] = 1
+        gates.wait_complete(1)  # follow latest, the default, moves with the new step
+        gates.move_slider(0)
+        shown["last"] = 2
+        gates.frame.wait_for_function(
+            "() => document.querySelector('[data-testid=step-slider]').max === '2'")
+        gates.wait_complete(0)  # the user's step holds
+        gates.frame.locator("[data-testid=follow-latest]").check()
+        gates.wait_complete(2)
+        assert gates.frame.evaluate("() => window.sameDocument") is True
+        assert not gates.errors, gates.errors
+    finally:
+        gates.close()

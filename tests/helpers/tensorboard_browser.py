@@ -121,3 +121,26 @@ def plugin_frame(page, plugin: str, timeout_ms: int = LOAD_TIMEOUT_MS):
         if time.monotonic() > deadline:
             raise TimeoutError(f"no {plugin} iframe in {[f.url for f in page.frames]}")
         page.wait_for_timeout(200)
+
+
+GATES_ROOT = "[data-testid=lstm-gates]"
+
+
+def wait_for_gates(frame, step: int | None = None) -> None:
+    """Wait until the GATES page (board/static) shows ``step`` (default: its slider's step) in every panel.
+
+    The page's hooks: its root's data-complete and data-step, and each canvas' data-step
+    (the step it shows; the input charts above the activations have none).
+    """
+    frame.wait_for_function(
+        """([root, step]) => {
+            const node = document.querySelector(root);
+            if (!node || node.dataset.complete !== 'true') return false;
+            const want = step === null ? node.dataset.step : String(step);
+            const canvases = [...node.querySelectorAll('canvas[data-testid]')]
+                .filter((c) => c.dataset.testid !== 'input-panel');
+            return node.dataset.step === want && canvases.length > 0
+                && canvases.every((c) => c.dataset.step === want);
+        }""",
+        arg=[GATES_ROOT, step],
+    )
