@@ -1,71 +1,23 @@
 // The GATES tab: controls, layout and redraw. See index.js for the test hooks.
 
 import { maxAbs, paintBlock } from './colour.js';
-import { clear, el, formatValue, select, signed } from './dom.js';
+import { clear, el, formatValue, select } from './dom.js';
 import {
   Prefetcher, Store, fetchRuns, keys, loadActivations, loadProbe, loadSaturation, loadWeights,
 } from './model.js';
+import { describeActivation, describeInput, describeWeight } from './describe.js';
+import {
+  MATRIX_LABELS, PANEL_LABELS, asMatrixShape, distinguishingNames, nearest, sortedNumbers, stepAtOrBefore,
+} from './runs.js';
 import { FEATURE_COLOURS, HeatCanvas, Legend, LineChart, pixelsPer } from './views.js';
 
 export const POLL_MS = 5000;
 const PLAY_MS = 400;
-const MATRIX_LABELS = { kernel: 'kernel', recurrent_kernel: 'recurrent kernel', bias: 'bias', recurrent_bias: 'recurrent bias' };
 const STATE_PANELS = new Set(['cell_state', 'hidden']);
-const PANEL_LABELS = { cell_state: 'cell state c', hidden: 'hidden h' };
 const MIN_BAND_PX = 14; // a one-row matrix (a bias) is drawn at least this tall
 const MAX_MATRIX_PX = 400;
 const FALLBACK_SCALE = 1;
 
-const sortedNumbers = (values) => [...new Set(values)].sort((a, b) => a - b);
-
-/** The largest of sorted steps that is <= step (the first one if none is). */
-export function stepAtOrBefore(steps, step) {
-  if (!steps.length) return null;
-  let found = steps[0];
-  for (const s of steps) {
-    if (s <= step) found = s; else break;
-  }
-  return found;
-}
-
-function nearest(steps, value) {
-  let best = steps[0];
-  for (const s of steps) if (Math.abs(s - value) < Math.abs(best - value)) best = s;
-  return best;
-}
-
-/** A sweep job's name ("units=16,viz=[gates,stats]") as [key, value] pairs; null if it is not one. */
-export function splitOverrides(name) {
-  const parts = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i <= name.length; i++) {
-    const c = name[i];
-    if (c === '[' || c === '{' || c === '(') depth += 1;
-    else if (c === ']' || c === '}' || c === ')') depth -= 1;
-    else if (i === name.length || (c === ',' && depth === 0)) {
-      const part = name.slice(start, i);
-      const equals = part.indexOf('=');
-      if (equals <= 0) return null;
-      parts.push([part.slice(0, equals), part.slice(equals + 1)]);
-      start = i + 1;
-    }
-  }
-  return parts;
-}
-
-/** For runs side by side: each name cut to the overrides that differ between them (else the name). */
-export function distinguishingNames(names) {
-  const parsed = names.map(splitOverrides);
-  if (names.length < 2 || parsed.some((parts) => !parts)) return names.slice();
-  const maps = parsed.map((parts) => new Map(parts));
-  const keys = [...new Set(parsed.flatMap((parts) => parts.map(([key]) => key)))];
-  const differing = keys.filter((key) => new Set(maps.map((map) => map.get(key))).size > 1);
-  if (!differing.length) return names.slice();
-  return maps.map((map) => differing.filter((key) => map.has(key)).map((key) => `${key}=${map.get(key)}`).join(',') || '(defaults)');
-}
-
-const asMatrixShape = (shape) => (shape.length === 1 ? [1, shape[0]] : shape);
 const usableScale = (scale) => (Number.isFinite(scale) && scale > 0 ? scale : FALLBACK_SCALE);
 
 export class GatesApp {
@@ -448,7 +400,7 @@ export class GatesApp {
     const panel = { kind: 'weights', run, layer, matrix, gateIndex, perGate, heat, group };
     group.members.push(panel);
     this.panels.push(panel);
-    this.hover(heat, (cell) => this.describeWeight(panel, cell));
+    this.hover(heat, (cell) => describeWeight(this, panel, cell));
     return panel;
   }
 
@@ -554,9 +506,9 @@ export class GatesApp {
       if (kind === 'candidate') legend.set({ low: '−1', mid: '0', high: '+1' });
       const panel = { kind: 'activations', run, layer, info, index, name, heat, legend, panelKind: kind };
       this.panels.push(panel);
-      this.hover(heat, (cell) => this.describeActivation(panel, cell));
+      this.hover(heat, (cell) => describeActivation(this, panel, cell));
       this.hover({ canvas: input.canvas, cellAt: (event) => this.timeAt(event, input.canvas, fx, time) },
-        (cell) => this.describeInput(run, cell.col));
+        (cell) => describeInput(this, run, cell.col));
       const column = el('div', { class: 'lg-activation' },
         el('div', { class: 'lg-gate-head', text: PANEL_LABELS[name] || `${name}${kind === 'state' ? '' : ' gate'}` }),
         input.canvas, el('div', { class: 'lg-cell' }, heat.canvas), legend.node);
@@ -840,87 +792,6 @@ export class GatesApp {
 
   hideTooltip() {
     if (this.tooltip) this.tooltip.hidden = true;
-  }
-
-  describeWeight(panel, { col, row }) {
-    const { run, layer, matrix, gateIndex, perGate } = panel;
-    const current = this.store.peek(keys.weights(run.run, layer.layer, matrix.matrix, panel.step));
-    const initial = this.store.peek(keys.weights(run.run, layer.layer, matrix.matrix, 0));
-    if (!current) return null;
-    const cols = current.shape[1];
-    const index = row * cols + gateIndex * perGate + col;
-    const value = current.data[index];
-    const start = initial ? initial.data[index] : NaN;
-    const gate = layer.gates[gateIndex];
-    const block = matrix.reduced ? matrix.block : 1;
-    const [fullRows] = asMatrixShape(matrix.shape);
-    const range = (i, total) => (block > 1 ? `${i * block}–${Math.min((i + 1) * block, total) - 1}` : String(i));
-    let rowText;
-    if (block > 1) rowText = `rows ${range(row, fullRows)}`;
-    else if (matrix.rows && matrix.rows[row] !== undefined && matrix.rows[row] !== null) rowText = `row ${row}: ${matrix.rows[row]}`;
-    else if (matrix.matrix === 'kernel') rowText = `row ${row}: input ${row}`;
-    else if (matrix.matrix === 'recurrent_kernel') rowText = `row ${row}: h unit ${row}`;
-    else rowText = 'row 0';
-    const unitText = block > 1 ? `units ${range(col, layer.units)}` : `unit ${col}`;
-    const lines = [
-      `run ${run.name || run.run}`,
-      `${layer.layer} · ${matrix.matrix} · ${gate} gate`,
-      `${rowText} · ${unitText}`,
-      `value ${formatValue(value)} at step ${panel.step}`,
-      initial ? `${formatValue(start)} at step 0 · change ${signed(value - start)}` : 'step 0: loading',
-    ];
-    if (block > 1) lines.push(`each cell is one ${block}×${block} block of the full ${matrix.shape.join(' × ')} matrix`);
-    return {
-      lines,
-      data: { run: run.run, layer: layer.layer, matrix: matrix.matrix, gate, row, unit: col, step: panel.step,
-        value: String(value), initial: String(start) },
-    };
-  }
-
-  describeActivation(panel, { col: t, row: unit }) {
-    const { run, layer, index, name } = panel;
-    const step = this.shownStep(run);
-    const current = this.store.peek(keys.activations(run.run, layer.layer, step));
-    if (!current) return null;
-    const [, sequences, time, units] = current.shape;
-    const q = Math.min(this.state.sequence, sequences - 1);
-    const at = ((index * sequences + q) * time + t) * units + unit;
-    const value = current.data[at];
-    const block = Math.ceil(layer.units / units);
-    const unitText = block > 1 ? `units ${unit * block}–${Math.min((unit + 1) * block, layer.units) - 1} (one block)` : `unit ${unit}`;
-    const initialKey = keys.activations(run.run, layer.layer, 0);
-    const initial = this.store.peek(initialKey);
-    if (!initial && !this.store.error(initialKey) && run.steps.includes(0)) loadActivations(this.store, run.run, layer.layer, 0);
-    const start = initial ? initial.data[at] : NaN;
-    const lines = [
-      `run ${run.name || run.run}`,
-      `${layer.layer} · ${PANEL_LABELS[name] || `${name} gate`} · probe sequence ${q}`,
-      `time ${t} · ${unitText}`,
-      `value ${formatValue(value)} at step ${step}`,
-      initial ? `${formatValue(start)} at step 0 · change ${signed(value - start)}` : (run.steps.includes(0) ? 'step 0: loading' : 'step 0: not kept'),
-    ];
-    const input = this.inputText(run, q, t);
-    if (input) lines.push(input);
-    return { lines, data: { run: run.run, layer: layer.layer, panel: name, sequence: q, time: t, unit, step,
-      value: String(value), initial: String(start) } };
-  }
-
-  inputText(run, q, t) {
-    const probe = this.store.peek(keys.probe(run.run));
-    if (!probe) return '';
-    const [, time, count] = probe.shape;
-    const names = probe.features || run.features || [];
-    const parts = [];
-    for (let f = 0; f < count; f++) parts.push(`${names[f] ?? `feature ${f}`} ${formatValue(probe.data[(q * time + t) * count + f])}`);
-    return `input: ${parts.join(', ')}`;
-  }
-
-  describeInput(run, t) {
-    const q = this.state.sequence;
-    const text = this.inputText(run, q, t);
-    if (!text) return null;
-    return { lines: [`run ${run.name || run.run}`, `probe sequence ${q} · time ${t}`, text],
-      data: { run: run.run, sequence: q, time: t } };
   }
 
   // ------------------------------------------------------------------ test hooks
