@@ -282,3 +282,16 @@ def test_the_page_follows_new_steps_without_a_reload(browser, server):
         assert not gates.errors, gates.errors
     finally:
         gates.close()
+
+
+def test_a_downsampling_tensorboard_gets_a_banner_with_the_exact_flag(browser, logdir):
+    with tensorboard(logdir, expected_runs=len(RUNS), extra_args=["--samples_per_plugin", "lstm_gates=2"]) as base:
+        flag = get_json(f"{base}/data/plugin/lstm_gates/runs")["samples_flag"]
+        gates = Gates(browser, base)
+        try:
+            banner = gates.frame.locator("[data-testid=banner]")
+            assert banner.inner_text().strip() == f"⚠ TensorBoard kept 2 of {len(STEPS)} steps: restart with {flag}"
+            assert gates.frame.locator("[data-testid=samples-flag]").inner_text() == flag
+            assert not gates.errors, gates.errors
+        finally:
+            gates.close()
