@@ -83,9 +83,7 @@ def main() -> None:
         select_runs(frame, {runs[0]["run"]})
         shoot(page, frame, args.out / "gates_grid.png", hide=["activations-section"])
         if any(layer.get("activations") for layer in runs[0]["layers"]):
-            wait_for_gates(frame)
-            frame.locator("[data-testid=activations-section]").screenshot(path=str(args.out / "gates_activations.png"))
-            print(f"wrote {args.out / 'gates_activations.png'}")
+            shoot(page, frame, args.out / "gates_activations.png", hide=["weights-section"])
         if len(runs) > 1:
             select_runs(frame, {run["run"] for run in runs[: args.max_runs]})
             wait_for_gates(frame)

@@ -426,7 +426,7 @@ export class GatesApp {
     const row = el('div', { class: 'lg-compare' });
     const cardWidth = Math.floor(Math.max(160, Math.min(420, (this.width() - 16 * runs.length) / runs.length)));
     const shared = state.scale === 'shared'
-      ? { legend: new Legend({ testid: 'legend' }), members: [], fixed: 0, label: 'one scale for every run (the largest run\'s)' } : null;
+      ? { legend: new Legend({ testid: 'legend' }), members: [], fixed: 0, label: 'shared by every run: the largest of their fixed scales' } : null;
     if (shared) head.append(shared.legend.node);
     const short = distinguishingNames(runs.map((run) => run.name || run.run));
     for (const [position, run] of runs.entries()) {
@@ -595,7 +595,7 @@ export class GatesApp {
         }
       }
       group.scale = usableScale(scale);
-      group.legend.symmetric(group.scale, change ? `W_t − W_0, this step's largest change${group.label.startsWith('one') ? ' of every run' : ''}` : `W_t, ${group.label}`);
+      group.legend.symmetric(group.scale, change ? `W_t − W_0, this step's largest change${group.label.startsWith('shared') ? ' of every run' : ''}` : `W_t, ${group.label}`);
     }
     for (const panel of this.panels) {
       if (panel.kind === 'weights') this.paintWeights(panel, change);
@@ -722,7 +722,7 @@ export class GatesApp {
     const step = this.shownStep(run);
     const x1 = Math.max(1, run.max_step ?? 0, ...curves.low.map((p) => p[0]));
     chart.draw({ series: [{ points: curves.high, colour: '#d62728' }, { points: curves.low, colour: '#1f5fbf' }],
-      x0: 0, x1, y0: 0, y1: 1, marker: step });
+      x0: 0, x1, y0: 0, y1: 1, marker: step, zero: 0.5, ticks: ['0', '1'], pad: 3 });
     chart.canvas.dataset.step = String(step);
     const at = (points) => {
       const point = points.filter((p) => p[0] <= step).pop();

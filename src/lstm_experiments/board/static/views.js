@@ -112,7 +112,7 @@ export class LineChart {
    * y range [y0, y1] to the height; marker: an x to draw as a vertical line;
    * xAt(x): optional mapping of x to a pixel (overrides the range).
    */
-  draw({ series, x0, x1, y0, y1, marker = null, xAt = null, zero = null, pad = 2 }) {
+  draw({ series, x0, x1, y0, y1, marker = null, xAt = null, zero = null, pad = 2, ticks = null }) {
     const g = this.context;
     const w = this.width;
     const h = this.height;
@@ -126,6 +126,15 @@ export class LineChart {
       g.moveTo(0, Math.round(py(zero)) + 0.5);
       g.lineTo(w, Math.round(py(zero)) + 0.5);
       g.stroke();
+    }
+    if (ticks) {
+      // y labels drawn on the canvas, at the top and bottom left
+      g.fillStyle = '#9e9e9e';
+      g.font = '9px sans-serif';
+      g.textBaseline = 'top';
+      g.fillText(ticks[1], 2, 1);
+      g.textBaseline = 'bottom';
+      g.fillText(ticks[0], 2, h - 1);
     }
     if (marker !== null) {
       g.strokeStyle = '#555';
