@@ -129,6 +129,8 @@ def step_of(request) -> int:
 
 def display_name(run: str) -> str:
     """A run's name without the trailing ``/tensorboard`` that every runner's run directory ends in."""
+    if run == RUN_SUFFIX.lstrip("/"):  # TensorBoard started on the run directory itself
+        return "."
     return run[: -len(RUN_SUFFIX)] if run.endswith(RUN_SUFFIX) else run
 
 
