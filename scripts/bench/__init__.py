@@ -1,4 +1,4 @@
-"""Benchmarks of the experiment runner: logging overhead, event-file size, start-up, CSV loading, sweeps.
+"""Benchmarks of the experiment runner: logging overhead, event-file size, start-up, CSV, sweeps, the GATES page.
 
 A benchmark, not a test: it prints one table per section and writes every
 figure (plus the machine it ran on) to a JSON file. Times are medians over
@@ -23,6 +23,8 @@ csv       1,000,000 x 8 CSV into windows: time and peak memory, ours vs a naive 
 sweeps    4 tiny jobs with ``-m``: basic launcher vs joblib (when the plugin is installed)
 report    reading synthetic sweeps (scalars only, and with images) with ``lstm_experiments.report.read_sweep``
           per reader, each in a fresh process, against a bare EventAccumulator
+board     the GATES page (lstm_gates plugin) in headless Chromium on a real 3-run sweep: first paint, slider
+          redraws (fetched steps, target <= 50 ms) and a move to a step not fetched yet (needs playwright)
 
 Training is timed by wrapping ``keras.Model.fit`` and the project's callbacks
 (the gate logger, ``Checkpointer``, ``TrainingGuard``) in this process while

@@ -29,6 +29,7 @@ SECTION_MODULES = {
     "csv": "csv_load",
     "sweeps": "sweeps",
     "report": "report",
+    "board": "board",
 }
 SECTIONS = tuple(SECTION_MODULES)
 PROFILE_UNITS = 128  # --profile without --units
@@ -53,6 +54,8 @@ class Sizes:
     report_image_steps: int = 100  # report: steps of the sweep with images (the scalar sweep has 100)
     thread_variant: bool = False  # overhead: also viz=all drawn on a thread (viz.worker=thread)
     extra_variants: tuple[tuple[str, str], ...] = ()  # overhead: (name, overrides) timed with the others
+    board_units: int = 128  # board: units of the 3-run sweep shown on the GATES page
+    board_pages: int = 3  # board: pages timed, each in a fresh browser context
 
 
 FULL = Sizes(
@@ -64,7 +67,7 @@ QUICK = Sizes(
     units=(32,), epochs=2, reps=2, anchor_units=32,
     bytes_units=(32, 512), bytes_epochs=1, bytes_samples=32,
     startup_reps=3, csv_rows=50_000, sweep_epochs=1, report_runs=10, report_reps=1, anchor_reps=1,
-    drawing_steps=1, report_image_steps=10,
+    drawing_steps=1, report_image_steps=10, board_units=32, board_pages=1,
 )
 
 
