@@ -119,8 +119,13 @@ def model_overrides(units: int, epochs: int, n_samples: int = N_SAMPLES) -> list
 LOGGER = ("lstm_experiments.capture.callback", "GateLogger")
 TIMED_CALLBACKS = {
     "log": (*LOGGER, ("on_train_begin", "on_epoch_end", "on_train_end")),
-    # After fit the runner waits for the logger's background worker (if it has one) to finish.
+    # The wait for the logger's background worker to finish. Since 1d444d5 GateLogger closes
+    # itself in on_train_end, inside fit (before, the runner called close after fit): the clock
+    # tells the two apart, so neither fit nor log_s counts the wait twice.
     "drain": (*LOGGER, ("close",)),
+    # The drawing process' exit (interpreter teardown) after its last record is written: not
+    # training time, and outside the timed region before 1d444d5 too.
+    "shutdown": ("lstm_experiments.capture.drawing_process", "DrawingProcess", ("close",)),
     "checkpoint": ("lstm_experiments.run.checkpoint", "Checkpointer", ("on_epoch_end",)),
     "guard": ("lstm_experiments.run.guard", "TrainingGuard", ("on_train_batch_end", "on_epoch_end")),
 }
@@ -147,8 +152,10 @@ class TrainingClock:
     """What one ``run_experiment`` call spent in ``model.fit`` and in each timed callback."""
 
     fit_s: float = 0.0
-    callback_s: dict[str, float] = field(default_factory=lambda: dict.fromkeys(TIMED_CALLBACKS, 0.0))
+    callback_s: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys((*TIMED_CALLBACKS, "drain_in_fit", "shutdown_in_fit"), 0.0))
     logged_steps: list[int] = field(default_factory=list)
+    in_fit: bool = False
 
 
 @contextlib.contextmanager
@@ -163,9 +170,11 @@ def training_clock():
 
     def timed_fit(model, *args, **kwargs):
         start = time.perf_counter()
+        clock.in_fit = True
         try:
             return original_fit(model, *args, **kwargs)
         finally:
+            clock.in_fit = False
             clock.fit_s += time.perf_counter() - start
 
     def timed_hook(name, method):
@@ -174,7 +183,10 @@ def training_clock():
             try:
                 return method(self, *args, **kwargs)
             finally:
-                clock.callback_s[name] += time.perf_counter() - start
+                elapsed = time.perf_counter() - start
+                clock.callback_s[name] += elapsed
+                if clock.in_fit and name in ("drain", "shutdown"):
+                    clock.callback_s[f"{name}_in_fit"] += elapsed
                 if hasattr(self, "logged_steps"):
                     clock.logged_steps = list(self.logged_steps)
 
@@ -209,17 +221,26 @@ class RunResult:
     child_cpu_s: float = 0.0
 
     @property
+    def shutdown_s(self) -> float:
+        """The drawing process' exit after its last record, wherever it happened."""
+        return self.callback_s.get("shutdown", 0.0)
+
+    @property
     def log_s(self) -> float:
-        return self.callback_s.get("log", 0.0)
+        """Training-thread time in the logger's hooks, less the final drain when on_train_end did it."""
+        return self.callback_s.get("log", 0.0) - self.callback_s.get("drain_in_fit", 0.0)
 
     @property
     def drain_s(self) -> float:
-        return self.callback_s.get("drain", 0.0)
+        """The wait for every logged step to be written, less the drawing process' exit."""
+        return self.callback_s.get("drain", 0.0) - self.shutdown_s
 
     @property
     def train_s(self) -> float:
-        """Training done and every logged step written: fit plus the wait for the logging worker."""
-        return self.fit_s + self.drain_s
+        """Training done and every logged step written: fit plus the wait for the logging worker
+        (counted once, inside fit or after it), without the drawing process' exit."""
+        outside = self.callback_s.get("drain", 0.0) - self.callback_s.get("drain_in_fit", 0.0)
+        return self.fit_s + outside - self.callback_s.get("shutdown_in_fit", 0.0)
 
 
 def run_ours(overrides: list[str], workdir: Path) -> RunResult:
