@@ -75,7 +75,7 @@ class GateLogger(keras.callbacks.Callback):
     Works on any model that holds LSTM or GRU layers anywhere: Sequential,
     functional, subclassed, nested models, ``Bidirectional``, stacked. Each
     gate of the kernel, recurrent kernel and bias gets its own tags
-    (``gates/<layer>/<matrix>/<gate>``, ...; the README's Tag reference), on one
+    (``gates/<layer>/<matrix>/<gate>``, ...; docs/reference.md's Tag reference), on one
     colour scale per matrix fixed from the initial weights, so frames compare.
     Drawing happens off the training thread; the training thread only copies
     the weights. The event file is closed when training ends.

@@ -2,8 +2,8 @@
 
 Visualizers, the painter, the callback, HParams and the report all name their
 tags through these functions, so a tag can be renamed here and nowhere else,
-and the report parses back exactly what was written. The Tag reference in the
-README lists the same vocabulary.
+and the report parses back exactly what was written. The Tag reference in
+docs/reference.md lists the same vocabulary.
 
 ``<layer>`` is the Keras layer name (``lstm``, ``forward_lstm``, ``gru_1``...),
 ``<matrix>`` one of ``kernel``, ``recurrent_kernel``, ``bias`` or
