@@ -318,7 +318,7 @@ def test_wide_activations_are_reduced_along_units(reduced_run):
 
 
 def test_reduce_last_axis_follows_reduce_blocks_rule():
-    from lstm_experiments.board.summary import reduce_last_axis
+    from lstm_experiments.viz.resize import reduce_last_axis
 
     values = np.array([[1.0, -3.0, 2.0, np.nan, 4.0, np.nan, 5.0]])  # the last block is partial
     np.testing.assert_array_equal(reduce_last_axis(values, 3), [[-3.0, 4.0, 5.0]])

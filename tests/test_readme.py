@@ -59,7 +59,8 @@ def test_layout_section_matches_the_tree():
         relative = path.relative_to(package)
         if path.name in ("__init__.py", "__main__.py"):
             continue
-        assert f"`{relative.parent}/`" in layout if relative.parent != Path(".") else True, relative.parent
+        if relative.parent != Path("."):
+            assert f"`{relative.parent}/`" in layout, relative.parent
         assert f"`{path.name}`" in layout, relative
     for folder in (p for p in package.iterdir() if p.is_dir() and not p.name.startswith("__")):
         assert f"`{folder.name}/`" in layout, folder.name

@@ -23,7 +23,6 @@ kernel (units x gates*units) stays under (max_side_px / gates) x max_side_px
 values, 2 bytes each (128 KiB for an LSTM at the default 512).
 """
 
-import functools
 import logging
 import math
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from lstm_experiments.board import metadata
 from lstm_experiments.gates.layout import CANDIDATE_GATE, GATE_NAMES
 from lstm_experiments.tensorboard.summaries import Tensor
 from lstm_experiments.viz.colour import symmetric_scale
-from lstm_experiments.viz.resize import as_matrix, reduce_blocks
+from lstm_experiments.viz.resize import as_matrix, block_size, reduce_blocks, reduce_last_axis
 
 log = logging.getLogger(__name__)
 
@@ -44,38 +43,6 @@ MATRICES = ("kernel", "recurrent_kernel", "bias", "recurrent_bias")
 FIRST_KERNEL = "kernel"
 DEFAULT_MAX_SIDE_PX = 512
 DEFAULT_REDUCE = "maxabs"
-
-
-def block_size(shape: tuple[int, ...], max_side_px: int) -> int:
-    """The block side ``reduce_blocks`` uses for a matrix of ``shape`` (1: not reduced)."""
-    return max(1, math.ceil(max(shape) / max_side_px))
-
-
-def reduce_last_axis(values: np.ndarray, block: int, how: str = DEFAULT_REDUCE) -> np.ndarray:
-    """``values`` with its last axis reduced by blocks of ``block`` (the last block may be partial).
-
-    The same rule as ``reduce_blocks``, along one axis: ``maxabs`` keeps the block's value
-    farthest from zero (with its sign), ``mean`` averages it; NaN is ignored (NaN only where
-    the whole block is).
-    """
-    if block <= 1:
-        return values
-    width = values.shape[-1]
-    if width % block:  # the last block is partial: pad with NaN, which is ignored
-        padded = np.full((*values.shape[:-1], math.ceil(width / block) * block), np.nan,
-                         np.result_type(values.dtype, np.float32))
-        padded[..., :width] = values
-        values = padded
-    # Folded from strided slices, as reduce_blocks does: no reshape, so no copy of a transposed view.
-    strided = [values[..., offset::block] for offset in range(block)]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if how == "mean":
-            count = functools.reduce(np.add, (~np.isnan(part) for part in strided)).astype(np.float32)
-            total = functools.reduce(np.add, (np.where(np.isnan(part), 0.0, part) for part in strided))
-            return np.where(count > 0, total / np.maximum(count, 1), np.nan)
-        high = functools.reduce(np.fmax, strided)
-        low = functools.reduce(np.fmin, strided)
-        return np.where(high >= -low, high, low)
 
 
 @dataclass

@@ -193,9 +193,9 @@ class GateLogger(keras.callbacks.Callback):
         if probe_x is not None and self._plain is None:
             self._plain = is_plain_stack(self.model)
         snapshot = take_snapshot(self.model, step, probe_x, probe_y, self.with_gradients, plain=self._plain)
-        if step == 0 or self._initial_layers is None:
-            # W_0 kept here too, so a second fit() (a new event file) measures change from the same start.
-            self._initial_layers = self._initial_layers or snapshot.layers
+        if self._initial_layers is None:
+            # W_0, kept so that a second fit() (a new event file) measures change from the same start.
+            self._initial_layers = snapshot.layers
         self.worker.submit(self.drawer.draw, snapshot)
         self.logged_steps.append(step)
 

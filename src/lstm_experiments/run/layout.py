@@ -9,7 +9,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from lstm_experiments.config.resolvers import HYDRA_DIR, RESUME_HYDRA_DIR  # noqa: F401  (names of the layout)
+from lstm_experiments.config.resolvers import HYDRA_DIR
 
 FILE_MODE = 0o644
 

@@ -11,6 +11,38 @@ import math
 import numpy as np
 
 
+def block_size(shape: tuple[int, ...], max_side_px: int) -> int:
+    """The side of the square blocks that bring ``shape``'s longest side to at most ``max_side_px`` (1: none)."""
+    return max(1, math.ceil(max(shape) / max_side_px))
+
+
+def reduce_last_axis(values: np.ndarray, block: int, how: str = "maxabs") -> np.ndarray:
+    """``values`` with its last axis reduced by blocks of ``block`` (the last block may be partial).
+
+    The same rule as ``reduce_blocks``, along one axis: ``maxabs`` keeps the block's value
+    farthest from zero (with its sign), ``mean`` averages it; NaN is ignored (NaN only where
+    the whole block is).
+    """
+    if block <= 1:
+        return values
+    width = values.shape[-1]
+    if width % block:  # the last block is partial: pad with NaN, which is ignored
+        padded = np.full((*values.shape[:-1], math.ceil(width / block) * block), np.nan,
+                         np.result_type(values.dtype, np.float32))
+        padded[..., :width] = values
+        values = padded
+    # Folded from strided slices, as reduce_blocks does: no reshape, so no copy of a transposed view.
+    strided = [values[..., offset::block] for offset in range(block)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if how == "mean":
+            count = functools.reduce(np.add, (~np.isnan(part) for part in strided)).astype(np.float32)
+            total = functools.reduce(np.add, (np.where(np.isnan(part), 0.0, part) for part in strided))
+            return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        high = functools.reduce(np.fmax, strided)
+        low = functools.reduce(np.fmin, strided)
+        return np.where(high >= -low, high, low)
+
+
 def reduce_blocks(matrix: np.ndarray, max_side_px: int, how: str = "maxabs") -> np.ndarray:
     """Shrink a 2-D matrix by square blocks until its longest side is at most ``max_side_px``.
 
@@ -18,7 +50,7 @@ def reduce_blocks(matrix: np.ndarray, max_side_px: int, how: str = "maxabs") -> 
     outlier stays visible; ``mean`` averages the block.
     """
     rows, cols = matrix.shape
-    block = math.ceil(max(rows, cols) / max_side_px)
+    block = block_size(matrix.shape, max_side_px)
     if block <= 1:
         return matrix
     out_rows, out_cols = math.ceil(rows / block), math.ceil(cols / block)
