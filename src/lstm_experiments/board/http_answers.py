@@ -34,6 +34,7 @@ CONTENT_TYPES = {
     ".map": "application/json",
 }
 _INTEGER = re.compile(r"-?[0-9]+")
+MAX_STEP = 2**63 - 1  # TensorBoard's steps are int64
 
 
 class HttpError(Exception):
@@ -119,9 +120,16 @@ def required(request, name: str) -> str:
 
 def step_of(request) -> int:
     value = required(request, "step")
-    if not _INTEGER.fullmatch(value.strip()):
+    text = value.strip()
+    if not _INTEGER.fullmatch(text):
         raise bad_request(f"step={shown(value)} is not an integer")
-    step = int(value)
+    # Digits first, int() last: Python refuses int() of more than 4,300 digits (a ValueError).
+    sign = "-" if text.startswith("-") else ""
+    digits = text.lstrip("-").lstrip("0") or "0"
+    if len(digits) > len(str(MAX_STEP)) or int(digits) > MAX_STEP:
+        shown_digits = digits if len(digits) <= 24 else f"{digits[:12]}...{digits[-4:]} ({len(digits)} digits)"
+        raise bad_request(f"step={sign}{shown_digits} is out of range (steps are 64-bit integers)")
+    step = int(sign + digits)
     if step < 0:
         raise bad_request(f"step={step} is negative")
     return step
