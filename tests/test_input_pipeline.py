@@ -51,3 +51,24 @@ def test_mismatched_lengths_are_refused():
 
     with pytest.raises(ValueError, match="37 samples but y has 36"):
         batches(X, Y[:36], 8)
+
+
+def test_training_batches_depend_on_the_epoch_alone():
+    """A pipeline started at epoch 2 (a resumed run) gives the batches an uninterrupted one gives at epoch 2."""
+    from lstm_experiments.data.input_pipeline import training_batches
+
+    dataset, steps = training_batches(X, Y, 8, seed=3)
+    assert steps == 5
+    batches_seen = [(x.numpy(), y.numpy()) for x, y in dataset.take(4 * steps)]
+    epochs = [batches_seen[i * steps:(i + 1) * steps] for i in range(4)]
+    for one in epochs:
+        assert [len(y) for _, y in one] == [8, 8, 8, 8, 5]
+        assert sorted(sample_ids(one)) == list(range(37))
+        for x, y in one:
+            np.testing.assert_array_equal(x, X[(y[:, 0] / 10).astype(int)])
+    assert len({tuple(sample_ids(one)) for one in epochs}) == 4
+    resumed, _ = training_batches(X, Y, 8, seed=3, first_epoch=2)
+    assert sample_ids([(x.numpy(), y.numpy()) for x, y in resumed.take(2 * steps)]) == \
+        sample_ids(epochs[2] + epochs[3])
+    other_seed, _ = training_batches(X, Y, 8, seed=4)
+    assert sample_ids([(x.numpy(), y.numpy()) for x, y in other_seed.take(steps)]) != sample_ids(epochs[0])

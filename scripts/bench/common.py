@@ -264,7 +264,7 @@ def run_keras(overrides: list[str], workdir: Path, with_tensorboard: bool) -> Ru
     import keras
 
     from lstm_experiments.data import load_dataset
-    from lstm_experiments.data.input_pipeline import batches
+    from lstm_experiments.data.input_pipeline import batches, training_batches
     from lstm_experiments.model import build_model, compile_model
 
     cfg = compose_config(overrides)
@@ -277,8 +277,10 @@ def run_keras(overrides: list[str], workdir: Path, with_tensorboard: bool) -> Ru
     callbacks = [keras.callbacks.TensorBoard(str(log_dir), histogram_freq=1, write_images=True)] if with_tensorboard else []
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):
+        train_batches, steps_per_epoch = training_batches(data.x_train, data.y_train, cfg.train.batch_size,
+                                                          seed=cfg.seed)
         model.fit(
-            batches(data.x_train, data.y_train, cfg.train.batch_size, shuffle_seed=cfg.seed),
+            train_batches, steps_per_epoch=steps_per_epoch,
             validation_data=batches(data.x_val, data.y_val, cfg.train.batch_size),
             epochs=cfg.train.epochs, shuffle=False, callbacks=callbacks, verbose=2,
         )

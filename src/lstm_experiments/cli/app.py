@@ -7,8 +7,16 @@ Errors the user can fix print as one line (``error: ...``) with exit status 1
 and no traceback unless ``hydra.verbose=true`` or ``HYDRA_FULL_ERROR=1``. In a
 sweep, a failing job is recorded as failed in its metrics.json and the sweep
 goes on; the sweep summary then lists it.
+
+A sweep job whose directory already holds an earlier attempt (``-m
+resume=<sweep dir>``, or a Slurm job requeued after preemption) continues
+there: see ``run/run_state.py``. On a preemption's SIGUSR2 the run stops at
+the end of the batch and writes its files, then the signal goes on to
+submitit, which requeues the job.
 """
 
+import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -19,14 +27,17 @@ from omegaconf import DictConfig
 
 from lstm_experiments.cli.compose_errors import ComposeStderr, release_held_stderr
 from lstm_experiments.cli.help import help_text, wants_help
+from lstm_experiments.cli.sweep_resume import expand_sweep_resume
 from lstm_experiments.errors import Interrupted, UserError
 from lstm_experiments.run.layout import METRICS_FILE, write_json_atomic
+from lstm_experiments.run.run_state import requeued_by_slurm
 from lstm_experiments.run.train import run_directory, train
 from lstm_experiments.config.resolvers import register_resolvers
 from lstm_experiments.config.schema import register_configs
 
 register_configs()
 register_resolvers()
+log = logging.getLogger(__name__)
 
 CONFIG_PACKAGE = "pkg://lstm_experiments.conf"
 ERROR_EXIT_CODE = 1
@@ -55,12 +66,23 @@ def task(cfg: DictConfig) -> float:
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
     run_dir = Path(hydra_cfg.runtime.output_dir)
     try:
-        run_dir = run_directory(cfg, run_dir)
-        metrics = train(cfg, run_dir, launcher=hydra_cfg.launcher)
+        if multirun:
+            if cfg.get("resume") is not None and not Path(cfg.resume).is_dir():
+                raise UserError(f"resume={cfg.resume}: no such sweep directory")
+            in_place = cfg.get("resume") is not None or requeued_by_slurm()
+            metrics = train(cfg, run_dir, launcher=hydra_cfg.launcher, in_place=in_place)
+        else:
+            run_dir = run_directory(cfg, run_dir)
+            metrics = train(cfg, run_dir, launcher=hydra_cfg.launcher, epochs=_resume_epochs(cfg, hydra_cfg))
         return float(metrics["val_loss"])
     except Interrupted as stop:
         from lstm_experiments.run.experiment import SIGNAL_EXIT_CODES
 
+        if stop.signal_name == signal.SIGUSR2.name:
+            # Preempted under submitit: the run's files are written; its handler now requeues the job.
+            print(f"preempted: {run_dir} stopped after its last whole epoch; the job is requeued "
+                  "and continues there", file=sys.stderr)
+            signal.raise_signal(signal.SIGUSR2)
         print(f"error: {stop}", file=sys.stderr)
         sys.exit(SIGNAL_EXIT_CODES.get(stop.signal_name, ERROR_EXIT_CODE))
     except Exception as error:
@@ -75,10 +97,30 @@ def task(cfg: DictConfig) -> float:
         sys.exit(ERROR_EXIT_CODE)
 
 
+def _resume_epochs(cfg: DictConfig, hydra_cfg) -> int | None:
+    """``train.epochs`` when given with ``resume=`` (train on to it); other overrides are the run's own."""
+    if cfg.get("resume") is None:
+        return None
+    epochs = None
+    for override in hydra_cfg.overrides.task:
+        key = override.split("=", 1)[0].lstrip("+~")
+        if key == "train.epochs":
+            epochs = int(cfg.train.epochs)
+        elif key != "resume":
+            log.warning("resume: %s is ignored; a resumed run keeps the config it started with "
+                        "(only train.epochs=N may change)", override)
+    return epochs
+
+
 def main() -> None:
     """``python -m lstm_experiments``: Hydra's CLI, with config errors folded into one line."""
     if wants_help(sys.argv[1:]):
         print(help_text(sys.argv[1:]))
         return
+    try:
+        sys.argv[1:] = expand_sweep_resume(sys.argv[1:])
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(ERROR_EXIT_CODE)
     with ComposeStderr(sys.argv[1:]):
         task()

@@ -27,8 +27,8 @@ def run_name(override_dirname: str, job_num) -> str:
 
 
 
-# Where Hydra saves a command's config: .hydra/, or .hydra_resume/ for a resuming command,
-# so the run's own .hydra/ stays as it was.
+# Where Hydra saves a command's config: .hydra/, or .hydra_resume/ in a directory that already
+# holds a run (resumed, requeued, or part of a sweep run again), so the run's own .hydra/ stays.
 HYDRA_DIR = ".hydra"
 RESUME_HYDRA_DIR = ".hydra_resume"
 
@@ -45,9 +45,13 @@ def resume_run_dir(resume, default: str) -> str:
     return str(Path(str(resume)).expanduser())
 
 
-def resume_output_subdir(resume) -> str:
-    """Where Hydra saves this invocation's config: aside, when resuming, so the run's own stays."""
-    return HYDRA_DIR if resume in (None, "", "None") else RESUME_HYDRA_DIR
+def resume_output_subdir(output_dir) -> str:
+    """``hydra.output_subdir``: aside when ``output_dir`` already has a run's config, so that one stays.
+
+    Hydra evaluates it in each job, after making the job's directory and before saving the config.
+    """
+    saved = Path(str(output_dir)) / HYDRA_DIR / "config.yaml"
+    return RESUME_HYDRA_DIR if saved.is_file() else HYDRA_DIR
 
 
 def register_resolvers() -> None:

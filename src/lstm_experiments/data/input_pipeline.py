@@ -14,7 +14,14 @@ These pipelines do what Keras' does for in-memory arrays (a new permutation of
 the training set every epoch, each batch gathered from one copy of the arrays,
 a small prefetch) with ``tf.data.Options.autotune.enabled = False``, so that
 thread never starts. Whole arrays in memory need no tuning.
+
+``training_batches`` orders each epoch by a permutation drawn from (seed,
+epoch) alone, so a run resumed at epoch k sees the same batches an
+uninterrupted run sees at epoch k (a reshuffling ``Dataset.shuffle`` would start
+again from its first order).
 """
+
+import math
 
 import numpy as np
 import tensorflow as tf
@@ -40,6 +47,31 @@ def batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: int | N
     arrays = tf.data.Dataset.from_tensors((x, y)).repeat()
     dataset = tf.data.Dataset.zip((indices.batch(batch_size), arrays)).map(_gather)
     return dataset.prefetch(PREFETCH_BATCHES).with_options(pipeline_options())
+
+
+def training_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
+                     first_epoch: int = 0) -> tuple[tf.data.Dataset, int]:
+    """(an endless pipeline of epochs from ``first_epoch`` on, batches per epoch) for ``fit``.
+
+    Epoch e is the permutation of the samples given by the stateless seed
+    (seed, e), in batches of ``batch_size``, the last one partial. ``fit`` needs
+    ``steps_per_epoch`` (the second value) and then keeps one iterator for all epochs.
+    """
+    if len(x) != len(y):
+        raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
+    n = len(x)
+
+    def epoch_order(epoch):
+        keys = tf.random.stateless_uniform([n], seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
+        return tf.data.Dataset.from_tensor_slices(tf.argsort(keys)).batch(batch_size)
+
+    indices = tf.data.Dataset.range(first_epoch, _ENDLESS).flat_map(epoch_order)
+    arrays = tf.data.Dataset.from_tensors((x, y)).repeat()
+    dataset = tf.data.Dataset.zip((indices, arrays)).map(_gather)
+    return dataset.prefetch(PREFETCH_BATCHES).with_options(pipeline_options()), math.ceil(n / batch_size)
+
+
+_ENDLESS = 2**62
 
 
 def _gather(index, arrays):

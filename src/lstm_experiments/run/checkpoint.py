@@ -5,6 +5,8 @@
     <run dir>/checkpoint/state.json           {"epoch": n}
 
 Files are replaced atomically, so a kill mid-save leaves the previous checkpoint.
+A file damaged some other way (truncated by a full disk, edited) is refused
+on resume with one line naming it.
 """
 
 import json
@@ -14,9 +16,8 @@ from pathlib import Path
 import keras
 
 from lstm_experiments.errors import UserError
-from lstm_experiments.run.layout import CHECKPOINT_DIR, write_json_atomic
+from lstm_experiments.run.layout import CHECKPOINT_DIR, INITIAL_WEIGHTS, write_json_atomic
 
-INITIAL_WEIGHTS = "initial.weights.h5"
 LATEST_MODEL = "latest.keras"
 STATE_FILE = "state.json"
 
@@ -40,13 +41,20 @@ class RunCheckpoint:
         write_json_atomic(self.dir / STATE_FILE, {"epoch": epoch})
 
     def epoch(self) -> int:
-        return int(json.loads((self.dir / STATE_FILE).read_text())["epoch"])
+        path = self.dir / STATE_FILE
+        with _readable(path):
+            epoch = json.loads(path.read_text())["epoch"]
+            if not isinstance(epoch, int) or epoch < 0:
+                raise ValueError(f"epoch={epoch!r}")
+            return epoch
 
     def restore(self):
         """(model with its optimizer state, epochs done); a run without a checkpoint starts at 0."""
         if not self.exists():
             return None, 0
-        return keras.models.load_model(self.dir / LATEST_MODEL), self.epoch()
+        epoch = self.epoch()
+        with _readable(self.dir / LATEST_MODEL):
+            return keras.models.load_model(self.dir / LATEST_MODEL), epoch
 
     def initial_model(self, model):
         """A copy of ``model`` holding the step-0 weights."""
@@ -54,8 +62,30 @@ class RunCheckpoint:
         if not path.is_file():
             raise UserError(f"resume: {path} is missing; this run cannot be resumed")
         initial = keras.models.clone_model(model)
-        initial.load_weights(path)
+        # clone_model copies the compile settings, and with them an optimizer whose variables the
+        # file (saved before the first step) does not hold: Keras would warn that it skipped
+        # "loading for optimizer 'adam'". The copy only carries weights, so it gets no optimizer.
+        initial.optimizer = None
+        with _readable(path):
+            initial.load_weights(path)
         return initial
+
+
+class _readable:
+    """Turns any failure to read a checkpoint file into one line naming it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if error is None or isinstance(error, UserError) or not isinstance(error, Exception):
+            return False
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserError(f"resume: {self.path} is damaged and cannot be read ({reason}); "
+                        f"restore it or start the run again") from None
 
 
 class Checkpointer(keras.callbacks.Callback):

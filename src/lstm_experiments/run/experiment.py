@@ -12,12 +12,13 @@ from threadpoolctl import threadpool_limits
 
 from lstm_experiments.data import load_dataset
 from lstm_experiments.errors import Interrupted, TrainingFailed
+from lstm_experiments.run.data_fingerprint import check_and_record
 from lstm_experiments.run.layout import METRICS_FILE, MODEL_FILE, PNG_DIR, TENSORBOARD_DIR, write_json_atomic
 from lstm_experiments.run.tensorflow_setup import apply_thread_limit, import_tensorflow
 
 log = logging.getLogger(__name__)
 
-SIGNAL_EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
+SIGNAL_EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143, "SIGUSR2": 140}
 VISUALIZER_BLAS_THREADS = 1
 
 
@@ -26,8 +27,12 @@ def write_metrics(output_dir: Path, metrics: dict) -> None:
 
 
 def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None,
-                   resume: bool = False) -> dict:
+                   resume: bool = False, record: dict | None = None) -> dict:
     """Train ``cfg``'s model in ``output_dir``; ``threads`` caps TensorFlow's CPU threads.
+
+    ``record`` goes into metrics.json as well (what this session was: a failed
+    attempt run again says where its files went); a resumed run adds
+    ``resumed_from_epoch``.
 
     The run is a sequence of named steps: load the data, start the drawing
     process, set up TensorFlow, build (or restore) the model, fit with the
@@ -37,6 +42,7 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
     """
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
+    check_and_record(cfg.data, output_dir, resume)  # the same CSV as before, when resuming or in a sweep
     data = load_data(cfg)  # bad data fails here, before the TensorFlow import
     drawer = start_drawing_process(cfg)  # from here on, the finally below closes it whatever fails
     logger = None
@@ -46,6 +52,7 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
         from lstm_experiments.run.guard import TrainingGuard
 
         model, checkpoint, initial_epoch, initial_model = build_or_restore(cfg, data, output_dir, resume)
+        record = {**(record or {}), **({"resumed_from_epoch": initial_epoch} if resume else {})}
         guard = TrainingGuard()
         logger, drawer = gate_logger(cfg, data, output_dir, drawer, guard), None  # the logger owns it now
         if resume:
@@ -60,7 +67,7 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
             logger.close()
         if drawer is not None:
             drawer.close()
-    return finish(cfg, model, data, history, guard, checkpoint, initial_epoch, output_dir)
+    return finish(cfg, model, data, history, guard, checkpoint, initial_epoch, output_dir, record)
 
 
 def load_data(cfg: DictConfig):
@@ -143,34 +150,39 @@ def gate_logger(cfg: DictConfig, data, output_dir: Path, drawer, guard):
 
 
 def fit(model, cfg: DictConfig, data, initial_epoch: int, callbacks: list):
-    from lstm_experiments.data.input_pipeline import batches
+    """Keras' fit from ``initial_epoch``: epoch e sees the same batches whether or not the run was resumed."""
+    from lstm_experiments.data.input_pipeline import batches, training_batches
 
+    train_batches, steps_per_epoch = training_batches(
+        data.x_train, data.y_train, cfg.train.batch_size, seed=cfg.seed, first_epoch=initial_epoch)
     return model.fit(
-        batches(data.x_train, data.y_train, cfg.train.batch_size, shuffle_seed=cfg.seed),
+        train_batches,
+        steps_per_epoch=steps_per_epoch,
         validation_data=batches(data.x_val, data.y_val, cfg.train.batch_size),
         epochs=cfg.train.epochs,
         initial_epoch=initial_epoch,
-        shuffle=False,  # the pipeline reshuffles every epoch itself
+        shuffle=False,  # the pipeline orders every epoch itself
         callbacks=callbacks,
         verbose=2,
     )
 
 
-def finish(cfg: DictConfig, model, data, history, guard, checkpoint, initial_epoch: int, output_dir: Path) -> dict:
+def finish(cfg: DictConfig, model, data, history, guard, checkpoint, initial_epoch: int, output_dir: Path,
+           record: dict) -> dict:
     """metrics.json and model.keras for a completed run; the status and the error otherwise."""
     epochs_done = checkpoint.epoch() if checkpoint.exists() else initial_epoch
     if guard.signal_name is not None:
-        write_metrics(output_dir, {"status": "interrupted", "reason": guard.signal_name,
+        write_metrics(output_dir, {**record, "status": "interrupted", "reason": guard.signal_name,
                                    "epochs": epochs_done})
         raise Interrupted(guard.signal_name, output_dir)
     if guard.failure is not None:
-        write_metrics(output_dir, {"status": "failed", "reason": guard.failure,
+        write_metrics(output_dir, {**record, "status": "failed", "reason": guard.failure,
                                    "epochs": epochs_done})
         raise TrainingFailed(f"training stopped: {guard.failure}; see {output_dir / METRICS_FILE}")
 
     model.save(output_dir / MODEL_FILE)
     metrics = _final_metrics(model, data, history, cfg.train.batch_size)
-    metrics.update(status="completed", epochs=cfg.train.epochs)
+    metrics.update(record, status="completed", epochs=cfg.train.epochs)
     write_metrics(output_dir, metrics)
     log.info("val_loss %.5f; run directory %s", metrics["val_loss"], output_dir)
     return metrics

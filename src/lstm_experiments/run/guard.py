@@ -1,9 +1,16 @@
-"""Stops training cleanly on a NaN/inf loss, SIGINT (Ctrl-C) or SIGTERM (Slurm preemption).
+"""Stops training cleanly on a NaN/inf loss, SIGINT (Ctrl-C), SIGTERM or a preemption's SIGUSR2.
 
 A signal or a bad loss sets ``model.stop_training`` at the end of the current
 batch. If that cut an epoch short, the epoch counts as not done: the weight
 logger and the checkpointer skip its end, so a resumed run redoes it and no
 TensorBoard step is written twice.
+
+SIGUSR2 is the signal Slurm sends a submitit job before preempting it or at
+its time limit (``sbatch --signal=USR2@90``). submitit's own handler would
+checkpoint and requeue at once, in the middle of a batch; the guard takes the
+signal only where such a handler is installed, stops at the end of the batch
+like SIGTERM, and hands the handler back when training ends, so the caller can
+raise the signal again once the run's files are written (``cli/app.py``).
 """
 
 import math
@@ -13,6 +20,12 @@ import threading
 import keras
 
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+PREEMPTION_SIGNAL = signal.SIGUSR2
+
+
+def preemption_handler_installed() -> bool:
+    """Whether a job scheduler's Python handler (submitit's) waits for SIGUSR2 in this process."""
+    return callable(signal.getsignal(PREEMPTION_SIGNAL))
 
 
 class TrainingGuard(keras.callbacks.Callback):
@@ -30,15 +43,18 @@ class TrainingGuard(keras.callbacks.Callback):
 
     def _on_signal(self, signum, frame):
         if self.signal_name is not None:
-            # A second Ctrl-C: stop now, without waiting for the batch to end.
-            raise KeyboardInterrupt
+            if signum == signal.SIGINT:
+                # A second Ctrl-C: stop now, without waiting for the batch to end.
+                raise KeyboardInterrupt
+            return  # e.g. Slurm's SIGTERM after the preemption's SIGUSR2: already stopping
         self.signal_name = signal.Signals(signum).name
         if self.model is not None:
             self.model.stop_training = True
 
     def on_train_begin(self, logs=None):
         if threading.current_thread() is threading.main_thread():
-            for signum in HANDLED_SIGNALS:
+            signals = HANDLED_SIGNALS + ((PREEMPTION_SIGNAL,) if preemption_handler_installed() else ())
+            for signum in signals:
                 self._previous_handlers[signum] = signal.signal(signum, self._on_signal)
 
     def on_train_end(self, logs=None):

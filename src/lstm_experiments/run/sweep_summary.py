@@ -3,11 +3,17 @@
 Each job writes its own metrics.json (status completed, failed or interrupted);
 after the last job the summary lists them all. If any job did not complete,
 the command exits with status 1 after writing it, so scripts notice.
+
+Each job also says what this command did with it (``this_sweep``): ``ran``,
+``resumed`` (continued from a checkpoint: ``-m resume=<sweep dir>`` or a Slurm
+requeue), ``rerun`` (failed before, run again), ``skipped`` (already
+completed, left as it was) or ``not run`` (in the directory, not in this sweep).
 """
 
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 
 from hydra.experimental.callback import Callback
@@ -19,25 +25,41 @@ log = logging.getLogger(__name__)
 
 
 
-def summarise_sweep(sweep_dir: Path) -> dict:
+def _this_sweep(metrics: dict, written_at: float, started_at: float | None) -> str:
+    if started_at is not None and written_at < started_at:
+        return "skipped" if metrics.get("status") == "completed" else "not run"
+    if "previous_attempt" in metrics:
+        return "rerun"
+    return "resumed" if "resumed_from_epoch" in metrics else "ran"
+
+
+def summarise_sweep(sweep_dir: Path, started_at: float | None = None) -> dict:
+    """Every job of ``sweep_dir`` with its metrics; ``started_at`` (epoch seconds) tells skipped jobs apart."""
     jobs = []
     for job_dir in sorted(p for p in Path(sweep_dir).iterdir() if (p / ".hydra").is_dir()):
         metrics_path = job_dir / METRICS_FILE
         try:
             metrics = json.loads(metrics_path.read_text())
+            written_at = metrics_path.stat().st_mtime
         except (OSError, ValueError):
-            metrics = {"status": "failed", "reason": f"no readable {METRICS_FILE}"}
-        jobs.append({"job": job_dir.name, **metrics})
+            metrics, written_at = {"status": "failed", "reason": f"no readable {METRICS_FILE}"}, time.time()
+        jobs.append({"job": job_dir.name, **metrics, "this_sweep": _this_sweep(metrics, written_at, started_at)})
     failed = [j for j in jobs if j.get("status") != "completed"]
     return {"jobs": jobs, "completed": len(jobs) - len(failed), "failed": len(failed)}
 
 
 class SweepSummary(Callback):
+    def __init__(self):
+        self.started_at = None
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        self.started_at = time.time()
+
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         if not sweep_dir.is_dir():
             return
-        summary = summarise_sweep(sweep_dir)
+        summary = summarise_sweep(sweep_dir, self.started_at)
         write_json_atomic(sweep_dir / SUMMARY_FILE, summary)
         if summary["failed"]:
             names = ", ".join(f"{j['job']} ({j.get('status')}: {j.get('reason', '?')})"
@@ -45,4 +67,6 @@ class SweepSummary(Callback):
             print(f"error: {summary['failed']} of {len(summary['jobs'])} jobs did not complete: "
                   f"{names}; see {sweep_dir / SUMMARY_FILE}", file=sys.stderr)
             sys.exit(1)
-        log.info("sweep done: %d jobs completed; %s", summary["completed"], sweep_dir / SUMMARY_FILE)
+        actions = sorted({j["this_sweep"] for j in summary["jobs"]} - {"ran"})
+        counts = "".join(f", {sum(j['this_sweep'] == a for j in summary['jobs'])} {a}" for a in actions)
+        log.info("sweep done: %d jobs completed%s; %s", summary["completed"], counts, sweep_dir / SUMMARY_FILE)

@@ -7,6 +7,7 @@ with the same one-line message the command line prints. Nothing here imports
 TensorFlow until the checks have passed.
 """
 
+import logging
 import time
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from omegaconf import DictConfig, OmegaConf
 from lstm_experiments.config.checks import check_config
 from lstm_experiments.errors import UserError
 from lstm_experiments.run.layout import CONFIG_FILE
+from lstm_experiments.run.run_state import RunState, move_failed_attempt_aside, read_metrics, read_state
+
+log = logging.getLogger(__name__)
 
 CONFIG_MODULE = "lstm_experiments.conf"
 # Where a run goes when no directory is given: Hydra's default, relative to the working directory.
@@ -67,7 +71,7 @@ def run_directory(cfg: DictConfig, output_dir) -> Path:
     return Path(output_dir) if output_dir is not None else Path(time.strftime(DEFAULT_OUTPUT_DIR))
 
 
-def train(cfg, output_dir=None, *, launcher=None) -> dict:
+def train(cfg, output_dir=None, *, launcher=None, epochs: int | None = None, in_place: bool = False) -> dict:
     """Train one model as ``python -m lstm_experiments`` does and return its metrics.
 
     Args:
@@ -76,19 +80,57 @@ def train(cfg, output_dir=None, *, launcher=None) -> dict:
         output_dir: the run directory (default ``outputs/<date>/<time>``); with
             ``resume=<run dir>`` in the config, that run continues in its own.
         launcher: Hydra's launcher config, for the thread count of parallel jobs.
+        epochs: when resuming, train on to this many epochs instead of the run's own
+            ``train.epochs`` (a completed run then trains on, rather than staying as it is).
+        in_place: ``output_dir`` may already hold this job (a sweep run again on its own
+            directory, a Slurm job requeued after preemption): a completed job is
+            left as it is, an interrupted one resumes, a failed one runs again.
 
     Returns the metrics also written to ``metrics.json`` (``loss``, ``val_loss``,
-    ``status``, ``epochs``...). Raises ``UserError`` (a one-line message) for bad
-    input, ``TrainingFailed`` on a NaN loss and ``Interrupted`` on SIGINT/SIGTERM.
+    ``status``, ``epochs``...). Resuming a run that is already complete changes
+    nothing and returns its recorded metrics. Raises ``UserError`` (a one-line
+    message) for bad input, ``TrainingFailed`` on a NaN loss and ``Interrupted``
+    on SIGINT/SIGTERM.
     """
     cfg = as_config(cfg)
-    run_dir = run_directory(cfg, output_dir)
-    resume = cfg.get("resume") is not None
+    if in_place:
+        run_dir = Path(output_dir)
+        state = read_state(run_dir)
+        cfg = OmegaConf.merge(cfg, {"resume": None})
+    else:
+        run_dir = run_directory(cfg, output_dir)
+        state = _resumable_state(run_dir) if cfg.get("resume") is not None else RunState.new
+    record = {}
+    if state is RunState.completed:
+        done = read_metrics(run_dir)
+        if epochs is None or epochs <= done.get("epochs", 0):
+            log.info("%s is already complete (%s epochs); nothing changed", run_dir, done.get("epochs"))
+            return done
+        log.info("%s completed %s epochs; training on to %d as asked (train.epochs=%d)",
+                 run_dir, done.get("epochs"), epochs, epochs)
+    if state is RunState.failed and in_place:
+        moved = move_failed_attempt_aside(run_dir)
+        log.info("%s failed before (%s); running it again, its files moved to %s",
+                 run_dir.name, (read_metrics(moved) or {}).get("reason", "?"), moved)
+        record["previous_attempt"] = str(moved.relative_to(run_dir))
+        state = RunState.new
+    resume = state is not RunState.new
     if resume:
         cfg = resumed_config(run_dir)
+        if epochs is not None:
+            cfg.train.epochs = epochs
     check_config(cfg)
     from lstm_experiments.run.experiment import run_experiment
     from lstm_experiments.run.tensorflow_setup import threads_per_job
 
     threads = threads_per_job(cfg.get("threads"), launcher)
-    return run_experiment(cfg, run_dir, threads=threads, resume=resume)
+    return run_experiment(cfg, run_dir, threads=threads, resume=resume, record=record)
+
+
+def _resumable_state(run_dir: Path) -> RunState:
+    """The state of the run ``resume=`` names; one line if there is nothing there to resume."""
+    resumed_config(run_dir)  # no such directory, or not a run: one line
+    state = read_state(run_dir)
+    if state is RunState.new:
+        raise UserError(f"resume={run_dir}: no checkpoint there yet; start the run again instead")
+    return state
