@@ -106,13 +106,33 @@ class GatesPlugin(base_plugin.TBPlugin):
 
     def _read(self, request, run: str, tags, downsample=None) -> dict:
         """{tag: [TensorDatum]} of ``run``, for exactly these tags."""
+        return self._read_runs(request, [run], tags, downsample).get(run, {})
+
+    def _read_runs(self, request, runs, tags, downsample=None) -> dict:
+        """{run: {tag: [TensorDatum]}}: these tags of these runs, in one read of the data provider."""
         ctx, experiment = self._request_scope(request)
-        data = self._provider.read_tensors(
+        return self._provider.read_tensors(
             ctx, experiment_id=experiment, plugin_name=self.plugin_name,
             downsample=self._downsample if downsample is None else downsample,
-            run_tag_filter=provider.RunTagFilter(runs=[run], tags=list(tags)),
+            run_tag_filter=provider.RunTagFilter(runs=list(runs), tags=list(tags)),
         )
-        return data.get(run, {})
+
+    def _read_grouped(self, request, wanted: dict, downsample=None) -> dict:
+        """{run: {tag: [TensorDatum]}} for ``wanted`` {run: tags}: one read per distinct set of tags.
+
+        A read's filter is runs x tags, so runs that want the same tags (every run of a
+        sweep) share one read; each run gets back only the tags it asked for.
+        """
+        groups = {}
+        for run, tags in wanted.items():
+            if tags:
+                groups.setdefault(frozenset(tags), []).append(run)
+        found = {}
+        for tags, runs in groups.items():
+            data = self._read_runs(request, runs, sorted(tags), downsample)
+            for run in runs:
+                found[run] = {tag: data.get(run, {}).get(tag, []) for tag in tags}
+        return found
 
     @staticmethod
     def _content(series) -> dict | None:
@@ -166,8 +186,18 @@ class GatesPlugin(base_plugin.TBPlugin):
         """Every run with gate data: kept steps, layers, matrices and what the page may ask for."""
         listing = self._list(request)
         saturated = self._saturation_layers(request, list(listing))
-        runs = [self._run_index(request, run, listing[run], saturated.get(run, set())) for run in sorted(listing)]
-        runs = [entry for entry in runs if entry is not None]
+        parts = {run: self._run_parts(listing[run]) for run in sorted(listing)}
+        parts = {run: part for run, part in parts.items() if part["weights"]}
+        # Two reads for all the runs together, not two per run: with TensorBoard's data server
+        # every read is a round trip of about 45 ms, and per-run reads took 2.4 s for 50 runs
+        # (median; 0.14 s batched: docs/performance.md, "Load: a 50-run sweep in the dashboard").
+        steps = self._read_grouped(request, {run: [part["smallest"]] for run, part in parts.items()})
+        sampled = self._read_grouped(
+            request, {run: [tag for tag, _ in part["activations"].values()] for run, part in parts.items()},
+            downsample=1,
+        )
+        runs = [self._run_index(run, part, steps.get(run, {}), sampled.get(run, {}), saturated.get(run, set()))
+                for run, part in parts.items()]
         return respond_json(request, {
             "runs": runs,
             "samples_flag": metadata.SAMPLES_FLAG,
@@ -191,7 +221,8 @@ class GatesPlugin(base_plugin.TBPlugin):
                     found.setdefault(run, set()).add(parsed.layer)
         return found
 
-    def _run_index(self, request, run: str, series_by_tag: dict, saturated: set[str]) -> dict | None:
+    def _run_parts(self, series_by_tag: dict) -> dict:
+        """One run's tags by kind, read from the listing alone, and its smallest weights tag."""
         weights, activations, probe = {}, {}, None
         for tag, series in series_by_tag.items():
             content = self._content(series)
@@ -204,22 +235,24 @@ class GatesPlugin(base_plugin.TBPlugin):
                 activations[content["layer"]] = (tag, content)
             elif kind == metadata.KIND_PROBE:
                 probe = content
-        if not weights:
-            return None
         # Kept steps from the smallest matrix: TensorBoard keeps the same steps of every
         # tag that logged the same steps, and this read is the cheapest.
-        smallest = min(weights, key=lambda tag: math.prod(logged_shape(weights[tag][0])))
-        steps = sorted(datum.step for datum in self._read(request, run, [smallest]).get(smallest, []))
+        smallest = min(weights, key=lambda tag: math.prod(logged_shape(weights[tag][0]))) if weights else None
+        return {"weights": weights, "activations": activations, "probe": probe, "smallest": smallest}
+
+    @staticmethod
+    def _run_index(run: str, parts: dict, step_data: dict, sampled: dict, saturated: set[str]) -> dict:
+        """The runs route's entry of one run: ``step_data`` holds its smallest tag, ``sampled`` one datum
+        of each activations tag (for their shapes: sequences, time)."""
+        weights, activations, probe = parts["weights"], parts["activations"], parts["probe"]
+        steps = sorted(datum.step for datum in step_data.get(parts["smallest"], []))
         max_step = max(int(series.max_step) for _, series in weights.values())
         log_every = max(int(content.get("log_every") or 1) for content, _ in weights.values())
-        # One datum per tag for the shapes (sequences, time) of the activations.
         activation_shapes = {}
-        if activations:
-            sampled = self._read(request, run, [tag for tag, _ in activations.values()], downsample=1)
-            for layer, (tag, _) in activations.items():
-                data = sampled.get(tag) or []
-                if data:
-                    activation_shapes[layer] = list(np.shape(data[-1].numpy))
+        for layer, (tag, _) in activations.items():
+            data = sampled.get(tag) or []
+            if data:
+                activation_shapes[layer] = list(np.shape(data[-1].numpy))
 
         layers = {}
         for content, _ in weights.values():
