@@ -25,6 +25,8 @@ report    reading synthetic sweeps (scalars only, and with images) with ``lstm_e
           per reader, each in a fresh process, against a bare EventAccumulator
 board     the GATES page (lstm_gates plugin) in headless Chromium on a real 3-run sweep: first paint, slider
           redraws (fetched steps, target <= 50 ms) and a move to a step not fetched yet (needs playwright)
+load      the GATES routes over HTTP on a real TensorBoard: a 50-run sweep at 128 units (runs, weights: median and
+          p95, target p95 <= 300 ms; TensorBoard's RSS) and a 1,000-epoch run (event file, load time, last step)
 
 Training is timed by wrapping ``keras.Model.fit`` and the project's callbacks
 (the gate logger, ``Checkpointer``, ``TrainingGuard``) in this process while

@@ -30,6 +30,7 @@ SECTION_MODULES = {
     "sweeps": "sweeps",
     "report": "report",
     "board": "board",
+    "load": "load",
 }
 SECTIONS = tuple(SECTION_MODULES)
 PROFILE_UNITS = 128  # --profile without --units
@@ -56,6 +57,9 @@ class Sizes:
     extra_variants: tuple[tuple[str, str], ...] = ()  # overhead: (name, overrides) timed with the others
     board_units: int = 128  # board: units of the 3-run sweep shown on the GATES page
     board_pages: int = 3  # board: pages timed, each in a fresh browser context
+    load_runs: int = 50  # load: jobs of the sweep served by TensorBoard
+    load_long_epochs: int = 1000  # load: epochs of the long run, logged every epoch
+    load_requests: int = 200  # load: timed requests per route (activations: half)
 
 
 FULL = Sizes(
@@ -68,6 +72,7 @@ QUICK = Sizes(
     bytes_units=(32, 512), bytes_epochs=1, bytes_samples=32,
     startup_reps=3, csv_rows=50_000, sweep_epochs=1, report_runs=10, report_reps=1, anchor_reps=1,
     drawing_steps=1, report_image_steps=10, board_units=32, board_pages=1,
+    load_runs=5, load_long_epochs=50, load_requests=50,
 )
 
 
