@@ -10,6 +10,9 @@ there), rather than let a hand-edited value reach the drawing process.
 from lstm_experiments.config.choices import BY_KEY, ChoiceError, parse
 from lstm_experiments.errors import ConfigValueError
 
+# What early stopping and the learning-rate schedule can watch (accuracy: classification only).
+MONITORED = ("val_loss", "loss", "val_accuracy", "accuracy")
+
 # (key, predicate, what the value must be)
 _POSITIVE = "must be > 0"
 _RULES = [
@@ -25,6 +28,14 @@ _RULES = [
     ("train.epochs", lambda v: v >= 0, "must be >= 0"),
     ("train.batch_size", lambda v: v > 0, _POSITIVE),
     ("train.learning_rate", lambda v: v > 0, _POSITIVE),
+    ("train.verbose", lambda v: v in ("auto", 0, 1, 2) and not isinstance(v, bool), "must be auto, 0, 1 or 2"),
+    ("train.early_stopping.patience", lambda v: v is None or v >= 0, "must be >= 0 or null"),
+    ("train.early_stopping.min_delta", lambda v: v >= 0, "must be >= 0"),
+    ("train.early_stopping.monitor", lambda v: v in MONITORED, f"must be one of {', '.join(MONITORED)}"),
+    ("train.reduce_lr_on_plateau.factor", lambda v: v is None or 0 < v < 1, "must be between 0 and 1, or null"),
+    ("train.reduce_lr_on_plateau.patience", lambda v: v >= 0, "must be >= 0"),
+    ("train.reduce_lr_on_plateau.min_lr", lambda v: v >= 0, "must be >= 0"),
+    ("train.reduce_lr_on_plateau.monitor", lambda v: v in MONITORED, f"must be one of {', '.join(MONITORED)}"),
     ("viz.log_every", lambda v: v > 0, _POSITIVE),
     ("viz.probe_size", lambda v: v > 0, _POSITIVE),
     ("viz.image.target_side_px", lambda v: v > 0, _POSITIVE),
@@ -37,7 +48,7 @@ _RULES = [
 def _lookup(cfg, dotted: str):
     node = cfg
     for part in dotted.split("."):
-        if part not in node:
+        if node is None or part not in node:  # a null group (train.early_stopping: off)
             return None, False
         node = node[part]
     return node, True

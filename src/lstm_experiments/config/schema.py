@@ -86,11 +86,44 @@ class ModelConfig:
 
 
 @dataclass
+class EarlyStoppingConfig:
+    """Keras' EarlyStopping: stop when ``monitor`` has not improved for ``patience`` epochs.
+
+    Off while ``patience`` is null (or the whole key is): ``train.early_stopping.patience=3`` turns it on.
+    """
+
+    patience: Optional[int] = None
+    monitor: str = "val_loss"
+    min_delta: float = 0.0
+    # The saved model (and the last logged step) get the best epoch's weights.
+    restore_best_weights: bool = True
+
+
+@dataclass
+class ReduceLROnPlateauConfig:
+    """Keras' ReduceLROnPlateau: multiply the learning rate by ``factor`` after ``patience`` flat epochs.
+
+    Off while ``factor`` is null (or the whole key is): ``train.reduce_lr_on_plateau.factor=0.5`` turns it on.
+    """
+
+    factor: Optional[float] = None
+    patience: int = 3
+    monitor: str = "val_loss"
+    min_lr: float = 0.0
+
+
+@dataclass
 class TrainConfig:
     epochs: int = 10
     batch_size: int = 32
     optimizer: str = "adam"
     learning_rate: float = 1e-3
+    # Keras' fit verbosity: auto (a progress bar on a terminal, else the log's one line per epoch), 0, 1 or 2.
+    verbose: Any = "auto"
+    # Off until train.early_stopping.patience=N (null patience, or null here: off).
+    early_stopping: Optional[EarlyStoppingConfig] = field(default_factory=EarlyStoppingConfig)
+    # Off until train.reduce_lr_on_plateau.factor=F (null factor, or null here: off).
+    reduce_lr_on_plateau: Optional[ReduceLROnPlateauConfig] = field(default_factory=ReduceLROnPlateauConfig)
 
 
 # How a weight matrix becomes pixels: the same class GateLogger and the drawing process use.

@@ -48,6 +48,7 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
     logger = None
     try:
         set_up_tensorflow(cfg, threads)
+        from lstm_experiments.run.callbacks import early_stopping_record, schedule_callbacks
         from lstm_experiments.run.checkpoint import Checkpointer
         from lstm_experiments.run.guard import TrainingGuard
 
@@ -61,7 +62,9 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
             from lstm_experiments.tensorboard.hparams import flatten_config, metric_tags
 
             logger.write_hparams(flatten_config(cfg), metric_tags(data.task), trial_id=output_dir.name)
-        history = fit(model, cfg, data, initial_epoch, [guard, Checkpointer(checkpoint, guard), logger])
+        schedule = schedule_callbacks(cfg.train, task_metrics(data.task))
+        history = fit(model, cfg, data, initial_epoch, [guard, Checkpointer(checkpoint, guard), *schedule, logger])
+        record.update(early_stopping_record(schedule))
     finally:
         if logger is not None:
             logger.close()
@@ -152,6 +155,7 @@ def gate_logger(cfg: DictConfig, data, output_dir: Path, drawer, guard):
 def fit(model, cfg: DictConfig, data, initial_epoch: int, callbacks: list):
     """Keras' fit from ``initial_epoch``: epoch e sees the same batches whether or not the run was resumed."""
     from lstm_experiments.data.input_pipeline import batches, training_batches
+    from lstm_experiments.run.callbacks import keras_verbosity
 
     train_batches, steps_per_epoch = training_batches(
         data.x_train, data.y_train, cfg.train.batch_size, seed=cfg.seed, first_epoch=initial_epoch)
@@ -163,7 +167,7 @@ def fit(model, cfg: DictConfig, data, initial_epoch: int, callbacks: list):
         initial_epoch=initial_epoch,
         shuffle=False,  # the pipeline orders every epoch itself
         callbacks=callbacks,
-        verbose=2,
+        verbose=keras_verbosity(cfg.train.get("verbose", "auto")),
     )
 
 
@@ -182,10 +186,21 @@ def finish(cfg: DictConfig, model, data, history, guard, checkpoint, initial_epo
 
     model.save(output_dir / MODEL_FILE)
     metrics = _final_metrics(model, data, history, cfg.train.batch_size)
-    metrics.update(record, status="completed", epochs=cfg.train.epochs)
+    metrics.update(record, status="completed")
+    metrics["epochs"] = record.get("stopped_epoch", cfg.train.epochs)
     write_metrics(output_dir, metrics)
     log.info("val_loss %.5f; run directory %s", metrics["val_loss"], output_dir)
+    board = output_dir / TENSORBOARD_DIR
+    log.info("TensorBoard: %s (open it with: tensorboard --logdir %s, or lstm-experiments-board %s)",
+             board, board, output_dir)
     return metrics
+
+
+def task_metrics(task: str) -> tuple[str, ...]:
+    """The epoch metrics a task logs, as Keras names them."""
+    from lstm_experiments.data import BINARY
+
+    return ("loss", "val_loss", "accuracy", "val_accuracy") if task == BINARY else ("loss", "val_loss")
 
 
 def _final_metrics(model, data, history, batch_size: int) -> dict:
