@@ -79,23 +79,58 @@ def event_file_name(logdir: Path) -> Path:
 
 
 class RecordFileWriter:
-    """Appends framed records to one new file; safe to call from several threads."""
+    """Appends framed records to one new file; safe to call from several threads.
+
+    Each record goes to the OS in whole (the file is unbuffered: one ``write`` per
+    record, flushed as it is written), so a record never waits in a buffer. If a
+    write fails (a full disk, a file-size limit: ``OSError``; or an interrupt), the
+    file is cut back to its last whole record before the error is raised, so what
+    was written before stays readable to the end; the writer then refuses further
+    records (a later one would follow a gap).
+    """
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._file = open(self.path, "xb")
+        self._file = open(self.path, "xb", buffering=0)
         self._lock = threading.Lock()
+        self._whole_bytes = 0  # the file's length up to the end of its last whole record
+        self._failed: BaseException | None = None
 
     def write(self, data: bytes) -> None:
         record = frame(data)
         with self._lock:
-            self._file.write(record)
+            if self._failed is not None:
+                raise OSError(f"{self.path}: no record written after an earlier write failed "
+                              f"({self._failed})")
+            try:
+                _write_all(self._file, record)
+            except BaseException as error:
+                self._failed = error
+                self._cut_back()
+                raise
+            self._whole_bytes += len(record)
+
+    def _cut_back(self) -> None:
+        """Drop a partly written record (best effort: a file that cannot be truncated keeps it)."""
+        try:
+            os.ftruncate(self._file.fileno(), self._whole_bytes)
+            self._file.seek(self._whole_bytes)
+        except (OSError, ValueError):
+            pass
 
     def flush(self) -> None:
-        with self._lock:
-            if not self._file.closed:
-                self._file.flush()
+        """Nothing waits in a buffer: every record reached the OS when ``write`` returned."""
 
     def close(self) -> None:
         with self._lock:
             self._file.close()
+
+
+def _write_all(file, data: bytes) -> None:
+    """``data`` to an unbuffered file, however many ``write`` calls it takes (a write may be partial)."""
+    view = memoryview(data)
+    while view:
+        written = file.write(view)
+        if written is None:  # non-blocking and not ready: never for a regular file
+            continue
+        view = view[written:]
