@@ -26,3 +26,9 @@ class Interrupted(Exception):
             f"python -m lstm_experiments resume={run_dir}"
         )
         self.signal_name = signal_name
+
+
+class EventFileError(UserError):
+    """The pictures cannot be written (a full disk, a file-size limit, a directory that is not
+    writable); the message names the directory and the OS's reason. ``GateLogger`` raises it when
+    ``fit`` ends, in code of one's own; a run stops on it and says so in metrics.json instead."""

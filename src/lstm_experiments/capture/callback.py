@@ -10,6 +10,12 @@ snapshot to the drawer: a ``DrawingProcess`` by default, which draws, encodes
 and writes in a process of its own (so its Python never holds the training
 loop's interpreter lock), or a ``Drawer`` in this process. Calls reach the
 drawer in order (``interfaces``).
+
+Drawing never stops training, but a file that cannot be written does (a full
+disk, a file-size limit: the user must act): the drawer's failure stops
+``fit`` at the end of the batch. With the runner's guard, the run then ends
+as failed with that reason; in code of one's own, ``fit`` raises
+``EventFileError`` when it ends. The event file keeps every step written before.
 """
 
 import dataclasses
@@ -22,6 +28,7 @@ from lstm_experiments.capture.drawer import Drawer, DrawingSpec
 from lstm_experiments.capture.snapshot import is_plain_stack, take_snapshot
 from lstm_experiments.capture.workers import BackgroundWorker, InlineWorker
 from lstm_experiments.config.choices import Reduce, Scale, Worker, parse
+from lstm_experiments.errors import EventFileError
 from lstm_experiments.tensorboard import tags
 from lstm_experiments.viz.options import ImageOptions
 from lstm_experiments.viz import VISUALIZERS
@@ -141,7 +148,10 @@ class GateLogger(keras.callbacks.Callback):
         self.worker_priority = worker_priority
         # Given by the runner, which starts its drawing process before it imports TensorFlow.
         self._given_drawer = drawer
+        # The runner's TrainingGuard: a drawer that cannot write sets its ``failure``, which stops the run.
         self.guard = guard
+        # Why the pictures could not be written (a full disk...), or None.
+        self.failure: str | None = None
         self.drawer = None
         self.worker = None
         self.logged_steps: list[int] = []
@@ -178,6 +188,8 @@ class GateLogger(keras.callbacks.Callback):
             self.drawer = DrawingProcess(priority=self.worker_priority)
         else:
             self.drawer = Drawer()
+        # Before start: opening the event file may already fail.
+        self.drawer.on_failure = self._drawing_failed
         self.drawer.start(self.spec)
         self.worker = BackgroundWorker() if self.background else InlineWorker()
         if self._initial_layers is not None:
@@ -198,6 +210,17 @@ class GateLogger(keras.callbacks.Callback):
             self._initial_layers = snapshot.layers
         self.worker.submit(self.drawer.draw, snapshot)
         self.logged_steps.append(step)
+
+    def _drawing_failed(self, message: str) -> None:
+        """The drawer cannot write (any thread): stop training at the end of the batch."""
+        if self.failure is not None:
+            return
+        self.failure = message
+        if self.guard is not None:
+            if self.guard.failure is None:
+                self.guard.failure = message  # the guard stops fit and the run ends as failed
+        elif self.model is not None:
+            self.model.stop_training = True
 
     def close(self) -> None:
         """Wait for every pending step to be drawn and written, then close the event file."""
@@ -241,3 +264,5 @@ class GateLogger(keras.callbacks.Callback):
             self.log_weights(self._last_epoch)
         self.initial_epoch = self._last_epoch
         self.close()
+        if self.failure is not None and self.guard is None:
+            raise EventFileError(f"GateLogger stopped training: {self.failure}")

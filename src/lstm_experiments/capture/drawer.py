@@ -7,9 +7,17 @@ process' logging thread or in a drawing process of its own
 (``drawing_process``); either way it sees the same calls in the same order
 (``interfaces.DrawerInterface``).
 It never imports TensorFlow.
+
+A picture that fails to draw is logged and its visualizer switched off; a
+file that cannot be written (a full disk, a file-size limit, a directory that
+is not writable) is a fault the user must act on: the drawer stops writing,
+keeps the event file readable up to its last whole record (``records``),
+sets ``failure`` to one line naming the directory and the OS's reason, and
+calls ``on_failure`` with it, so the training side can stop the run.
 """
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -36,14 +44,51 @@ class DrawingSpec:
     log_every: int = 1
 
 
-class Drawer:
-    """The ``DrawerInterface`` in this process: made, then ``start(spec)`` (or ``Drawer(spec)``)."""
+def failure_message(what: str, where, error: BaseException) -> str:
+    """``cannot write <what> in <where>: <the OS's reason>``, the line a run fails with."""
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    return f"cannot write {what} in {where}: {reason}"
 
-    def __init__(self, spec: DrawingSpec | None = None):
+
+EVENT_FILE = "the event file"
+PNG_FILES = "the PNG files"
+
+
+class Drawer:
+    """The ``DrawerInterface`` in this process: made, then ``start(spec)`` (or ``Drawer(spec)``).
+
+    ``failure``: None, or why the drawer stopped writing (``failure_message``);
+    ``on_failure(message)``, if set, is called once when that happens.
+    """
+
+    def __init__(self, spec: DrawingSpec | None = None, on_failure=None):
         self.writer = None
+        self.failure: str | None = None
+        self.on_failure = on_failure
         self._initial: dict[str, dict] | None = None
         if spec is not None:
             self.start(spec)
+
+    def _fail(self, what: str, where, error: BaseException) -> None:
+        if self.failure is not None:
+            return
+        self.failure = failure_message(what, where, error)
+        log.error("drawing stopped: %s", self.failure)
+        if self.writer is not None:
+            try:
+                self.writer.close()
+            except OSError:
+                pass
+        if self.on_failure is not None:
+            self.on_failure(self.failure)
+
+    @contextmanager
+    def _writing(self, what: str, where):
+        """Turn an OSError of the block into this drawer's failure (the first one only)."""
+        try:
+            yield
+        except OSError as error:
+            self._fail(what, where, error)
 
     def start(self, spec: DrawingSpec) -> None:
         """Open the event file and set up the visualizers, painter and PNG exporter of ``spec``."""
@@ -60,7 +105,8 @@ class Drawer:
             if hasattr(visualizer, "board"):
                 visualizer.board = board
         self.png_exporter = PngExporter(Path(spec.png_dir)) if spec.png_dir else None
-        self.writer = SummaryWriter(Path(spec.logdir))
+        with self._writing(EVENT_FILE, spec.logdir):
+            self.writer = SummaryWriter(Path(spec.logdir))
 
     def prime(self, layers) -> None:
         """Take W_0 and the fixed colour scales from the step-0 layers without logging them (resume)."""
@@ -81,6 +127,8 @@ class Drawer:
 
     def draw(self, snapshot) -> None:
         """Every visualizer's summaries of one snapshot, written and flushed (and exported as PNGs)."""
+        if self.failure is not None:
+            return
         if self._initial is None:  # the first snapshot is W_0
             self._initial = {layer.layer: layer.matrices for layer in snapshot.layers}
         summaries = self._summarise(replace(snapshot, initial=self._initial))
@@ -88,24 +136,32 @@ class Drawer:
         pngs = None
         if self.png_exporter is not None:
             pngs = {tag: encode_png(pixels) for tag, pixels in summaries.images.items()}
-        self.writer.write(snapshot.step, summaries, pngs)
-        self.writer.flush()
-        if self.png_exporter is not None:
-            self.png_exporter.write(snapshot.step, pngs)
+        with self._writing(EVENT_FILE, self.writer.logdir):
+            self.writer.write(snapshot.step, summaries, pngs)
+            self.writer.flush()
+        if self.png_exporter is not None and self.failure is None:
+            with self._writing(PNG_FILES, self.png_exporter.root):
+                self.png_exporter.write(snapshot.step, pngs)
 
     def write_scalars(self, step: int, scalars: dict[str, float]) -> None:
-        self.writer.write_scalars(step, scalars)
+        if self.failure is None:
+            with self._writing(EVENT_FILE, self.writer.logdir):
+                self.writer.write_scalars(step, scalars)
 
     def write_hparams(self, hparams: dict, metric_tags, trial_id: str) -> None:
-        self.writer.write_hparams(hparams, metric_tags, trial_id)
+        if self.failure is None:
+            with self._writing(EVENT_FILE, self.writer.logdir):
+                self.writer.write_hparams(hparams, metric_tags, trial_id)
 
     def flush(self) -> None:
-        self.writer.flush()
+        if self.failure is None:
+            with self._writing(EVENT_FILE, self.writer.logdir):
+                self.writer.flush()
 
     def sync(self) -> bool:
         """Every call is done when it returns (the ``DrawingProcess`` interface)."""
         return True
 
     def close(self) -> None:
-        if self.writer is not None:
+        if self.writer is not None and self.failure is None:
             self.writer.close()

@@ -23,7 +23,11 @@ The child ignores SIGINT/SIGTERM (the training process handles them and closes
 it after the last step), and exits when its pipe closes, so a training process
 that is killed leaves no orphan. Its log records are re-logged in the training
 process under their own logger names, so they reach Hydra's job log. If the
-child dies, training goes on and the failure is logged once.
+child dies, training goes on and one line is logged, naming the last step the
+child confirmed written (it answers each drawn step) and the event file's
+directory. If the child cannot write (a full disk, a file-size limit), that is
+the user's to fix: its drawer's ``failure`` comes back here as ``failure``, and
+``on_failure`` is called with it, so the run can stop (``GateLogger``).
 """
 
 import logging
@@ -84,6 +88,12 @@ class DrawingProcess:
         self._synced = 0
         self._closed = False
         self._dead = False
+        # The event file's directory (from ``start``) and the last step the child wrote to it.
+        self.logdir: str | None = None
+        self.last_drawn_step: int | None = None
+        # Why the child stopped writing (``Drawer.failure``), and whom to tell.
+        self.failure: str | None = None
+        self.on_failure = None
         self._reader = threading.Thread(target=self._read_replies, name="lstm-experiments-drawing-replies",
                                         daemon=True)
         self._reader.start()
@@ -92,6 +102,7 @@ class DrawingProcess:
 
     def start(self, spec) -> None:
         """Open the event file and set up the visualizers for ``spec`` (a ``DrawingSpec``)."""
+        self.logdir = spec.logdir
         self._call("start", spec)
 
     # ------------------------------------------------------------------ parent side
@@ -105,6 +116,10 @@ class DrawingProcess:
             if reply[0] == "log":
                 _, name, level, message = reply
                 logging.getLogger(name).log(level, "%s", message)
+            elif reply[0] == "drawn":
+                self.last_drawn_step = reply[1]
+            elif reply[0] == "failed":
+                self._failed(reply[1])
             else:
                 with self._replies:
                     if reply[0] == "synced":
@@ -114,6 +129,12 @@ class DrawingProcess:
                     self._replies.notify_all()
         if not self._closed:
             self._died()
+
+    def _failed(self, message: str) -> None:
+        if self.failure is None:
+            self.failure = message
+            if self.on_failure is not None:
+                self.on_failure(message)
 
     def _died(self) -> None:
         with self._replies:
@@ -125,7 +146,22 @@ class DrawingProcess:
                 status = self._process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 status = None
-            log.error("the drawing process exited (status %s); training goes on without pictures", status)
+            log.error("%s", self.death_message(status))
+
+    def death_message(self, status) -> str:
+        """The one line logged when the child dies: how, and the last step it wrote, and where."""
+        how = f"status {status}"
+        if status is not None and status < 0:
+            try:
+                how = f"killed by {signal.Signals(-status).name}"
+            except ValueError:
+                pass
+        if self.last_drawn_step is None:
+            stopped = "before it wrote any step" + (f" to {self.logdir}" if self.logdir else "")
+        else:
+            stopped = (f"pictures stopped at step {self.last_drawn_step}: {self.logdir} holds "
+                       f"the steps up to it")
+        return f"the drawing process exited ({how}); {stopped}; training goes on without pictures"
 
     def _call(self, method: str, *args) -> bool:
         if self._dead:
@@ -208,6 +244,10 @@ def serve(incoming: Connection, outgoing: Connection) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
+    def reply(*message) -> None:
+        with lock:
+            outgoing.send(message)
+
     drawer = None
     try:
         while True:
@@ -216,16 +256,19 @@ def serve(incoming: Connection, outgoing: Connection) -> None:
             except (EOFError, OSError):  # the training process is gone
                 return
             if method == "sync":
-                with lock:
-                    outgoing.send(("synced", args[0]))
+                reply("synced", args[0])
                 continue
             if method == "close":
                 return
             try:
                 if method == "start":
-                    drawer = Drawer(*args)
+                    # Told before it opens the event file, which may already fail.
+                    drawer = Drawer(on_failure=lambda message: reply("failed", message))
+                    drawer.start(*args)
                 elif drawer is not None:
                     getattr(drawer, method)(*args)
+                    if method == "draw" and drawer.failure is None:
+                        reply("drawn", args[0].step)
             except Exception:  # logging never takes training down
                 log.exception("drawing: %s failed; training goes on", method)
     finally:
@@ -260,6 +303,9 @@ def lower_priority(priority: str) -> None:
 def main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # Slurm signals every process of a job step: a preemption's SIGUSR2 is for the training
+    # process (which stops at the end of the batch, then closes this one); by default it would kill this.
+    signal.signal(signal.SIGUSR2, signal.SIG_IGN)
     lower_priority(argv[2] if len(argv) > 2 else "idle")
     incoming = Connection(int(argv[0]), writable=False)
     outgoing = Connection(int(argv[1]), readable=False)

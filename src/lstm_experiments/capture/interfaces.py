@@ -8,6 +8,12 @@ earlier, so its child imports while TensorFlow does). A ``WorkerInterface``
 runs the drawer's calls in order off the training thread (``workers``). The
 callback (``callback.GateLogger``) talks only to these two, the way
 CommonLoopUtils' metric writers talk to a ``MetricWriter``.
+
+A drawer also has two attributes: ``failure`` (None, or one line saying why it
+stopped writing: a full disk, a file-size limit, a directory it may not write)
+and ``on_failure`` (None, or a function the drawer calls once with that line,
+from whichever thread notices; set it before ``start``, which may already fail).
+A failing picture is not a failure: it is logged and drawing goes on.
 """
 
 from collections.abc import Callable
