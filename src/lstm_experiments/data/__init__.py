@@ -4,6 +4,7 @@ import numpy as np
 
 from lstm_experiments.data.csv_series import load_csv_series
 from lstm_experiments.data.dataset import BINARY, REGRESSION, Dataset
+from lstm_experiments.errors import DataError
 from lstm_experiments.data.synthetic import adding_problem, random_noise, sine_waves
 
 _SYNTHETIC = {"random": random_noise, "sine": sine_waves, "adding": adding_problem}
@@ -13,6 +14,9 @@ def load_dataset(cfg, seed: int) -> Dataset:
     """Build the data set ``cfg.name`` names; synthetic ones are drawn from ``seed``."""
     if cfg.name == "csv":
         return load_csv_series(cfg)
+    if cfg.name not in _SYNTHETIC:
+        raise DataError(f"data.name={cfg.name} (must be one of {', '.join([*_SYNTHETIC, 'csv'])}; "
+                        "choose the data set with data=<name>)")
     return _SYNTHETIC[cfg.name](cfg, np.random.default_rng(seed))
 
 

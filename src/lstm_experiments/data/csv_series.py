@@ -29,13 +29,27 @@ NUMERIC_SHARE = 0.5
 SAMPLE_ROWS = 1000
 
 
+def _os_reason(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
 def _read_frame(path: Path, key_path: str, **options) -> pd.DataFrame:
-    if not path.exists():
+    try:
+        exists, is_dir = path.exists(), path.is_dir()
+    except OSError as error:  # a directory on the way that may not be searched, a name too long...
+        raise DataError(f"data.path={key_path}: cannot be read ({_os_reason(error)})") from None
+    except ValueError as error:  # a NUL byte in the path
+        raise DataError(f"data.path={key_path!r}: not a usable path ({error})") from None
+    if not exists:
         raise DataError(f"data.path={key_path}: no such file")
-    if path.is_dir():
+    if is_dir:
         raise DataError(f"data.path={key_path}: is a directory, not a CSV file")
     try:
         frame = pd.read_csv(path, skipinitialspace=True, **options)
+    except IsADirectoryError:
+        raise DataError(f"data.path={key_path}: is a directory, not a CSV file") from None
+    except OSError as error:  # no read permission, an I/O error
+        raise DataError(f"data.path={key_path}: cannot be read ({_os_reason(error)})") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"data.path={key_path}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:

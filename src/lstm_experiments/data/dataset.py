@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lstm_experiments.errors import DataError
+
 REGRESSION = "regression"
 BINARY = "binary"
 
@@ -31,7 +33,13 @@ class Dataset:
 
 def split_last(x: np.ndarray, y: np.ndarray, val_fraction: float, task: str,
                feature_names: tuple[str, ...] | None = None) -> Dataset:
-    """Keep the last ``val_fraction`` of the samples (at least one) for validation."""
+    """Keep the last ``val_fraction`` of the samples (at least one) for validation.
+
+    At least one sample must be left to train on: ``fit`` on no batches would never end an epoch.
+    """
     n_val = max(1, int(round(len(x) * val_fraction)))
     n_train = len(x) - n_val
+    if n_train < 1:
+        raise DataError(f"data.n_samples={len(x)} with data.val_fraction={val_fraction} leaves no "
+                        f"training sample ({n_val} validate); give more samples or a smaller fraction")
     return Dataset(x[:n_train], y[:n_train], x[n_train:], y[n_train:], task, feature_names)
