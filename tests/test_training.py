@@ -9,7 +9,8 @@ from conftest import decode_bwr, decode_image, plugin_of, read_tensors
 
 GATES = ("input", "forget", "cell", "output")
 MATRICES = ("kernel", "recurrent_kernel")
-METRIC_TAGS = {"metrics/loss", "metrics/val_loss"}
+# The epoch metrics and the learning rate (run/callbacks.py puts it in the logs every epoch).
+METRIC_TAGS = {"metrics/loss", "metrics/val_loss", "metrics/learning_rate"}
 # Every run also records its hyperparameters for the HParams dashboard.
 HPARAMS_TAGS = {"_hparams_/experiment", "_hparams_/session_start_info"}
 
