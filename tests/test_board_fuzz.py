@@ -28,6 +28,7 @@ TensorBoard's 64-bit steps without calling ``int()`` on it.
 import json
 import urllib.parse
 
+import numpy as np
 import pytest
 from hypothesis import currently_in_test_context, event, example, given, settings
 from hypothesis import strategies as st
@@ -393,3 +394,60 @@ def test_the_runs_route_reads_all_runs_at_once(logdir, tmp_path):  # noqa: F811
     assert (steps, runs, len(tags)) == ("read_tensors", everyone, 1) and not more
     assert next(iter(tags)) in {"lstm_gates/lstm/kernel", "lstm_gates/lstm/bias"}
     assert activations == ("read_tensors", everyone, {"lstm_gates/lstm/activations"})
+
+
+def test_steps_other_than_the_last_are_read_once_per_series(logdir):  # noqa: F811
+    """The provider reads a whole series or its latest datum, never one step: the last step is the
+    latest datum's read, the others one read of the series, kept while the series is unchanged."""
+    spies = []
+
+    def wrap(inner):
+        spies.append(SpyProvider(inner))
+        return spies[-1]
+
+    client = Client(make_app(logdir, wrap_provider=wrap), Response)
+    (spy,) = spies
+    kernel = "lstm_gates/lstm/kernel"
+    bodies = {}
+    for step in (4, 1, 2, 3, 1, 4):
+        query = urllib.parse.urlencode({"run": LSTM, "layer": "lstm", "matrix": "kernel", "step": step})
+        response = client.get(f"{PREFIX}/weights", query_string=query)
+        assert response.status_code == 200
+        bodies.setdefault(step, set()).add(response.get_data())
+    assert all(len(answers) == 1 for answers in bodies.values())
+    assert [(runs, tags) for _, _, runs, tags in spy.reads] == [({LSTM}, {kernel})] * 3  # step 4, steps 1-3, step 4
+    missing = client.get(f"{PREFIX}/weights", query_string=urllib.parse.urlencode(
+        {"run": LSTM, "layer": "lstm", "matrix": "kernel", "step": 7}))
+    assert missing.status_code == 404 and "kept steps: 0, 1, 2, 3, 4" in missing.get_data(as_text=True)
+    assert len(spy.reads) == 3  # the 404's kept steps from the kept series too
+
+
+class Datum:
+    def __init__(self, nbytes):
+        self.numpy = np.zeros(nbytes, dtype=np.uint8)
+
+
+def test_the_series_cache_reads_again_when_a_series_changes_and_keeps_to_its_bytes():
+    cache = plugin_module.SeriesCache(max_bytes=100)
+    reads = []
+
+    def read(name, nbytes):
+        def load():
+            reads.append(name)
+            return [Datum(nbytes)]
+        return load
+
+    first = cache.get("a", (3, 1.0), read("a", 40))
+    assert cache.get("a", (3, 1.0), read("a", 40)) is first and reads == ["a"]
+    cache.get("a", (4, 2.0), read("a", 40))  # the run logged another step
+    assert reads == ["a", "a"]
+    cache.get("b", (1, 1.0), read("b", 40))
+    cache.get("a", (4, 2.0), read("a", 40))  # a is now the most recently used
+    cache.get("c", (1, 1.0), read("c", 40))  # 120 bytes: b, the least recently used, goes
+    assert reads == ["a", "a", "b", "c"]
+    cache.get("a", (4, 2.0), read("a", 40))
+    cache.get("b", (1, 1.0), read("b", 40))
+    assert reads == ["a", "a", "b", "c", "b"]
+    cache.get("huge", (1, 1.0), read("huge", 101))  # larger than the cache: served, not kept
+    cache.get("huge", (1, 1.0), read("huge", 101))
+    assert reads[-2:] == ["huge", "huge"]
