@@ -15,7 +15,7 @@ from conftest import compose_config, run_cli
 from lstm_experiments.cli.compose_errors import fold_hydra_report
 from lstm_experiments.config.checks import check_config
 from lstm_experiments.config.choices import (
-    BY_KEY, Cell, ChoiceError, Missing, Priority, Reduce, Scale, Worker, parse, valid_values,
+    BY_KEY, Cell, ChoiceError, Missing, Priority, RecurrentActivation, Reduce, Scale, Worker, parse, valid_values,
 )
 from lstm_experiments.config.schema import ImageConfig
 from lstm_experiments.errors import ConfigValueError
@@ -24,6 +24,7 @@ CSV = ["data=csv", "data.path=series.csv", "data.target=y"]
 # key, its Enum, what else the key needs to be composable, a value it cannot take.
 CHOICES = [
     ("model.cell", Cell, [], "rnn"),
+    ("model.recurrent_activation", RecurrentActivation, [], "relu"),
     ("viz.image.scale", Scale, [], "foo"),
     ("viz.image.reduce", Reduce, [], "median"),
     ("viz.worker", Worker, [], "fork"),
@@ -32,6 +33,7 @@ CHOICES = [
 ]
 EXPECTED_LINES = {
     "model.cell": "error: model.cell=rnn (must be one of lstm, gru)",
+    "model.recurrent_activation": "error: model.recurrent_activation=relu (must be one of sigmoid, hard_sigmoid)",
     "viz.image.scale": "error: viz.image.scale=foo (must be one of fixed, per_step, minmax)",
     "viz.image.reduce": "error: viz.image.reduce=median (must be one of maxabs, mean)",
     "viz.worker": "error: viz.worker=fork (must be one of process, thread)",

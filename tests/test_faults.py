@@ -42,6 +42,11 @@ def assert_one_line_error(result, *fragments):
     (["model=nope"], ["model/nope", "lstm", "gru"]),
     (["resume=/no/such/run"], ["resume=/no/such/run"]),
     (["viz.worker_priority=fast"], ["viz.worker_priority=fast", "idle", "low", "normal"]),
+    (["model.recurrent_activation=relu"], ["model.recurrent_activation=relu", "sigmoid", "hard_sigmoid"]),
+    (["model.dropout=1.5"], ["model.dropout=1.5", "< 1"]),
+    (["train.verbose=3"], ["train.verbose=3"]),
+    (["train.early_stopping.patience=-1"], ["train.early_stopping.patience=-1"]),
+    (["train.reduce_lr_on_plateau.factor=2"], ["train.reduce_lr_on_plateau.factor=2"]),
 ])
 def test_config_errors(tmp_path, args, fragments):
     assert_one_line_error(run_cli(args, cwd=tmp_path, timeout=60), *fragments)

@@ -80,6 +80,12 @@ CASES = {
     "gru-2-bidirectional": dict(cell="gru", layers=2, bidirectional=True),
     "gru-2-bidirectional-reset-before": dict(cell="gru", layers=2, bidirectional=True, reset_after=False),
     "gru-no-bias": dict(cell="gru", layers=2, use_bias=False),
+    # Options people set on a layer: the replay uses the layer's recurrent_activation, and dropout
+    # (training only) leaves the inference the probe sees as it is.
+    "lstm-hard-sigmoid-dropout": dict(cell="lstm", layers=2, recurrent_activation="hard_sigmoid",
+                                      dropout=0.3, recurrent_dropout=0.2, unit_forget_bias=False),
+    "gru-hard-sigmoid-dropout": dict(cell="gru", layers=1, recurrent_activation="hard_sigmoid", dropout=0.2,
+                                   recurrent_dropout=0.1),
 }
 
 
@@ -215,3 +221,18 @@ def test_unknown_activation_is_refused():
     (weights,) = take_snapshot(model, step=0, probe_x=x).layers
     with pytest.raises(ValueError, match="activation"):
         stack_activity([replace(weights, activation="selu")], x)
+
+
+def test_model_options_reach_the_keras_layers():
+    """model.dropout, recurrent_dropout, unit_forget_bias and recurrent_activation as Keras sees them."""
+    fields = dict(cell="lstm", layers=1, dropout=0.25, recurrent_dropout=0.1, unit_forget_bias=False,
+                  recurrent_activation="hard_sigmoid")
+    keras.utils.set_random_seed(0)
+    model = build_model(model_config(**fields), UNITS, (SEQ_LEN, FEATURES), REGRESSION)
+    config = model.get_layer("lstm").get_config()
+    assert (config["dropout"], config["recurrent_dropout"], config["unit_forget_bias"],
+            config["recurrent_activation"]) == (0.25, 0.1, False, "hard_sigmoid")
+    forget = model.get_layer("lstm").cell.bias.numpy()[UNITS:2 * UNITS]
+    assert not forget.any()  # no forget bias of 1 at the start
+    default = build_model(model_config(cell="lstm", layers=1), UNITS, (SEQ_LEN, FEATURES), REGRESSION)
+    assert (default.get_layer("lstm").cell.bias.numpy()[UNITS:2 * UNITS] == 1).all()

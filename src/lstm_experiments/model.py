@@ -17,15 +17,28 @@ def layer_name(cell: str, index: int) -> str:
     return cell if index == 0 else f"{cell}_{index}"
 
 
+def _option(model_cfg, key: str, default):
+    """``model_cfg.key``, or Keras' default for a config saved before the key existed (a resumed run)."""
+    value = getattr(model_cfg, key, None)
+    return default if value is None else value
+
+
 def build_model(model_cfg, units: int, input_shape: tuple[int, int], task: str) -> keras.Model:
     # A plain str from here on: it names the layers (lstm, lstm_1, ...) and the model.
     cell = parse(Cell, model_cfg.cell, "model.cell").value
     inputs = keras.Input(shape=input_shape, name="sequence")
     x = inputs
     for index in range(model_cfg.layers):
-        options = {"use_bias": model_cfg.use_bias}
+        options = {
+            "use_bias": model_cfg.use_bias,
+            "dropout": float(_option(model_cfg, "dropout", 0.0)),
+            "recurrent_dropout": float(_option(model_cfg, "recurrent_dropout", 0.0)),
+            "recurrent_activation": str(_option(model_cfg, "recurrent_activation", "sigmoid")),
+        }
         if cell == "gru":
             options["reset_after"] = model_cfg.reset_after
+        else:
+            options["unit_forget_bias"] = bool(_option(model_cfg, "unit_forget_bias", True))
         name = layer_name(cell, index)
         layer = CELLS[cell](
             units, return_sequences=index < model_cfg.layers - 1, name=name, **options

@@ -25,6 +25,8 @@ _RULES = [
     ("data.noise", lambda v: v >= 0, "must be >= 0"),
     ("data.val_fraction", lambda v: 0 < v < 1, "must be between 0 and 1"),
     ("model.layers", lambda v: v > 0, _POSITIVE),
+    ("model.dropout", lambda v: 0 <= v < 1, "must be >= 0 and < 1"),
+    ("model.recurrent_dropout", lambda v: 0 <= v < 1, "must be >= 0 and < 1"),
     ("train.epochs", lambda v: v >= 0, "must be >= 0"),
     ("train.batch_size", lambda v: v > 0, _POSITIVE),
     ("train.learning_rate", lambda v: v > 0, _POSITIVE),

@@ -40,11 +40,16 @@ Worker = _choice("Worker", ("process", "thread"), "``viz.worker``: where backgro
 Priority = _choice("Priority", ("idle", "low", "normal"), "``viz.worker_priority``: the drawing process' CPU priority.")
 Missing = _choice("Missing", ("error", "drop", "ffill", "interpolate"),
                   "``data.missing``: what to do with blank or NaN CSV cells.")
+# The gate activations with values in [0, 1], as the activations pictures and saturation expect
+# (the numpy replay, gates/activity.py, and its gradients know both).
+RecurrentActivation = _choice("RecurrentActivation", ("sigmoid", "hard_sigmoid"),
+                              "``model.recurrent_activation``: the input, forget and output (GRU: update, reset) gates' activation.")
 
 
 # Every choice key of the config and its Enum (the schema types these fields with them).
 BY_KEY: dict[str, type[StrEnum]] = {
     "model.cell": Cell,
+    "model.recurrent_activation": RecurrentActivation,
     "viz.image.scale": Scale,
     "viz.image.reduce": Reduce,
     "viz.worker": Worker,

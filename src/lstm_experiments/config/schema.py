@@ -13,7 +13,7 @@ from typing import Any, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-from lstm_experiments.config.choices import Cell, Missing, Priority, Worker
+from lstm_experiments.config.choices import Cell, Missing, Priority, RecurrentActivation, Worker
 from lstm_experiments.viz.options import ImageOptions
 
 
@@ -83,6 +83,13 @@ class ModelConfig:
     use_bias: bool = True
     # GRU only: Keras' default, which gives the bias the shape (2, 3 * units).
     reset_after: bool = True
+    # Keras' dropout on the inputs and on the recurrent state, in training only (the logged
+    # activations and gradients are the model's at inference, without dropout).
+    dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+    # LSTM only: Keras' default, a forget-gate bias of 1 at the start.
+    unit_forget_bias: bool = True
+    recurrent_activation: RecurrentActivation = RecurrentActivation.sigmoid
 
 
 @dataclass
