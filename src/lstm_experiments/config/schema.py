@@ -174,6 +174,9 @@ class Config:
     threads: Optional[int] = None
     # A run directory to continue from its last checkpoint, with that run's own config.
     resume: Optional[str] = None
+    # [seq_len, features], as Keras' input_shape: sets data.seq_len and data.features for synthetic
+    # data; for a CSV, a check that its windows have this shape.
+    input_shape: Optional[list[int]] = None
     data: Any = MISSING
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

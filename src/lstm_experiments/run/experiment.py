@@ -74,7 +74,10 @@ def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None
 
 
 def load_data(cfg: DictConfig):
+    from lstm_experiments.config.input_shape import check_windows
+
     data = load_dataset(cfg.data, cfg.seed)
+    check_windows(cfg, data.input_shape)
     log.info(
         "data %s: %d training and %d validation windows of shape %s (%s)",
         cfg.data.name, len(data.x_train), len(data.x_val), data.input_shape, data.task,

@@ -14,6 +14,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from lstm_experiments.config.checks import check_config
+from lstm_experiments.config.input_shape import apply_input_shape
 from lstm_experiments.errors import UserError
 from lstm_experiments.run.layout import CONFIG_FILE
 from lstm_experiments.run.run_state import RunState, move_failed_attempt_aside, read_metrics, read_state
@@ -119,6 +120,7 @@ def train(cfg, output_dir=None, *, launcher=None, epochs: int | None = None, in_
         cfg = resumed_config(run_dir)
         if epochs is not None:
             cfg.train.epochs = epochs
+    cfg = apply_input_shape(cfg)
     check_config(cfg)
     from lstm_experiments.run.experiment import run_experiment
     from lstm_experiments.run.tensorflow_setup import threads_per_job
