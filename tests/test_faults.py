@@ -50,6 +50,8 @@ def assert_one_line_error(result, *fragments):
 ])
 def test_config_errors(tmp_path, args, fragments):
     assert_one_line_error(run_cli(args, cwd=tmp_path, timeout=60), *fragments)
+    # Whether Hydra or our checks refuse it, a run that never trained leaves no directory behind.
+    assert not (tmp_path / "outputs").exists()
 
 
 def csv_args(path, *extra):
@@ -80,6 +82,7 @@ SERIES = "t,bytes,packets\n" + "".join(f"{i},{i % 7},{i % 3}\n" for i in range(4
 def test_csv_errors(tmp_path, make, fragments):
     path = make(tmp_path)
     assert_one_line_error(run_cli(csv_args(path), cwd=tmp_path, timeout=60), *fragments)
+    assert not (tmp_path / "outputs").exists()
 
 
 def test_csv_missing_target_lists_columns(tmp_path):
@@ -103,8 +106,10 @@ def test_constant_column_trains_without_division_by_zero(tmp_path):
     assert np.isfinite(json.loads(metrics_path.read_text())["val_loss"])
 
 
-def test_verbose_shows_the_traceback(tmp_path):
-    result = run_cli(["units=0", "hydra.verbose=true"], cwd=tmp_path, timeout=60)
+@pytest.mark.parametrize("args, env", [(["units=0", "hydra.verbose=true"], {}),
+                                       (["units=0"], {"HYDRA_FULL_ERROR": "1"})])
+def test_verbose_shows_the_traceback(tmp_path, args, env):
+    result = run_cli(args, cwd=tmp_path, timeout=60, env_extra=env)
     assert result.returncode == 1
     assert "Traceback" in result.stderr and "units=0" in result.stderr
 

@@ -16,6 +16,8 @@ submitit, which requeues the job.
 """
 
 import logging
+import os
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -29,7 +31,7 @@ from lstm_experiments.cli.compose_errors import ComposeStderr, release_held_stde
 from lstm_experiments.cli.help import help_text, wants_help
 from lstm_experiments.cli.sweep_resume import expand_sweep_resume
 from lstm_experiments.errors import Interrupted, UserError
-from lstm_experiments.run.layout import METRICS_FILE, write_json_atomic
+from lstm_experiments.run.layout import DATA_FILE, LOG_FILE, METRICS_FILE, write_json_atomic
 from lstm_experiments.run.run_state import requeued_by_slurm
 from lstm_experiments.run.train import run_directory, train
 from lstm_experiments.config.resolvers import register_resolvers
@@ -86,15 +88,42 @@ def task(cfg: DictConfig) -> float:
         print(f"error: {stop}", file=sys.stderr)
         sys.exit(SIGNAL_EXIT_CODES.get(stop.signal_name, ERROR_EXIT_CODE))
     except Exception as error:
-        if hydra_cfg.verbose:
+        if hydra_cfg.verbose or os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
         reason = _describe(error)
-        _record_failure(run_dir, reason)
+        if not multirun and _only_hydra_files(Path(hydra_cfg.runtime.output_dir)):
+            # Stopped before training (a bad value or file): like a config Hydra cannot compose,
+            # it leaves no run directory behind. A sweep's failed job keeps its directory, for the summary.
+            _remove_unused_run_directory(Path(hydra_cfg.runtime.output_dir))
+        else:
+            _record_failure(run_dir, reason)
         if multirun:
             print(f"error: job {hydra_cfg.job.num} ({run_dir.name}) failed: {reason}", file=sys.stderr)
             return FAILED_JOB_LOSS
         print(f"error: {reason}", file=sys.stderr)
         sys.exit(ERROR_EXIT_CODE)
+
+
+# What Hydra and the first steps of a run write before it trains: a directory holding only these
+# is no run yet.
+_BEFORE_TRAINING = {".hydra", LOG_FILE, DATA_FILE}
+DEFAULT_OUTPUTS = "outputs"  # where Hydra's runs go by default: outputs/<date>/<time>
+
+
+def _remove_unused_run_directory(directory: Path) -> None:
+    """Remove ``directory``, and the folders of outputs/<date>/<time> above it that are now empty."""
+    shutil.rmtree(directory, ignore_errors=True)
+    parent = directory.parent
+    if parent.parent.name == DEFAULT_OUTPUTS and parent != Path.cwd():
+        for folder in (parent, parent.parent):
+            try:
+                folder.rmdir()  # only when empty
+            except OSError:
+                break
+
+
+def _only_hydra_files(directory: Path) -> bool:
+    return directory.is_dir() and {p.name for p in directory.iterdir()} <= _BEFORE_TRAINING
 
 
 def _resume_epochs(cfg: DictConfig, hydra_cfg) -> int | None:
