@@ -95,3 +95,13 @@ def test_console_scripts_of_the_installed_wheel(installed, tmp_path):
     probe = subprocess.run([sys.executable, "-c", "import lstm_experiments.report as r; print(r.__file__)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert probe.stdout.startswith(str(installed)), probe.stdout
+
+
+def test_the_installed_versions_are_the_constraints():
+    """The set-up commands install with -c constraints.txt: what runs is what the file says."""
+    from importlib.metadata import version
+
+    pins = [line.split("==") for line in (REPO / "constraints.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("#")]
+    assert len(pins) >= 5
+    assert {name: version(name) for name, _ in pins} == {name: pinned for name, pinned in pins}
