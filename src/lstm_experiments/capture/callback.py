@@ -31,7 +31,7 @@ from lstm_experiments.config.choices import Reduce, Scale, Worker, parse
 from lstm_experiments.errors import EventFileError
 from lstm_experiments.tensorboard import tags
 from lstm_experiments.viz.options import ImageOptions
-from lstm_experiments.viz import VISUALIZERS
+from lstm_experiments.viz import VISUALIZERS, colour
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,10 @@ def _image_options(image) -> dict:
     options = ImageOptions(**given)
     options.scale = parse(Scale, options.scale, "image['scale']")
     options.reduce = parse(Reduce, options.reduce, "image['reduce']")
+    try:
+        colour.check_cmap(options.cmap)
+    except ValueError as error:
+        raise ValueError(str(error).replace("viz.image.cmap=", "image['cmap']=", 1)) from None
     return dataclasses.asdict(options)
 
 

@@ -62,6 +62,14 @@ def check_config(cfg) -> None:
         value, present = _lookup(cfg, key)
         if present and (value is not None or key == "threads") and not ok(value):
             raise ConfigValueError(f"{key}={value} ({expected})")
+    cmap, present = _lookup(cfg, "viz.image.cmap")
+    if present:
+        from lstm_experiments.viz.colour import check_cmap  # matplotlib only for a map other than bwr
+
+        try:
+            check_cmap(str(cmap))
+        except ValueError as error:
+            raise ConfigValueError(str(error)) from None
     for key, choice in BY_KEY.items():
         value, present = _lookup(cfg, key)
         if present:

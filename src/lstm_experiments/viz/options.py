@@ -24,3 +24,5 @@ class ImageOptions:
     max_side_px: int = 512
     # maxabs: each block shows its largest-magnitude weight; mean: the block mean.
     reduce: Reduce = Reduce.maxabs
+    # The diverging colour map, by matplotlib's name (bwr, RdBu_r, coolwarm, PuOr, seismic, ...).
+    cmap: str = "bwr"

@@ -20,6 +20,7 @@ class Painter:
         # The config's values, or plain strings from a caller in Python: a bad one is a ValueError here.
         self._policy = parse(Scale, image_cfg.scale, "viz.image.scale")
         parse(Reduce, image_cfg.reduce, "viz.image.reduce")
+        colour.check_cmap(getattr(image_cfg, "cmap", colour.DEFAULT_CMAP))
         self.image_cfg = image_cfg
         self._fixed: dict[tuple[str, str], float] = {}
         self._used: dict[tuple[str, str], float] = {}
@@ -68,7 +69,8 @@ def render(values: np.ndarray, scale: float | None, image_cfg) -> np.ndarray:
     grey min-max look.
     """
     matrix = resize.reduce_blocks(resize.as_matrix(values), image_cfg.max_side_px, image_cfg.reduce)
-    rgb = colour.grey_minmax_rgb(matrix) if scale is None else colour.diverging_rgb(matrix, scale)
+    cmap = getattr(image_cfg, "cmap", colour.DEFAULT_CMAP)
+    rgb = colour.grey_minmax_rgb(matrix) if scale is None else colour.diverging_rgb(matrix, scale, cmap)
     factor_rows, factor_cols = resize.upscale_factors(
         matrix.shape, image_cfg.target_side_px, image_cfg.min_side_px
     )
