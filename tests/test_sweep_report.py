@@ -315,7 +315,7 @@ def test_python_m_report_writes_what_the_script_writes(synthetic, tmp_path):
     assert written == sorted(p.name for p in by_script.iterdir())
     assert written == sorted(
         ["summary.csv", "summary.md", "aggregated.csv", "aggregated.md",
-         "strip_lstm_recurrent_kernel_forget.png"]
+         "strip_lstm_recurrent_kernel_forget.png", "index.html"]
         + [f"stats_lstm_recurrent_kernel_{s}.png" for s in STATS[:5]]
     )
     for name in ("summary.csv", "aggregated.csv"):

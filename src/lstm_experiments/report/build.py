@@ -13,7 +13,9 @@
   run over the steps, a seed group drawn as its mean with a shaded ±std band;
 - ``strip_<layer>_<matrix>_<gate>.png``: the gate's image
   (``gates/<layer>/<matrix>/<gate>``) of every run (columns) at the chosen
-  steps (rows), tiles at their logged pixels.
+  steps (rows), tiles at their logged pixels;
+- ``index.html``: all of the above on one self-contained page (``report/page.py``:
+  figures as data: URIs, inline CSS, no script), written last.
 
 What was asked for but is in no run becomes a warning, not an error.
 """
@@ -23,11 +25,12 @@ from __future__ import annotations
 import glob
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lstm_experiments.report.curves import plot_statistic
-from lstm_experiments.report.groups import Group, seed_groups
+from lstm_experiments.report.groups import Group, common_overrides, seed_groups
+from lstm_experiments.report.page import Figure, curve_figure, strip_figure, write_index
 from lstm_experiments.report.naming import GATE_ORDER, known_order, natural_key, parse_kind
 from lstm_experiments.report.runs import Run, read_sweep
 from lstm_experiments.report.strips import build_strip
@@ -51,6 +54,8 @@ class Report:
     warnings: list[str]
     reader: str
     read_seconds: float
+    # The figures among ``files``, with the headings index.html gives them.
+    figures: list[Figure] = field(default_factory=list)
 
 
 def _select(requested: list[str], available: set[str], known: tuple[str, ...]) -> list[str]:
@@ -73,15 +78,19 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.=-]+", "-", text)
 
 
-def _write_tables(sweep_dir: Path, out_dir: Path, runs: list[Run], groups: list[Group]) -> list[Path]:
-    """summary.csv/.md and aggregated.csv/.md; the paths written, in that order."""
+TABLE_FILES = ("summary.csv", "summary.md", "aggregated.csv", "aggregated.md")
+
+
+def _write_tables(sweep_dir: Path, out_dir: Path, runs: list[Run], groups: list[Group]):
+    """summary.csv/.md and aggregated.csv/.md: the paths written, in that order, and the
+    (columns, rows) of the summary and of the aggregated table."""
     columns, rows = summary_table(runs)
     write_csv(out_dir / "summary.csv", columns, rows)
     (out_dir / "summary.md").write_text(summary_markdown(sweep_dir, runs, columns, rows))
     agg_columns, agg_rows, numeric = aggregated_table(runs, groups)
     write_csv(out_dir / "aggregated.csv", agg_columns, agg_rows)
     (out_dir / "aggregated.md").write_text(aggregated_markdown(sweep_dir, agg_columns, agg_rows, numeric))
-    return [out_dir / n for n in ("summary.csv", "summary.md", "aggregated.csv", "aggregated.md")]
+    return [out_dir / n for n in TABLE_FILES], (columns, rows), (agg_columns, agg_rows)
 
 
 def build_report(
@@ -120,7 +129,8 @@ def build_report(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     groups = seed_groups(runs)
-    files = _write_tables(sweep_dir, out_dir, runs, groups)
+    files, summary, aggregated = _write_tables(sweep_dir, out_dir, runs, groups)
+    figures: list[Figure] = []
 
     stats = [p for r in runs for t in r.scalars if (p := parse_kind(t, tags.STATS))]
     logged = sorted({t for r in runs for t, plugin in r.plugins.items()
@@ -141,6 +151,9 @@ def build_report(
                 path = out_dir / f"stats_{_safe(layer)}_{_safe(matrix)}_{name}.png"
                 if plot_statistic(runs, groups, layer, matrix, name, path):
                     files.append(path)
+                    gates_drawn = sorted({p.gate for p in stats if (p.layer, p.matrix, p.statistic)
+                                          == (layer, matrix, name)}, key=lambda g: known_order(g, GATE_ORDER))
+                    figures.append(curve_figure(path, layer, matrix, name, gates_drawn))
             image_gates = {p.gate for r in runs for t in r.images
                            if (p := parse_kind(t, tags.GATES)) and (p.layer, p.matrix) == (layer, matrix)}
             chosen = _select(list(gates), image_gates, GATE_ORDER)
@@ -151,9 +164,15 @@ def build_report(
                 path = out_dir / f"strip_{_safe(layer)}_{_safe(matrix)}_{_safe(gate)}.png"
                 if build_strip(runs, tag, list(steps), path) is not None:
                     files.append(path)
+                    figures.append(strip_figure(path, layer, matrix, gate, list(steps)))
                 else:
                     warnings.append(
                         f"no {tag} images in any run (log them with viz=gates); "
                         f"gate images logged: {', '.join(logged) or 'none'}"
                     )
-    return Report(runs, out_dir, files, warnings, used_reader, read_seconds)
+    files.append(write_index(
+        out_dir, sweep_dir=sweep_dir, runs=runs, summary=summary, aggregated=aggregated,
+        figures=figures, warnings=warnings, reader=used_reader, common=common_overrides(runs),
+        table_files=list(TABLE_FILES),
+    ))
+    return Report(runs, out_dir, files, warnings, used_reader, read_seconds, figures)

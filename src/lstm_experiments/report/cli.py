@@ -5,6 +5,9 @@ The same command as ``python -m lstm_experiments.report`` and ``python scripts/c
     lstm-experiments-report multirun/<date>/<time> [--out DIR] [--layer lstm]
         [--matrix recurrent_kernel] [--gate forget] [--steps 0,last]
 
+It writes the tables, the figures and ``index.html`` (all of them on one page)
+into ``--out`` (default ``<sweep>/report``); ``build`` lists them.
+
 ``python -m lstm_experiments.report`` and the ``lstm-experiments-report``
 console script run the same ``main``. A bad ``--gate`` or ``--steps`` value
 stops before anything is read: argparse's usage, then one error line naming the
@@ -54,10 +57,12 @@ def report_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Compare the runs of a sweep: summary/aggregated tables, per-gate "
-        "statistic curves and a strip of one gate's images across runs.",
+        "statistic curves and a strip of one gate's images across runs, and index.html: "
+        "all of them on one page, figures embedded, readable offline in any browser.",
     )
     parser.add_argument("sweep", type=Path, help="the sweep directory, multirun/<date>/<time>")
-    parser.add_argument("--out", type=Path, help="output directory (default: <sweep>/report)")
+    parser.add_argument("--out", type=Path, help="output directory (default: <sweep>/report); "
+                        "summary.csv/.md, aggregated.csv/.md, stats_*.png, strip_*.png, index.html")
     parser.add_argument("--layer", type=_list_arg, default=["lstm"],
                         help="layer(s), comma-separated, or 'all' (default: lstm)")
     parser.add_argument("--matrix", type=_list_arg, default=["recurrent_kernel"],

@@ -97,7 +97,8 @@ def aggregated_table(runs: list[Run], groups: list[Group]) -> tuple[list[str], l
     return out_columns, out_rows, numeric
 
 
-def _csv_cell(value) -> str:
+def csv_cell(value) -> str:
+    """A cell as summary.csv/aggregated.csv write it (index.html shows it as a cell's title)."""
     if value is None:
         return ""
     if isinstance(value, (float, np.floating)):
@@ -112,7 +113,7 @@ def write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
         writer = csv.writer(handle)
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([_csv_cell(row.get(c)) for c in columns])
+            writer.writerow([csv_cell(row.get(c)) for c in columns])
 
 
 def _md_cell(value) -> str:
