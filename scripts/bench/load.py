@@ -25,8 +25,10 @@ and prints the median and 95th percentile in ms (target: p95 <= 300 ms), and the
 resident memory of TensorBoard's processes (the Python server and its data
 server, from ``/proc/<pid>/status``: ``VmHWM``, the peak, and ``VmRSS`` once loaded
 and after the requests). For the long run: its event file's size, the time the
-server took to list all its steps, the ``weights`` answer at the last step, and
-in a fresh process the Python loader the plugin reads through with
+server took to list all its steps, the ``weights`` and ``activations`` answers
+at the last step (20 requests each), 40 more of each at random matrices and
+steps (the first request of a series reads it whole, the plugin keeps it for
+the next ones), and in a fresh process the Python loader the plugin reads through with
 ``--load_fast=false`` (``EventMultiplexer`` with the launcher's size guidance):
 its load time, peak memory and the routes' answer at the last step.
 """
@@ -385,11 +387,20 @@ def measure_long_run(sizes, workdir: Path) -> tuple[list[dict], list[str], dict]
                    for m in layer["matrices"]}
         activations = [timed_get(_url(board.base, "activations", run=entry["run"], layer=layer["layer"], step=last))
                        for _ in range(LAST_STEP_REQUESTS)]
+        # Then other steps, as the page's slider and prefetcher ask: the first of each series reads it whole.
+        rng = random.Random(0)
+        scattered = {
+            "weights, random matrix/step": [timed_get(url) for url in weights_urls(
+                board.base, [entry], 2 * LAST_STEP_REQUESTS, rng)],
+            "activations, random step": [timed_get(url) for url in activations_urls(
+                board.base, [entry], 2 * LAST_STEP_REQUESTS, rng)],
+        }
         after = board.memory.snapshot()
     loader = python_loader(run_dir, LAST_STEP_REQUESTS)
     rows = [_row(f"{epochs} epochs: runs (1 run, {steps} steps)", index)]
     rows += [_row(f"{epochs} epochs: weights {matrix}, step {last}", timings) for matrix, timings in weights.items()]
     rows.append(_row(f"{epochs} epochs: activations, step {last}", activations))
+    rows += [_row(f"{epochs} epochs: {name}", timings) for name, timings in scattered.items()]
     rows += [_row(f"{epochs} epochs, --load_fast=false in-process: weights {matrix}", [tuple(t) for t in timings],
                   None) for matrix, timings in loader["weights"].items()]
     rows.append(_row(f"{epochs} epochs, --load_fast=false in-process: activations",
