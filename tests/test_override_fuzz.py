@@ -36,19 +36,16 @@ from omegaconf import OmegaConf
 
 from conftest import TINY, compose_config, run_cli
 from lstm_experiments.cli.compose_errors import fold_hydra_report
+from lstm_experiments.cli.help import config_groups
 from lstm_experiments.config import checks
 from lstm_experiments.config.choices import BY_KEY
 from lstm_experiments.errors import UserError
 
 # ----------------------------------------------------------------------------- the config tree
 
-GROUPS = {
-    "data": ["sine", "random", "adding", "csv"],
-    "model": ["lstm", "gru"],
-    "train": ["default"],
-    "viz": ["kernel", "gates", "bias", "histograms", "stats", "delta", "activations", "gradients",
-            "all", "none", "[gates,stats]", "[kernel,bias]"],
-}
+# Every group and option of the packaged conf/ (cluster, experiment and hparams_search too), and lists for viz.
+GROUPS = {group: [*options, *(["[gates,stats]", "[kernel,bias]"] if group == "viz" else [])]
+          for group, options in config_groups().items()}
 NOT_GROUP_OPTIONS = ["nope", "Sine", "csv.yaml", "[gates,nope]", "[]", "[sine,adding]", "''", "null", "1"]
 
 
@@ -313,6 +310,10 @@ KNOWN_CRASHES = {
     "train=null": (["train=null"], "cli/compose_errors.py: a traceback in Hydra's report, keep its last line"),
     # ++ adds a key the data option lacks with any type; check_config compares it with a number.
     "++data.horizon=[]": (["++data.horizon=[]"], "config/checks.py: a checked key that is not a number"),
+    # The data.features rule (> 0, for the synthetic data's count) meets csv's list of columns:
+    # data=csv data.features=[packets] is a TypeError before any data is read.
+    "csv data.features": (["data=csv", f"data.path={CSV_DIR / 'good.csv'}", "data.target=bytes",
+                           "data.features=[packets]"], "config/checks.py: data.features > 0 only for a number"),
 }
 CHECKED_KEYS = {key for key, *_ in checks._RULES}
 
@@ -339,6 +340,8 @@ def known_crash(args) -> bool:
         if key in GROUPS and not isinstance(_parsed_value(arg), str | list):
             return True
         if arg.startswith("+") and key in CHECKED_KEYS and not isinstance(_parsed_value(arg), int | float):
+            return True
+        if key == "data.features" and isinstance(_parsed_value(arg), list):
             return True
         if key == "seed":
             try:
