@@ -170,7 +170,7 @@ def test_gate_logger_stops_fit_when_its_thread_cannot_write(tmp_path, monkeypatc
     from lstm_experiments.errors import EventFileError
     from lstm_experiments.run.guard import TrainingGuard
 
-    FailingDisk(monkeypatch, after=6)  # version, step 0, then (scalars, step) per epoch: fails in epoch 2
+    disk = FailingDisk(monkeypatch, after=6)  # version, step 0, then (scalars, step) per epoch: epoch 2
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(32, 5, 2)).astype("float32"), rng.normal(size=(32, 1)).astype("float32")
     model = keras.Sequential([keras.Input((5, 2)), keras.layers.LSTM(3, name="lstm"), keras.layers.Dense(1)])
@@ -187,8 +187,10 @@ def test_gate_logger_stops_fit_when_its_thread_cannot_write(tmp_path, monkeypatc
         with pytest.raises(EventFileError, match=r"cannot write the event file in .*tb: No space left"):
             model.fit(x, y, epochs=30, batch_size=4, verbose=0, callbacks=callbacks)
     (event_file,) = (tmp_path / "tb").glob("events.out.tfevents.*")
-    assert whole_records(event_file) == 5
-    assert [step for step, _ in read_tensors(tmp_path / "tb")["gates/lstm/recurrent_kernel/forget"]] == [0, 1]
+    assert disk.calls == disk.after  # nothing tried after the failure
+    assert whole_records(event_file) == disk.after - 1  # the half-written record was cut off
+    steps = [step for step, _ in read_tensors(tmp_path / "tb")["gates/lstm/recurrent_kernel/forget"]]
+    assert steps == [0, 1]  # the 6th record is epoch 2's (its scalars or its step)
 
 
 # --------------------------------------------------------------------------- killed processes
