@@ -52,7 +52,7 @@ def functional_run(tmp_path_factory):
 
 
 def _expected_tags(layers, visualizers=ALL_VISUALIZERS, metrics=("loss",)):
-    expected = {tags.metric(name) for name in metrics}
+    expected = {tags.metric(name) for name in metrics} | ({tags.CUSTOM_SCALARS_LAYOUT} if visualizers else set())
     for name, gates, matrices in layers:
         for visualizer in visualizers:
             expected |= tags.layer_tags(visualizer, name, gates, matrices)

@@ -50,7 +50,9 @@ def test_exact_tag_set_per_viz_choice(run_tiny, choice, viz):
     assert {t for t, p in plugins.items() if p == "histograms"} == histograms
     assert {t for t, p in plugins.items() if p == "scalars"} == scalars
     assert {t for t, p in plugins.items() if p == "hparams"} == HPARAMS_TAGS
-    assert {t for t, p in plugins.items() if p != "lstm_gates"} == images | histograms | scalars | HPARAMS_TAGS
+    layout = {"custom_scalars__config__"} if viz else set()  # the CUSTOM SCALARS tab's layout
+    assert {t for t, p in plugins.items() if p == "custom_scalars"} == layout
+    assert {t for t, p in plugins.items() if p != "lstm_gates"} == images | histograms | scalars | HPARAMS_TAGS | layout
 
 
 def test_viz_all_turns_every_visualizer_on(run_tiny):
@@ -61,7 +63,7 @@ def test_viz_all_turns_every_visualizer_on(run_tiny):
         ("kernel", "images"), ("gates", "images"), ("bias", "images"), ("delta", "images"),
         ("activations", "images"), ("histograms", "histograms"), ("stats", "scalars"),
         ("saturation", "scalars"), ("gradients", "scalars"), ("scale", "scalars"),
-        ("metrics", "scalars"), ("_hparams_", "hparams"),
+        ("metrics", "scalars"), ("_hparams_", "hparams"), ("custom_scalars__config__", "custom_scalars"),
     }
 
 

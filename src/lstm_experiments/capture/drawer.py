@@ -64,6 +64,8 @@ class Drawer:
     def __init__(self, spec: DrawingSpec | None = None, on_failure=None):
         self.writer = None
         self.failure: str | None = None
+        self._metric_tags: tuple[str, ...] = ()
+        self._layout_written = False
         self.on_failure = on_failure
         self._initial: dict[str, dict] | None = None
         if spec is not None:
@@ -138,6 +140,9 @@ class Drawer:
             pngs = {tag: encode_png(pixels) for tag, pixels in summaries.images.items()}
         with self._writing(EVENT_FILE, self.writer.logdir):
             self.writer.write(snapshot.step, summaries, pngs)
+            if not self._layout_written:  # once per event file, from the tags of its first step
+                self.writer.write_layout(summaries.scalars, self._metric_tags)
+                self._layout_written = True
             self.writer.flush()
         if self.png_exporter is not None and self.failure is None:
             with self._writing(PNG_FILES, self.png_exporter.root):
@@ -149,6 +154,7 @@ class Drawer:
                 self.writer.write_scalars(step, scalars)
 
     def write_hparams(self, hparams: dict, metric_tags, trial_id: str) -> None:
+        self._metric_tags = tuple(metric_tags)
         if self.failure is None:
             with self._writing(EVENT_FILE, self.writer.logdir):
                 self.writer.write_hparams(hparams, metric_tags, trial_id)

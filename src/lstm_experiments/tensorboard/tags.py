@@ -38,6 +38,8 @@ SATURATION_SIDES = ("low", "high")
 DELTA_SCALE_PREFIX = "delta_"
 # The epoch metrics Keras reports, in the order tables list them.
 METRIC_NAMES = ("loss", "val_loss", "accuracy", "val_accuracy")
+# The custom_scalars plugin's layout record (its own fixed tag), once per event file.
+CUSTOM_SCALARS_LAYOUT = "custom_scalars__config__"
 
 
 def _join(*parts: str) -> str:

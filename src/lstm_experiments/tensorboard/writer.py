@@ -169,6 +169,12 @@ class SummaryWriter:
         self._add(0, config)
         self._add(0, hparams_summary.hparams_pb(hparams, trial_id=trial_id))
 
+    def write_layout(self, scalar_tags, metric_tags=()) -> None:
+        """The CUSTOM SCALARS tab's layout for these tags (``custom_scalars.py``), at step 0."""
+        from lstm_experiments.tensorboard.custom_scalars import layout, layout_summary
+
+        self._add(0, layout_summary(layout(scalar_tags, metric_tags)))
+
     def flush(self) -> None:
         self._writer.flush()
 
