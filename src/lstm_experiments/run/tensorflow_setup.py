@@ -93,4 +93,4 @@ def apply_thread_limit(threads: int | None) -> None:
         # A worker process reused for a second job already started TensorFlow with the same limit.
         log.debug("TensorFlow already initialised; keeping its thread pools")
         return
-    log.info("TensorFlow limited to %d threads per job", threads)
+    log.info("TensorFlow uses %d thread%s in this job", threads, "" if threads == 1 else "s")
