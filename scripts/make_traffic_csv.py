@@ -34,8 +34,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=Path("traffic.csv"))
+    parser.add_argument("--out", type=Path, default=Path("outputs") / "traffic.csv",
+                        help="where to write it (default outputs/traffic.csv, which git ignores)")
     args = parser.parse_args()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(traffic_table(args.rows, args.seed))
     print(f"wrote {args.rows} rows to {args.out}")
 

@@ -59,7 +59,7 @@ def shoot(page, frame, path: Path, hide=()) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("logdir", type=Path, help="a run or sweep directory")
-    parser.add_argument("--out", type=Path, default=Path("docs"))
+    parser.add_argument("--out", type=Path, required=True, help="where the PNG files go (docs for the README's)")
     parser.add_argument("--step", type=int, default=None, help="the step to show (default: the last)")
     parser.add_argument("--view", choices=("weights", "change"), default="weights", help="W_t or W_t - W_0")
     parser.add_argument("--gate", default="forget", help="the gate compared across runs")

@@ -6,10 +6,13 @@ Writes tensorboard_gates.png (Images dashboard, gate images),
 tensorboard_activations.png (gate activations on the probe batch),
 tensorboard_histograms.png and tensorboard_curves.png (the per-gate change
 curves of every run in the log directory, overlaid).
-Needs Debian's chromium and the test extra (Playwright).
+Needs Debian's chromium and the test extra (Playwright). Runs from any
+directory; a run without the tags a picture needs is an error naming the
+visualizer to turn on (nothing is written then).
 """
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -17,7 +20,7 @@ from pathlib import Path
 # The browser and server helpers are the tests' own (tests/helpers), run from a clone.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.helpers.tensorboard_browser import Browser, dashboard_url, wait_for_images
-from tests.helpers.tensorboard_server import tensorboard
+from tests.helpers.tensorboard_server import get_json, tensorboard
 
 SETTLE_SECONDS = 3.0
 # Enough to keep every logged step (the default keeps 10 images per tag).
@@ -27,15 +30,24 @@ SAMPLES = ["--samples_per_plugin", "images=1000"]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("logdir", type=Path)
-    parser.add_argument("--out", type=Path, default=Path("docs"))
+    parser.add_argument("--out", type=Path, required=True, help="where the PNG files go (docs for the README's)")
     parser.add_argument("--gates", default="gates/lstm/recurrent_kernel",
                         help="tag regex for the gate screenshot")
     parser.add_argument("--activations", default="activations/lstm/")
     parser.add_argument("--histograms", default="histograms/lstm/bias/")
     parser.add_argument("--curves", default="stats/lstm/recurrent_kernel/.*/change")
     args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+    if not args.logdir.is_dir():
+        sys.exit(f"error: {args.logdir}: no such run or sweep directory")
     with tensorboard(args.logdir, extra_args=SAMPLES) as base, Browser() as browser:
+        for plugin, pattern, visualizer in (("images", args.gates, "gates"), ("images", args.activations, "activations"),
+                                            ("histograms", args.histograms, "histograms"),
+                                            ("scalars", args.curves, "stats")):
+            logged = {tag for run in get_json(f"{base}/data/plugin/{plugin}/tags").values() for tag in run}
+            if not any(re.search(pattern, tag) for tag in logged):
+                sys.exit(f"error: {args.logdir} has no {plugin} matching {pattern!r}; "
+                         f"run it with viz={visualizer} among its visualizers")
+        args.out.mkdir(parents=True, exist_ok=True)
         page = browser.open(dashboard_url(base, "images", args.gates))
         wait_for_images(page, 4)
         time.sleep(SETTLE_SECONDS)

@@ -62,8 +62,9 @@ def test_readme_csv_command(tmp_path):
         [sys.executable, str(REPO / "scripts" / "make_traffic_csv.py"), "--rows", "120"],
         cwd=tmp_path, check=True, capture_output=True,
     )
+    assert [p.name for p in tmp_path.iterdir()] == ["outputs"]  # nothing beside the git-ignored outputs/
     result = run_cli(
-        ["data=csv", "data.path=traffic.csv", "data.target=bytes", "units=4", "train.epochs=1"],
+        ["data=csv", "data.path=outputs/traffic.csv", "data.target=bytes", "units=4", "train.epochs=1"],
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
