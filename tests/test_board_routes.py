@@ -443,24 +443,32 @@ def test_launcher_refuses_a_missing_logdir(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_launcher_serves_the_dashboard_and_stops_tensorboard_on_sigterm(logdir):
+def test_launcher_serves_the_dashboard_and_stops_tensorboard_on_sigterm(logdir, tmp_path):
+    import os
     import subprocess
     import sys
 
     from tests.helpers.tensorboard_server import free_port
 
     port = free_port()
-    launched = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from lstm_experiments.board.launcher import main; sys.exit(main())",
-         str(logdir), "--port", str(port), "--host", "127.0.0.1"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    with open(tmp_path / "stderr", "w") as stderr:
+        launched = subprocess.Popen(
+            [sys.executable, "-c", "import sys; from lstm_experiments.board.launcher import main; sys.exit(main())",
+             str(logdir), "--port", str(port), "--host", "127.0.0.1"],
+            stdout=subprocess.PIPE, stderr=stderr, text=True, env=env,
+        )
     try:
         assert launched.stdout.readline().split()[2] == f"http://localhost:{port}/#lstm_gates"
         index = get_json(f"http://127.0.0.1:{port}{PREFIX}/runs")
         assert index["downsampled"] is False and len(index["runs"]) == 2
         launched.terminate()
         assert launched.wait(timeout=60) == 130
+        # TensorFlow's start-up lines are held back; TensorBoard's own come through.
+        said = (tmp_path / "stderr").read_text()
+        assert "TensorBoard" in said and f":{port}" in said, said
+        for noise in ("cudart_stub", "cuInit", "absl::InitializeLog", "oneDNN custom operations"):
+            assert noise not in said, said
         with pytest.raises(OSError):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/data/runs", timeout=5)
     finally:

@@ -10,6 +10,7 @@ among them is merged with the preset (its values win).
 import argparse
 import signal
 import subprocess
+import threading
 import sys
 from pathlib import Path
 
@@ -70,7 +71,10 @@ def main(argv=None) -> int:
         print(f"error: LOGDIR {args.logdir} {what}", file=sys.stderr)
         return 1
     command = tensorboard_command(args.logdir, args.port, extra)
-    server = subprocess.Popen(command)
+    server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, errors="replace")
+    # TensorBoard imports TensorFlow, whose start-up lines (cuInit, cudart...) it prints before any
+    # log level applies: pass on everything else it says.
+    threading.Thread(target=_forward_without_noise, args=(server.stderr,), daemon=True).start()
     # A SIGTERM to the launcher stops TensorBoard too, as Ctrl-C does.
     previous = signal.signal(signal.SIGTERM, _interrupt)
     print(f"GATES dashboard: {dashboard_url(args.port)} (Ctrl-C stops TensorBoard)", flush=True)
@@ -86,6 +90,15 @@ def main(argv=None) -> int:
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _forward_without_noise(stream) -> None:
+    from lstm_experiments.run.tensorflow_setup import is_noise
+
+    for line in stream:
+        if not is_noise(line):
+            sys.stderr.write(line)
+            sys.stderr.flush()
 
 
 def _interrupt(signum, frame):

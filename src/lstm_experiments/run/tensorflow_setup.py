@@ -29,8 +29,13 @@ _NOISE = re.compile(
 )
 
 
+def is_noise(line: str) -> bool:
+    """Whether ``line`` is one of TensorFlow's known start-up lines (also TensorBoard's, which imports it)."""
+    return _NOISE.search(line) is not None
+
+
 def _drop_noise(captured: str) -> str:
-    kept = [line for line in captured.splitlines(keepends=True) if not _NOISE.search(line)]
+    kept = [line for line in captured.splitlines(keepends=True) if not is_noise(line)]
     return "".join(kept)
 
 
