@@ -143,6 +143,22 @@ def test_a_full_disk_stops_the_run_in_one_line_and_keeps_every_step(tmp_path):
     assert [s for s, _ in tensors["metrics/loss"]][: len(steps) - 1] == steps[1:]
 
 
+def test_a_checkpoint_that_cannot_be_written_stops_the_run_in_one_line(tmp_path):
+    """A limit below the checkpoint's size (28 KB) but above the initial weights' (21 KB): the
+    first checkpoint save fails, the run says where, and no partial file is left."""
+    limit = 25_000
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    run_dir = tmp_path / "run"
+    result = cli([*TINY, "viz=none", f"hydra.run.dir={run_dir}"], tmp_path, preexec_fn=small_files)
+    line = assert_one_line_error(result, f"cannot write the checkpoint in {run_dir / 'checkpoint'}", "File too large")
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["status"] == "failed" and metrics["reason"] in line
+    assert [p.name for p in (run_dir / "checkpoint").iterdir()] == ["initial.weights.h5"]
+
+
 class FailingDisk:
     """``records._write_all`` that writes half a record and fails with ENOSPC from the ``after``-th call on."""
 
@@ -307,16 +323,12 @@ def permissions(tmp_path_factory):
     return without_permission_override
 
 
-@pytest.mark.xfail(strict=True, reason="cli/compose_errors.py folds Hydra's traceback for the run "
-                                       "directory into the line instead of naming hydra.run.dir")
 def test_a_run_directory_under_a_file_is_one_line(tmp_path):
     (tmp_path / "file").write_text("")
     run_dir = tmp_path / "file" / "run"
     assert_one_line_error(cli(["units=4", f"hydra.run.dir={run_dir}"], tmp_path, timeout=60), str(run_dir))
 
 
-@pytest.mark.xfail(strict=True, reason="cli/compose_errors.py folds Hydra's traceback for the run "
-                                       "directory into the line instead of naming hydra.run.dir")
 @pytest.mark.parametrize("existing", [False, True], ids=["cannot-create", "exists-read-only"])
 def test_an_unwritable_run_directory_is_one_line(tmp_path, permissions, existing):
     parent = tmp_path / "read_only"

@@ -8,6 +8,7 @@ import keras
 
 from lstm_experiments.config.choices import Cell, parse
 from lstm_experiments.data import BINARY
+from lstm_experiments.errors import ConfigValueError
 
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 
@@ -52,9 +53,13 @@ def build_model(model_cfg, units: int, input_shape: tuple[int, int], task: str) 
 
 
 def compile_model(model: keras.Model, train_cfg, task: str) -> None:
-    optimizer = keras.optimizers.get(
-        {"class_name": train_cfg.optimizer, "config": {"learning_rate": train_cfg.learning_rate}}
-    )
+    try:
+        optimizer = keras.optimizers.get(
+            {"class_name": train_cfg.optimizer, "config": {"learning_rate": train_cfg.learning_rate}}
+        )
+    except (ValueError, TypeError):
+        raise ConfigValueError(f"train.optimizer={train_cfg.optimizer} (not a Keras optimizer; e.g. adam, adamw, "
+                               "sgd, rmsprop, adagrad, nadam)") from None
     if task == BINARY:
         model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
     else:

@@ -50,14 +50,26 @@ FAILED_JOB_LOSS = float("inf")
 def _describe(error: Exception) -> str:
     if isinstance(error, UserError | Interrupted):
         return str(error)
-    return f"{type(error).__name__}: {error} (run with hydra.verbose=true for the traceback)"
+    from omegaconf.errors import MissingMandatoryValue, OmegaConfBaseException
+
+    if isinstance(error, OmegaConfBaseException):  # a value the config lacks or cannot resolve: one line
+        key = getattr(error, "full_key", None)
+        if isinstance(error, MissingMandatoryValue) and key:
+            return f"{key} is required: give it on the command line ({key}=...)"
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return f"{key}: {message}" if key else message
+    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {first} (run with hydra.verbose=true for the traceback)"
 
 
 def _record_failure(run_dir: Path, reason: str) -> None:
     """Mark the run failed in metrics.json, unless training already wrote a fuller record."""
     path = run_dir / METRICS_FILE
     if run_dir.is_dir() and not path.exists():
-        write_json_atomic(path, {"status": "failed", "reason": reason})
+        try:
+            write_json_atomic(path, {"status": "failed", "reason": reason})
+        except OSError:  # a full disk: the one-line error still says why
+            pass
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PACKAGE, config_name="config")

@@ -59,6 +59,8 @@ def fold_hydra_report(report: str) -> str:
     choice (an Enum field of the schema) reads ``key=value (must be one of ...)``,
     as the range checks do.
     """
+    if _TRACEBACK in report:
+        return _last_exception(report)
     parts: list[str] = []
     key = None
     for raw in report.splitlines():
@@ -83,6 +85,30 @@ def fold_hydra_report(report: str) -> str:
     if key and key not in text:
         text += f" (key: {key})"
     return f"error: {text}"
+
+
+_TRACEBACK = "Traceback (most recent call last)"
+_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit)): (.*)$")
+_OS_ERROR = re.compile(r"^\[Errno \d+\] ([^:]+): '(.*)'$")
+
+
+def _last_exception(report: str) -> str:
+    """One line from a report holding a traceback (Hydra printed one): its last exception line.
+
+    An OSError of a path is the run (or sweep) directory Hydra could not create or write:
+    named with the setting that chose it.
+    """
+    found = [m for m in map(_EXCEPTION_LINE.match, (ln.strip() for ln in report.splitlines())) if m]
+    if not found:
+        return "error: " + "; ".join(ln.strip() for ln in report.splitlines() if ln.strip())[-500:]
+    # An OS error of a path anywhere in the chain (a logging handler's ValueError can wrap it) says most.
+    with_path = [m for m in found if _OS_ERROR.match(m.group(2))]
+    kind, message = (with_path or found)[-1].groups()
+    os_error = _OS_ERROR.match(message)
+    if os_error:
+        reason, path = os_error.groups()
+        return f"error: cannot create or write {path}: {reason} (the run directory: hydra.run.dir, or hydra.sweep.dir)"
+    return f"error: {message} ({kind.rsplit('.', 1)[-1]})"
 
 
 def wants_full_errors(argv: list[str]) -> bool:

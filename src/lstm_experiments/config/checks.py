@@ -13,10 +13,17 @@ from lstm_experiments.errors import ConfigValueError
 # What early stopping and the learning-rate schedule can watch (accuracy: classification only).
 MONITORED = ("val_loss", "loss", "val_accuracy", "accuracy")
 
+# What every run reads (a ``~key`` override can delete one).
+REQUIRED = ("units", "seed", "data", "model", "train", "viz")
+
+# Rules on values that are not numbers (the others first check that the value is one).
+_NOT_NUMBERS = {"threads", "train.verbose", "train.early_stopping.monitor", "train.reduce_lr_on_plateau.monitor"}
+
 # (key, predicate, what the value must be)
 _POSITIVE = "must be > 0"
 _RULES = [
     ("units", lambda v: v > 0, _POSITIVE),
+    ("seed", lambda v: 0 <= v < 2**32, "must be >= 0 and < 2**32"),
     ("data.seq_len", lambda v: v > 0, _POSITIVE),
     ("data.n_samples", lambda v: v > 1, "must be > 1"),
     ("data.features", lambda v: v > 0, _POSITIVE),
@@ -58,9 +65,30 @@ def _lookup(cfg, dotted: str):
 
 def check_config(cfg) -> None:
     """Raise ConfigValueError naming the first key whose value is out of range or not a choice."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    for key in REQUIRED:
+        if key not in cfg:
+            raise ConfigValueError(f"{key} is required (was it deleted with ~{key}?)")
+    if OmegaConf.is_config(cfg):
+        try:
+            OmegaConf.to_container(cfg, resolve=True)  # every interpolation resolves
+            missing = sorted(OmegaConf.missing_keys(cfg))
+        except OmegaConfBaseException as error:
+            key = getattr(error, "full_key", None) or "?"
+            raise ConfigValueError(f"{key}: {str(error).strip().splitlines()[0]}") from None
+        if missing:
+            raise ConfigValueError(f"{missing[0]} is required: give it on the command line ({missing[0]}=...)")
     for key, ok, expected in _RULES:
         value, present = _lookup(cfg, key)
-        if present and (value is not None or key == "threads") and not ok(value):
+        if not present or (value is None and key != "threads"):
+            continue
+        if key == "data.features" and (OmegaConf.is_list(value) or isinstance(value, list)):
+            continue  # a CSV's feature columns: the loader checks them
+        if key not in _NOT_NUMBERS and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ConfigValueError(f"{key}={value} (must be a number)")
+        if not ok(value):
             raise ConfigValueError(f"{key}={value} ({expected})")
     cmap, present = _lookup(cfg, "viz.image.cmap")
     if present:

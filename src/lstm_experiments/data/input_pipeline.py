@@ -60,6 +60,8 @@ def training_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
     if len(x) != len(y):
         raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
     n = len(x)
+    if n == 0:
+        raise ValueError("no training samples: an epoch would never end")
 
     def epoch_order(epoch):
         keys = tf.random.stateless_uniform([n], seed=tf.stack([tf.constant(seed, tf.int64), epoch]))

@@ -31,14 +31,23 @@ class RunCheckpoint:
 
     def save_initial(self, model) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        model.save_weights(self.dir / INITIAL_WEIGHTS)
+        try:
+            model.save_weights(self.dir / INITIAL_WEIGHTS)
+        except OSError as error:  # h5py's message runs over lines; the first names the reason
+            reason = (error.strerror or str(error).splitlines()[0]) if str(error) else type(error).__name__
+            raise UserError(f"cannot write the checkpoint in {self.dir}: {reason}") from None
 
     def save(self, model, epoch: int) -> None:
+        """Replace the checkpoint; on an OSError (a full disk) the previous one stays and the partial file goes."""
         self.dir.mkdir(parents=True, exist_ok=True)
         partial = self.dir / f".{LATEST_MODEL}.partial.keras"
-        model.save(partial)
-        os.replace(partial, self.dir / LATEST_MODEL)
-        write_json_atomic(self.dir / STATE_FILE, {"epoch": epoch})
+        try:
+            model.save(partial)
+            os.replace(partial, self.dir / LATEST_MODEL)
+            write_json_atomic(self.dir / STATE_FILE, {"epoch": epoch})
+        except OSError:
+            partial.unlink(missing_ok=True)
+            raise
 
     def epoch(self) -> int:
         path = self.dir / STATE_FILE
@@ -98,4 +107,9 @@ class Checkpointer(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.guard.epoch_counts() and self.guard.failure is None:
-            self.checkpoint.save(self.model, epoch + 1)
+            try:
+                self.checkpoint.save(self.model, epoch + 1)
+            except OSError as error:  # the run stops as failed, saying where and why
+                reason = error.strerror or str(error)
+                self.guard.failure = f"cannot write the checkpoint in {self.checkpoint.dir}: {reason}"
+                self.model.stop_training = True
