@@ -81,11 +81,12 @@ def _cells(page, table_id):
 def test_index_in_chromium_offline(report):
     """Every image loads from the page itself (with JavaScript on and off), nothing else is
     requested, the tables are the CSVs, each figure comes once, and the HTML-named runs are text."""
+    pytest.importorskip("playwright")
     from playwright.sync_api import sync_playwright
 
     executable = find_chromium()
     if executable is None:
-        pytest.skip("chromium not found")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
     index = report.out_dir / "index.html"
     url = index.as_uri()
     requests, dialogs = [], []
