@@ -208,6 +208,20 @@ def test_python_reader_matches_event_file_loader_without_tensorflow(sweep):
         assert status == "completed" and set(images) == {STRIP_TAG} and len(images[STRIP_TAG]) == 3
 
 
+def test_auto_reader_is_python_unless_tensorflow_is_imported(monkeypatch):
+    """Whatever the sweep's size: TensorFlow's import costs more than its reader saves
+    (docs/performance.md, "EventAccumulator for the scalar tables?")."""
+    from lstm_experiments.report.runs import choose_reader
+
+    monkeypatch.delitem(sys.modules, "tensorflow", raising=False)
+    assert choose_reader("auto") == "python"
+    monkeypatch.setitem(sys.modules, "tensorflow", np)  # any module: "already imported"
+    assert choose_reader("auto") == "tensorflow"
+    assert choose_reader("python") == "python" and choose_reader("tensorflow") == "tensorflow"
+    with pytest.raises(ValueError, match="not one of"):
+        choose_reader("event-accumulator")
+
+
 def test_failed_and_broken_jobs_are_reported_not_fatal(tmp_path):
     """A job marked failed, one without metrics.json, one with a broken one, a truncated event file."""
     from lstm_experiments.report import build_report

@@ -72,7 +72,8 @@ def report_parser() -> argparse.ArgumentParser:
     parser.add_argument("--steps", default="0,last",
                         help="strip rows: steps, 'first' or 'last', comma-separated (default: 0,last)")
     parser.add_argument("--reader", choices=READERS, default="auto",
-                        help="event file reader (default: auto: python for small sweeps)")
+                        help="event file reader (default: auto: python, or tensorflow when it is "
+                        "already imported)")
     parser.add_argument("--jobs", type=int, default=default_jobs(),
                         help="processes reading runs in parallel, python reader only "
                         "(default: the CPU count, at most 8)")

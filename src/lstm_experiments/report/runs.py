@@ -16,10 +16,25 @@ TensorFlow at import time. Two readers, same events:
   a Python loop, far slower.
 - ``tensorflow``: ``EventFileLoader`` itself, which uses TensorFlow's C++
   record reader whenever TensorFlow is installed, so it imports TensorFlow
-  (seconds, once); the report section of docs/performance.md compares the two.
+  (3.1-3.8 s on 2 shared cores); the report section of docs/performance.md
+  compares the two.
 
-``auto`` takes ``python`` for small sweeps and ``tensorflow`` for large ones or
-when TensorFlow is already imported.
+``auto`` takes ``python`` unless TensorFlow is already imported (then its
+reader costs no import); see ``choose_reader``.
+
+Why not TensorBoard's ``EventAccumulator`` for the scalar tables (issue 15
+asked for a library where one does the job): measured twice with
+``python scripts/bench.py --sections report`` on 50-run synthetic sweeps
+(docs/performance.md, "EventAccumulator for the scalar tables?"), the plugin
+``EventAccumulator`` with ``size_guidance={"tensors": 0}`` gives the same
+scalars bit for bit but takes 2.4-2.6x this reader's time on 10 MiB of scalars
+(5.9 s against 2.5 s, 8.3 s against 3.1 s) and 2.7-3.8x with gate images
+(7.3 s against 2.7 s, 9.3 s against 2.4 s): it imports TensorFlow for its
+record reader (3.1-3.8 s), and even with TensorFlow already imported it took
+1.1-1.2x and 1.5-1.6x this reader's time (not profiled; it adds reservoirs,
+locks and purge checks per event to the same parsing). Past the 2x the issue
+allowed, so the scalars are read here, through TensorBoard's own compat
+layers, and the tests compare them with ``EventAccumulator``'s.
 """
 
 from __future__ import annotations
@@ -45,10 +60,6 @@ FAILED = "failed"
 SEED_KEY = "seed"
 
 READERS = ("auto", "python", "tensorflow")
-# Below this many bytes of event files the python reader beats importing TensorFlow for its
-# C++ reader. Set when the python reader summed CRCs in Python; with the C CRC it is cheaper
-# per MB, so this is conservative (docs/performance.md, "Comparison report").
-PYTHON_READER_MAX_BYTES = 8 * 2**20
 
 
 @dataclass
@@ -136,16 +147,23 @@ def event_files(run_dir: Path) -> list[Path]:
 # --------------------------------------------------------------------------- reading
 
 
-def choose_reader(total_bytes: int, reader: str = "auto", jobs: int = 1) -> str:
-    """``auto``: the python reader unless TensorFlow is already imported (then its reader
-    is free) or the event files exceed ``PYTHON_READER_MAX_BYTES`` per reading process."""
+def choose_reader(reader: str = "auto") -> str:
+    """``auto``: the python reader unless TensorFlow is already imported (then its reader is free).
+
+    ``auto`` used to take the tensorflow reader past 8 MiB of event files per reading process
+    (PYTHON_READER_MAX_BYTES, set when the python reader summed CRCs in Python). On the 66 MiB
+    image sweep of docs/performance.md ("EventAccumulator for the scalar tables?") that chose
+    it at 5.3 s against the python reader's 2.4-2.5 s. Events, not bytes, cost the time: once
+    imported, TensorFlow's reader took 0.73-0.86x the python reader's time on 10 MiB of
+    scalars and 0.85-1.08x on 66 MiB with images (1.37x and 0.79x in the quick run), so its
+    3.1-3.8 s import would pay for itself only past roughly 40-90 MiB of scalar-only files per
+    process, and past hundreds of MiB of image-heavy ones if ever. No byte limit fits both.
+    """
     if reader not in READERS:
         raise ValueError(f"reader {reader!r} is not one of {READERS}")
     if reader != "auto":
         return reader
-    if "tensorflow" in sys.modules or total_bytes > PYTHON_READER_MAX_BYTES * max(1, jobs):
-        return "tensorflow"
-    return "python"
+    return "tensorflow" if "tensorflow" in sys.modules else "python"
 
 
 def default_jobs() -> int:
@@ -182,6 +200,9 @@ def iter_events(path: Path, reader: str = "python", notes: list[str] | None = No
 
 
 def _read_events(run: Run, files: list[Path], image_tags: tuple[str, ...], reader: str) -> None:
+    # Not EventAccumulator: on 50-run sweeps it took 2.4-2.6x (scalars only) and 2.7-3.8x (with
+    # gate images) the time of this loop over the python reader, 1.1-1.6x with TensorFlow
+    # already imported, for the same scalars bit for bit (module docstring; docs/performance.md).
     from tensorboard.util.tensor_util import make_ndarray
 
     keep: dict[str, bool] = {}
@@ -291,8 +312,7 @@ def read_sweep(
     """
     sweep_dir = Path(sweep_dir)
     dirs = find_run_dirs(sweep_dir, exclude)
-    total = sum(p.stat().st_size for d in dirs for p in event_files(d))
-    reader = choose_reader(total, reader, jobs)
+    reader = choose_reader(reader)
     work = [(d, _run_name(sweep_dir, d), tuple(image_tags), reader) for d in dirs]
     if jobs > 1 and reader == "python" and len(work) > 1:
         from concurrent.futures import ProcessPoolExecutor
