@@ -54,6 +54,12 @@ class SweepSummary(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         self.started_at = time.time()
+        if "optuna" in str(config.hydra.sweeper.get("_target_", "")).lower():
+            # Optuna's own handler colours its lines even into a file; through Hydra's logging instead.
+            import optuna
+
+            optuna.logging.disable_default_handler()
+            optuna.logging.enable_propagation()
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
