@@ -96,6 +96,7 @@ def test_joblib_launcher_limits_threads_per_job(tmp_path):
     result = run_cli(["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "units=4,6", *SMALL],
                      cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "Joblib.Parallel(" not in result.stdout + result.stderr  # the plugin's repr is held back
     _, jobs = sweep_jobs(tmp_path)
     assert len(jobs) == 2
     import os
@@ -123,6 +124,9 @@ def test_optuna_search_minimises_val_loss(tmp_path):
     result = run_cli(["-m", "hparams_search=optuna", "hydra.sweeper.n_trials=2", "units=choice(4,6)",
                       *SMALL], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
+    output = result.stdout + result.stderr  # a file here, not a terminal
+    assert "setup plugin alembic" not in output and "\x1b[" not in output
+    assert "A new study created in memory with name: lstm_gates" in output  # Optuna's line, plain
     sweep, jobs = sweep_jobs(tmp_path)
     assert len(jobs) == 2
     best = OmegaConf.load(sweep / "optimization_results.yaml")
