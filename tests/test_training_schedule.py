@@ -115,7 +115,5 @@ def run_on_a_terminal(args, cwd):
 def test_auto_verbosity_shows_keras_progress_bar_on_a_terminal(tmp_path):
     output = run_on_a_terminal([*TINY, "viz=none", f"hydra.run.dir={tmp_path / 'run'}"], tmp_path)
     assert "Epoch 1/2" in output and "━" in output  # Keras' progress bar
-    quiet = run_cli([*TINY, "viz=none", "train.verbose=0", f"hydra.run.dir={tmp_path / 'quiet'}"], cwd=tmp_path)
-    assert quiet.returncode == 0 and "Epoch 1/2" not in quiet.stdout
     lines = run_cli([*TINY, "viz=none", "train.verbose=2", f"hydra.run.dir={tmp_path / 'lines'}"], cwd=tmp_path)
     assert lines.returncode == 0 and "Epoch 1/2" in lines.stdout and "━" not in lines.stdout
