@@ -1,6 +1,15 @@
 """Errors the user can fix; the CLI prints them as one line, without a traceback."""
 
 
+def first_line(error: BaseException, default: str | None = None) -> str:
+    """The first line of ``error``'s message (some libraries' run over several), for a one-line error;
+    ``default``, or the exception's type name, when it has none."""
+    text = str(error).strip()
+    if text:
+        return text.splitlines()[0]
+    return type(error).__name__ if default is None else default
+
+
 class UserError(Exception):
     """A bad config value or input file: the message names the key or file and the value."""
 

@@ -30,7 +30,7 @@ from omegaconf import DictConfig
 from lstm_experiments.cli.compose_errors import ComposeStderr, release_held_stderr
 from lstm_experiments.cli.help import help_text, wants_help
 from lstm_experiments.cli.sweep_resume import expand_sweep_resume
-from lstm_experiments.errors import Interrupted, UserError
+from lstm_experiments.errors import Interrupted, UserError, first_line
 from lstm_experiments.run.layout import DATA_FILE, LOG_FILE, METRICS_FILE, write_json_atomic
 from lstm_experiments.run.run_state import requeued_by_slurm
 from lstm_experiments.run.train import run_directory, train
@@ -56,10 +56,8 @@ def _describe(error: Exception) -> str:
         key = getattr(error, "full_key", None)
         if isinstance(error, MissingMandatoryValue) and key:
             return f"{key} is required: give it on the command line ({key}=...)"
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return f"{key}: {message}" if key else message
-    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"{type(error).__name__}: {first} (run with hydra.verbose=true for the traceback)"
+        return f"{key}: {first_line(error)}" if key else first_line(error)
+    return f"{type(error).__name__}: {first_line(error, '')} (run with hydra.verbose=true for the traceback)"
 
 
 def _record_failure(run_dir: Path, reason: str) -> None:

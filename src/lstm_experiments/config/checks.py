@@ -8,7 +8,7 @@ there), rather than let a hand-edited value reach the drawing process.
 """
 
 from lstm_experiments.config.choices import BY_KEY, ChoiceError, parse
-from lstm_experiments.errors import ConfigValueError
+from lstm_experiments.errors import ConfigValueError, first_line
 
 # What early stopping and the learning-rate schedule can watch (accuracy: classification only).
 MONITORED = ("val_loss", "loss", "val_accuracy", "accuracy")
@@ -77,7 +77,7 @@ def check_config(cfg) -> None:
             missing = sorted(OmegaConf.missing_keys(cfg))
         except OmegaConfBaseException as error:
             key = getattr(error, "full_key", None) or "?"
-            raise ConfigValueError(f"{key}: {str(error).strip().splitlines()[0]}") from None
+            raise ConfigValueError(f"{key}: {first_line(error)}") from None
         if missing:
             raise ConfigValueError(f"{missing[0]} is required: give it on the command line ({missing[0]}=...)")
     for key, ok, expected in _RULES:

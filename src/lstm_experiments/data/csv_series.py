@@ -20,7 +20,7 @@ import pandas as pd
 
 from lstm_experiments.config.choices import ChoiceError, Missing, parse
 from lstm_experiments.data.dataset import REGRESSION, Dataset
-from lstm_experiments.errors import DataError
+from lstm_experiments.errors import DataError, first_line
 
 # A column counts as numeric by default when at least this share of its filled cells are numbers;
 # the rest (dates, names) are left out of the default feature set.
@@ -53,8 +53,7 @@ def _read_frame(path: Path, key_path: str, **options) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise DataError(f"data.path={key_path}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        first_line = str(error).strip().splitlines()[0]
-        raise DataError(f"data.path={key_path}: not a readable CSV file ({first_line})") from None
+        raise DataError(f"data.path={key_path}: not a readable CSV file ({first_line(error)})") from None
     if frame.empty:
         raise DataError(f"data.path={key_path}: has a header but no data rows")
     return frame

@@ -12,7 +12,7 @@ import keras
 
 from lstm_experiments.errors import ConfigValueError
 
-log = logging.getLogger("lstm_experiments.run.experiment")
+log = logging.getLogger(__name__)
 
 # Keras' fit verbosity for train.verbose=auto: the progress bar on a terminal; elsewhere (a log file,
 # a Slurm job) nothing from Keras, and EpochLog's line per epoch is the record.

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import keras
 
-from lstm_experiments.errors import UserError
+from lstm_experiments.errors import UserError, first_line
 from lstm_experiments.run.layout import CHECKPOINT_DIR, INITIAL_WEIGHTS, write_json_atomic
 
 LATEST_MODEL = "latest.keras"
@@ -34,7 +34,7 @@ class RunCheckpoint:
         try:
             model.save_weights(self.dir / INITIAL_WEIGHTS)
         except OSError as error:  # h5py's message runs over lines; the first names the reason
-            reason = (error.strerror or str(error).splitlines()[0]) if str(error) else type(error).__name__
+            reason = error.strerror or first_line(error)
             raise UserError(f"cannot write the checkpoint in {self.dir}: {reason}") from None
 
     def save(self, model, epoch: int) -> None:
@@ -92,7 +92,7 @@ class _readable:
     def __exit__(self, kind, error, traceback):
         if error is None or isinstance(error, UserError) or not isinstance(error, Exception):
             return False
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        reason = first_line(error)
         raise UserError(f"resume: {self.path} is damaged and cannot be read ({reason}); "
                         f"restore it or start the run again") from None
 
