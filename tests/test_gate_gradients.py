@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 
 from lstm_experiments.gates.gradients import gate_gradients
-from lstm_experiments.capture.snapshot import _cell_variables, recurrent_layers, take_snapshot
+from lstm_experiments.capture.layers import find_recurrent_layers
+from lstm_experiments.capture.snapshot import cell_variables, take_snapshot
 
 from test_gate_activity import CASES, probe, random_model
 
@@ -15,8 +16,8 @@ LOSSES = {"mse": None, "binary_crossentropy": "sigmoid"}
 
 def tape_gradients(model, x, y):
     """{(layer, variable name): gradient} from a GradientTape on the live variables."""
-    named = [((name, key), v) for name, layer, *_ in recurrent_layers(model)
-             for key, v in _cell_variables(layer.cell).items()]
+    named = [((found.name, key), v) for found in find_recurrent_layers(model).layers
+             for key, v in cell_variables(found.cell).items()]
     with tf.GradientTape() as tape:
         loss = tf.reduce_mean(keras.losses.get(model.loss)(y, model(x, training=False)))
     grads = tape.gradient(loss, [v for _, v in named])

@@ -141,10 +141,12 @@ def test_activations_of_a_model_that_is_not_a_plain_stack_match_keras(functional
 
 
 def test_tape_gradients_equal_the_numpy_backpropagation_on_a_plain_stack():
-    """The two gradient paths (TensorFlow for any model, numpy for the runner's) agree."""
+    """The two gradient paths (the compiled probe pass for any model, numpy for the runner's) agree."""
     from omegaconf import OmegaConf
 
-    from lstm_experiments.capture.snapshot import recurrent_layers, take_snapshot, tape_gradients
+    from lstm_experiments.capture.layers import find_recurrent_layers
+    from lstm_experiments.capture.probe_pass import ProbePass
+    from lstm_experiments.capture.snapshot import take_snapshot
     from lstm_experiments.gates.gradients import gate_gradients
     from lstm_experiments.model import build_model, compile_model
 
@@ -157,7 +159,7 @@ def test_tape_gradients_equal_the_numpy_backpropagation_on_a_plain_stack():
     x, y = _data(1)
     snapshot = take_snapshot(model, 0, x[:8], y[:8], with_gradients=True, plain=True)
     numpy_grads = gate_gradients(snapshot.layers, snapshot.head, x[:8], y[:8])
-    tape = tape_gradients(model, [(name, layer) for name, layer, *_ in recurrent_layers(model)], x[:8], y[:8])
+    _, tape = ProbePass(model, find_recurrent_layers(model).layers, x[:8], y[:8], with_gradients=True).run()
     assert set(tape) == set(numpy_grads)
     for layer, matrices in numpy_grads.items():
         assert set(tape[layer]) == set(matrices)

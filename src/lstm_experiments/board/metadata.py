@@ -17,8 +17,15 @@ that two plugins use, so these never share a tag with the images):
   float16 (panels, sequences, time, units): each gate's values on the first
   probe sequences, then ``cell_state`` (LSTM) and ``hidden``, in the input's
   time order.
+- ``lstm_gates/<layer>/input``, every logged step with ``activations``: what
+  the layer read on the same probe sequences, float16 (sequences, time,
+  features): the model's input for a first layer, an ``Embedding``'s vectors,
+  the layer below's outputs. Wider than ``max_side_px`` features: that axis is
+  reduced block-wise.
 - ``lstm_gates/probe``, step 0 only: the probe sequences' input, float16
-  (sequences, time, features).
+  (sequences, time, features), when the model has one input array.
+
+In activations and inputs, a step the layer's mask leaves out is NaN.
 
 Each tag's summary metadata carries a JSON object (``content``) describing it;
 its keys are listed in ``WeightsContent``, ``ActivationsContent`` and
@@ -45,6 +52,8 @@ KIND_WEIGHTS = "weights"
 KIND_INITIAL = "initial"
 KIND_ACTIVATIONS = "activations"
 KIND_PROBE = "probe"
+KIND_INPUT = "input"
+INPUT = "input"
 
 
 @dataclass
@@ -89,6 +98,20 @@ class ProbeContent:
     version: int = CONTENT_VERSION
 
 
+@dataclass
+class InputContent:
+    """Metadata of ``lstm_gates/<layer>/input``."""
+
+    kind: str  # KIND_INPUT
+    layer: str
+    features: int  # the full width, before any reduction
+    names: list[str] = field(default_factory=list)  # a name per feature, where known
+    reduced: bool = False
+    block: int = 1
+    reduce: str = "maxabs"
+    version: int = CONTENT_VERSION
+
+
 def weights_tag(layer: str, matrix: str) -> str:
     return SEPARATOR.join((PLUGIN_NAME, layer, matrix))
 
@@ -99,6 +122,10 @@ def initial_tag(layer: str, matrix: str) -> str:
 
 def activations_tag(layer: str) -> str:
     return SEPARATOR.join((PLUGIN_NAME, layer, ACTIVATIONS))
+
+
+def input_tag(layer: str) -> str:
+    return SEPARATOR.join((PLUGIN_NAME, layer, INPUT))
 
 
 def probe_tag() -> str:

@@ -14,7 +14,7 @@ Routes, under ``/data/plugin/lstm_gates``; one werkzeug handler each:
 - ``/weights?run&layer&matrix&step``: one fused matrix at one step (step 0
   from the ``/initial`` tag when TensorBoard dropped it from the steps);
 - ``/activations?run&layer&step``: the gate values on the probe sequences;
-- ``/probe?run``: the probe sequences' input;
+- ``/probe?run``: the probe sequences' input; ``/probe?run&layer&step``: what one layer read at a step;
 - ``/saturation?run&layer``: the ``saturation/<layer>/<gate>/low|high`` scalars;
 - ``/static/<file>``: the page's own files, from an allow-list made at start.
 
@@ -307,7 +307,7 @@ class GatesPlugin(base_plugin.TBPlugin):
 
     def _run_parts(self, series_by_tag: dict) -> dict:
         """One run's tags by kind, read from the listing alone, and its smallest weights tag."""
-        weights, activations, probe = {}, {}, None
+        weights, activations, probe, inputs = {}, {}, None, set()
         for tag, series in series_by_tag.items():
             content = self._content(series)
             if content is None:
@@ -319,10 +319,13 @@ class GatesPlugin(base_plugin.TBPlugin):
                 activations[content["layer"]] = (tag, content)
             elif kind == metadata.KIND_PROBE:
                 probe = content
+            elif kind == metadata.KIND_INPUT:
+                inputs.add(content["layer"])
         # Kept steps from the smallest matrix: TensorBoard keeps the same steps of every
         # tag that logged the same steps, and this read is the cheapest.
         smallest = min(weights, key=lambda tag: math.prod(logged_shape(weights[tag][0]))) if weights else None
-        return {"weights": weights, "activations": activations, "probe": probe, "smallest": smallest}
+        return {"weights": weights, "activations": activations, "probe": probe, "inputs": inputs,
+                "smallest": smallest}
 
     @staticmethod
     def _run_index(run: str, parts: dict, step_data: dict, sampled: dict, saturated: set[str]) -> dict:
@@ -365,6 +368,8 @@ class GatesPlugin(base_plugin.TBPlugin):
                     "candidate": content.get("candidate"),
                     "sequences": shape[1],
                     "time": shape[2],
+                    # /probe?layer= serves what this layer read, step by step
+                    "input": entry["layer"] in parts.get("inputs", ()),
                 }
         features = list(probe.get("features") or []) if probe is not None else None
         return {
@@ -448,8 +453,11 @@ class GatesPlugin(base_plugin.TBPlugin):
 
     @route
     def _serve_probe(self, request):
-        """The probe sequences' input (sequences, time, features), logged once at step 0."""
+        """The probe sequences' input (sequences, time, features), logged once at step 0; with
+        ``layer`` (and ``step``), what that layer read at that step."""
         run = required(request, "run")
+        if request.args.get("layer") is not None:
+            return self._serve_layer_input(request, run, required(request, "layer"))
         tag = metadata.probe_tag()
         content = self._tag_content(request, run, tag, metadata.KIND_PROBE)
         if content is None:
@@ -461,6 +469,30 @@ class GatesPlugin(base_plugin.TBPlugin):
         values = np.asarray(data[0].numpy)
         return respond_json(request, {
             "features": list(content.get("features") or []),
+            "shape": list(values.shape),
+            "values": values,
+        })
+
+    def _serve_layer_input(self, request, run: str, layer: str):
+        step = step_of(request)
+        tag = metadata.input_tag(layer)
+        found = self._tag_series(request, run, tag, metadata.KIND_INPUT, layer=layer)
+        if found is None:
+            self._layer_contents(request, run, layer)  # 404 for an unknown run or layer
+            raise not_found(f"layer={shown(layer)} of run={shown(run)} logged no input")
+        content, series = found
+        datum = self._datum(request, run, tag, series, step)
+        if datum is None:  # a 404 that lists the kept steps
+            datum = datum_at(self._series_data(request, run, tag, series), step,
+                             f"run={shown(run)}, layer={shown(layer)} input")
+        values = np.asarray(datum.numpy)
+        return respond_json(request, {
+            "step": int(datum.step),
+            "layer": layer,
+            "features": list(content.get("names") or []),
+            "width": int(content.get("features") or values.shape[-1]),
+            "reduced": bool(content.get("reduced")),
+            "block": int(content.get("block") or 1),
             "shape": list(values.shape),
             "values": values,
         })

@@ -15,7 +15,12 @@ TensorBoard's protos only, never TensorFlow, Keras, Hydra or OmegaConf.
   the cell state (LSTM) and the hidden state, in the input's time order (a
   backward half's cell states are flipped back as its gates already are).
   Wider than ``max_side_px`` units: the units axis alone is reduced block-wise.
-- ``probe``: step 0, the same sequences' input, float16 (sequences, time, features).
+- ``inputs``: per layer, what it read on the same sequences, float16
+  (sequences, time, features), features reduced like units when wider.
+- ``probe``: step 0, the same sequences' input, float16 (sequences, time, features),
+  for a model with one input array.
+
+Where a layer's mask leaves a step out, its activations and input are NaN there.
 
 Bytes per logged step per layer stay bounded whatever the units: a reduced
 matrix is at most ``max_side_px`` on its longest side, so the recurrent
@@ -127,12 +132,14 @@ class GateBoard:
     # ------------------------------------------------------------------ the probe's activations
 
     def activations(self, snapshot) -> dict[str, Tensor]:
-        """``lstm_gates/<layer>/activations`` for every layer; empty without a probe."""
+        """``lstm_gates/<layer>/activations`` and ``.../input`` for every layer replayed; empty without a probe."""
         if snapshot.probe_x is None:
             return {}
         directions = {layer.layer: layer.direction for layer in snapshot.layers}
+        depths = {layer.layer: layer.depth for layer in snapshot.layers}
         out: dict[str, Tensor] = {}
         for activity in snapshot.probe_activity:
+            out.update(self._input(activity, depths[activity.layer]))
             gates = GATE_NAMES[activity.cell]
             panels = [activity.gates[gate] for gate in gates]
             names = list(gates)
@@ -150,6 +157,8 @@ class GateBoard:
             values = np.empty((len(panels), sequences, steps, math.ceil(units / block)), DTYPE)
             for index, panel in enumerate(panels):
                 values[index] = reduce_last_axis(panel[:sequences], block, self.reduce)
+            if activity.mask is not None:
+                values[:, ~activity.mask[:sequences]] = np.nan
             content = metadata.ActivationsContent(
                 kind=metadata.KIND_ACTIVATIONS, layer=activity.layer, cell=activity.cell, panels=names,
                 units=int(units), candidate=CANDIDATE_GATE[activity.cell],
@@ -158,9 +167,24 @@ class GateBoard:
             out[metadata.activations_tag(activity.layer)] = Tensor(values, metadata.summary_metadata(content))
         return out
 
+    def _input(self, activity, depth: int) -> dict[str, Tensor]:
+        """``lstm_gates/<layer>/input``: what one layer read on the first probe sequences; a first
+        layer's features take ``feature_names``."""
+        inputs = activity.inputs[: metadata.PROBE_SEQUENCES]
+        features = inputs.shape[-1]
+        block = block_size((features,), self.max_side_px)
+        values = np.asarray(reduce_last_axis(inputs, block, self.reduce), dtype=DTYPE)
+        if activity.mask is not None:
+            values[~activity.mask[: metadata.PROBE_SEQUENCES]] = np.nan
+        named = depth == 0 and self.feature_names is not None and len(self.feature_names) == features
+        names = list(self.feature_names) if named and block == 1 else []
+        content = metadata.InputContent(kind=metadata.KIND_INPUT, layer=activity.layer, features=int(features),
+                                        names=names, reduced=block > 1, block=block, reduce=self.reduce)
+        return {metadata.input_tag(activity.layer): Tensor(values, metadata.summary_metadata(content))}
+
     def probe(self, snapshot) -> dict[str, Tensor]:
-        """``lstm_gates/probe``: the probe sequences' input (step 0 only; empty otherwise)."""
-        if snapshot.probe_x is None or snapshot.step != 0:
+        """``lstm_gates/probe``: the probe sequences' input (step 0, one input array only; empty otherwise)."""
+        if snapshot.probe_x is None or snapshot.step != 0 or isinstance(snapshot.probe_x, list | tuple | dict):
             return {}
         values = np.asarray(np.asarray(snapshot.probe_x)[: metadata.PROBE_SEQUENCES], dtype=DTYPE)
         features = values.shape[-1] if values.ndim == 3 else 0

@@ -1,8 +1,15 @@
-"""``GateLogger``: the Keras callback that logs every LSTM and GRU gate of any model to TensorBoard.
+"""``GateLogger``: the Keras callback that logs every recurrent layer's gates of any model to TensorBoard.
 
-Step n is the state after n epochs; step 0 is the initial weights. Epoch
-metrics go to the same event file under ``metrics/<name>``. The runner uses
-this same callback for its runs.
+A step counts epochs: the first logged step is the weights when logging
+began (step 0, or ``initial_epoch`` when ``fit`` starts there), and each epoch
+that ends adds one, whatever ``fit`` call it belongs to. So a ``GateLogger``
+reused across ``fit`` calls (``fit(epochs=1)`` in a loop) goes on counting, and
+a ``GateLogger`` given a directory that already holds steps (another logger's,
+an earlier session's) continues after the largest one there, measuring change
+from the W_0 that logger kept (``INITIAL_FILE``): a step never repeats in a
+directory. Epoch metrics go to the same event file under ``metrics/<name>``.
+The runner uses this same callback for its runs (its resumes say where to
+continue, ``resume_from``).
 
 On the training thread the callback only copies the weights to the host. A
 worker (a thread by default; ``background=False`` runs it inline) hands each
@@ -24,12 +31,15 @@ from pathlib import Path
 
 import keras
 
-from lstm_experiments.capture.drawer import Drawer, DrawingSpec
-from lstm_experiments.capture.snapshot import is_plain_stack, take_snapshot
+import numpy as np
+
+from lstm_experiments.capture.drawer import INITIAL_FILE, Drawer, DrawingSpec
+from lstm_experiments.capture.model_capture import ModelCapture
 from lstm_experiments.capture.workers import BackgroundWorker, InlineWorker
 from lstm_experiments.config.choices import Reduce, Scale, Worker, parse
 from lstm_experiments.errors import EventFileError
 from lstm_experiments.tensorboard import tags
+from lstm_experiments.tensorboard.records import largest_step
 from lstm_experiments.viz.options import ImageOptions
 from lstm_experiments.viz import VISUALIZERS, colour
 
@@ -80,11 +90,23 @@ def _feature_names(names) -> tuple[str, ...] | None:
     return names
 
 
-class GateLogger(keras.callbacks.Callback):
-    """Logs the gates of every LSTM and GRU layer of a Keras model as TensorBoard images, histograms and scalars.
+def _probe_pair(probe):
+    if probe is None:
+        return None
+    if not isinstance(probe, tuple | list) or len(probe) != 2:
+        raise ValueError("probe must be a pair (x, y), each what the model's fit takes (an array, or a list "
+                         f"or dict of arrays); received {type(probe).__name__} of length "
+                         f"{len(probe) if hasattr(probe, '__len__') else '?'}")
+    return tuple(probe)
 
-    Works on any model that holds LSTM or GRU layers anywhere: Sequential,
-    functional, subclassed, nested models, ``Bidirectional``, stacked. Each
+
+class GateLogger(keras.callbacks.Callback):
+    """Logs the gates of every recurrent layer of a Keras model as TensorBoard images, histograms and scalars.
+
+    Works on any model that holds LSTM, GRU, SimpleRNN or ConvLSTM layers (or
+    ``RNN`` layers of their cells) anywhere: Sequential, functional,
+    subclassed, a user's own layers, nested models, ``Bidirectional``,
+    ``TimeDistributed``, stacked, built or not before ``fit``. Each
     gate of the kernel, recurrent kernel and bias gets its own tags
     (``gates/<layer>/<matrix>/<gate>``, ...; docs/reference.md's Tag reference), on one
     colour scale per matrix fixed from the initial weights, so frames compare.
@@ -96,10 +118,11 @@ class GateLogger(keras.callbacks.Callback):
         visualizers: names from ``kernel``, ``gates``, ``bias``, ``histograms``,
             ``stats``, ``delta``, ``activations``, ``gradients``, or ``"all"``.
             Default ``("kernel", "gates", "bias")``.
-        log_every: log the weights every this many epochs (>= 1). Step 0 and the
+        log_every: log the weights every this many epochs (>= 1). The first step and the
             last epoch are always logged. Default 1.
         probe: ``(x, y)``, a small fixed batch for ``activations`` (x) and
-            ``gradients`` (x and y, with the compiled loss). Default None.
+            ``gradients`` (x and y, with the compiled loss), each as the model's ``fit``
+            takes it: an array, or a list or dict of arrays. Default None.
         image: image options as a dict (``scale``: ``fixed``, ``per_step`` or
             ``minmax``; ``target_side_px``, ``min_side_px``, ``max_side_px``,
             ``reduce``: ``maxabs`` or ``mean``). Default None: the runner's defaults.
@@ -113,6 +136,9 @@ class GateLogger(keras.callbacks.Callback):
         feature_names: a name per input feature (a CSV's columns, say), for the ``lstm_gates``
             plugin: they label the first recurrent layer's kernel rows and the probe's features.
             Default None: unnamed.
+        initial_file: keep W_0 in ``log_dir`` (``gate_logger_initial.npz``), so that a later
+            ``GateLogger`` on the same directory measures change from it. Default True (the
+            runner keeps its own in ``checkpoint/``).
 
     Example:
 
@@ -121,15 +147,13 @@ class GateLogger(keras.callbacks.Callback):
 
     def __init__(self, log_dir, visualizers=DEFAULT_VISUALIZERS, log_every: int = 1, probe=None, image=None,
                  background: bool = True, *, worker: str = "process", worker_priority: str = "idle",
-                 png_dir=None, feature_names=None, drawer=None, guard=None):
+                 png_dir=None, feature_names=None, initial_file: bool = True, drawer=None, guard=None):
         super().__init__()
         if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 1:
             raise ValueError(f"log_every={log_every!r} (must be an integer >= 1)")
         feature_names = _feature_names(feature_names)
         worker = parse(Worker, worker, "worker")
-        if probe is not None and (not isinstance(probe, tuple | list) or len(probe) != 2):
-            raise ValueError("probe must be a pair (x, y) of arrays; received "
-                             f"{type(probe).__name__} of length {len(probe) if hasattr(probe, '__len__') else '?'}")
+        probe = _probe_pair(probe)
         names = _visualizer_names(visualizers)
         self.spec = DrawingSpec(
             logdir=str(Path(log_dir)),
@@ -138,6 +162,7 @@ class GateLogger(keras.callbacks.Callback):
             png_dir=str(Path(png_dir)) if png_dir is not None else None,
             feature_names=feature_names,
             log_every=log_every,
+            initial_file=INITIAL_FILE if initial_file else None,
         )
         self.log_every = log_every
         self.probe = probe
@@ -159,21 +184,26 @@ class GateLogger(keras.callbacks.Callback):
         self.drawer = None
         self.worker = None
         self.logged_steps: list[int] = []
-        self.initial_epoch = 0
-        self._log_initial = True
-        self._initial_layers = None
+        # The last step counted (logged or not); None until logging begins.
+        self.step: int | None = None
+        # A step whose weights an earlier session logged (a resumed run, a directory continued): not again.
+        self._step_logged_before: int | None = None
+        # W_0, {layer: {matrix: array}}: from the step-0 model of a resumed run, the directory's
+        # INITIAL_FILE, or else this logger's first weights.
+        self._initial: dict | None = None
         self._hparams = None
-        self._last_epoch = 0
-        self._plain = None
+        self.capture: ModelCapture | None = None
+        # Logging has begun but its first weights wait for Keras to build the model (the first batch).
+        self._waiting_for_build = False
+        self._said: set[str] = set()
 
     # ------------------------------------------------------------------ set-up before fit
 
     def resume_from(self, initial_model, initial_epoch: int) -> None:
         """Continue a run after ``initial_epoch`` epochs: W_0 and the fixed colour scales come from
         ``initial_model`` (the step-0 weights), and step 0 is not logged again."""
-        self._initial_layers = take_snapshot(initial_model, 0).layers
-        self.initial_epoch = initial_epoch
-        self._log_initial = False
+        self._initial = {w.layer: w.matrices for w in ModelCapture(initial_model).weights()}
+        self.step = self._step_logged_before = initial_epoch
 
     def write_hparams(self, hparams: dict, metric_tags, trial_id: str) -> None:
         """Write this run's HParams record when the event file opens."""
@@ -196,24 +226,81 @@ class GateLogger(keras.callbacks.Callback):
         self.drawer.on_failure = self._drawing_failed
         self.drawer.start(self.spec)
         self.worker = BackgroundWorker() if self.background else InlineWorker()
-        if self._initial_layers is not None:
-            self.worker.submit(self.drawer.prime, self._initial_layers)
+        if self._initial is not None:
+            self.worker.submit(self.drawer.prime, self._initial)
         if self._hparams is not None:
             self.worker.submit(self.drawer.write_hparams, *self._hparams)
             self._hparams = None
 
-    def log_weights(self, step: int) -> None:
+    def _say(self, line: str) -> None:
+        """Log ``line`` once per logger."""
+        if line not in self._said:
+            self._said.add(line)
+            log.warning("%s", line)
+
+    def _capture(self) -> ModelCapture:
+        if self.capture is None or self.capture.model is not self.model:
+            probe_x, probe_y = self.probe if self.probe is not None and self.needs_probe else (None, None)
+            self.capture = ModelCapture(self.model, probe_x, probe_y, self.with_gradients)
+            for line in self.capture.notices(self.spec.visualizers):
+                self._say(line)
+            if not self.capture.layers and not self.capture.discovery.unsupported:
+                self._say(f"GateLogger: model {self.model.name!r} has no recurrent layer; nothing is drawn")
+        return self.capture
+
+    def log_weights(self, step: int, initial: bool = False) -> None:
+        """Log the model's weights (``initial``: as Keras made them) at ``step``."""
         if not self.spec.visualizers:
             return
-        probe_x, probe_y = self.probe if self.probe is not None and self.needs_probe else (None, None)
-        if probe_x is not None and self._plain is None:
-            self._plain = is_plain_stack(self.model)
-        snapshot = take_snapshot(self.model, step, probe_x, probe_y, self.with_gradients, plain=self._plain)
-        if self._initial_layers is None:
+        capture = self._capture()
+        snapshot = capture.snapshot(step, initial=initial)
+        for line in capture.unreached(snapshot):
+            self._say(line)
+        if self._initial is None:
             # W_0, kept so that a second fit() (a new event file) measures change from the same start.
-            self._initial_layers = snapshot.layers
+            self._initial = {w.layer: w.matrices for w in snapshot.layers}
         self.worker.submit(self.drawer.draw, snapshot)
         self.logged_steps.append(step)
+
+    def _continue_in_directory(self) -> None:
+        """If ``log_dir`` already holds steps, count on after the largest, with W_0 from its INITIAL_FILE.
+
+        Before the event file of this logger opens (it would hold a step 0 of its own).
+        """
+        last = largest_step(self.spec.logdir)
+        if last is None:
+            return
+        self.step = self._step_logged_before = last
+        try:
+            with np.load(Path(self.spec.logdir) / INITIAL_FILE) as stored:
+                initial: dict = {}
+                for key in stored.files:
+                    layer, matrix = key.split("/", 1)
+                    initial.setdefault(layer, {})[matrix] = stored[key]
+            self._initial = initial
+            note = f"change is measured from the W_0 kept in {INITIAL_FILE}"
+        except (OSError, ValueError):
+            note = f"it keeps no {INITIAL_FILE}, so change is measured from the weights logging starts with"
+        log.info("GateLogger: %s already holds steps up to %d; logging continues at step %d; %s",
+                 self.spec.logdir, last, last + 1, note)
+
+    def _begin_logging(self, epoch: int) -> None:
+        """At the first epoch this logger sees: its first step, and its first weights."""
+        self.step = epoch  # the weights before epoch ``epoch``: 0, or fit's initial_epoch
+        capture = self._capture()
+        if capture.unbuilt() and not capture.build_from_probe():
+            capture.watch_builds()  # Keras builds the model in the first batch: the step is logged after it
+            self._waiting_for_build = True
+            return
+        self.log_weights(self.step)
+
+    def _log_built(self) -> None:
+        """Log the first weights, as Keras made them, once the first batch has built the model."""
+        self._waiting_for_build = False
+        for found in self.capture.rediscover():
+            self._say(f"GateLogger: layer {found.name!r} was made while the first batch ran: its step "
+                      f"{self.step} shows its weights after that batch")
+        self.log_weights(self.step, initial=True)
 
     def _drawing_failed(self, message: str) -> None:
         """The drawer cannot write (any thread): stop training at the end of the batch."""
@@ -244,29 +331,40 @@ class GateLogger(keras.callbacks.Callback):
     # ------------------------------------------------------------------ Keras hooks
 
     def on_train_begin(self, logs=None):
+        if self.step is None:
+            self._continue_in_directory()
         self._open()
-        self._last_epoch = self.initial_epoch
-        if self._log_initial and 0 not in self.logged_steps:
-            self.log_weights(0)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.step is None:
+            self._begin_logging(epoch)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        # Not on_train_batch_end: defining it would make Keras wait for every batch's logs.
+        if self._waiting_for_build and batch > 0:
+            self._log_built()
 
     def on_epoch_end(self, epoch, logs=None):
+        if self._waiting_for_build:
+            self._log_built()
         if self.guard is not None and not self.guard.epoch_counts():
             return
-        step = epoch + 1
-        self._last_epoch = step
+        # The count goes on across fit() calls; an initial_epoch further on moves it there.
+        self.step = max(self.step + 1, epoch + 1)
         metrics = {tags.metric(k): v for k, v in (logs or {}).items()}
         # Through the worker too, so records reach the file in step order.
-        self.worker.submit(self.drawer.write_scalars, step, metrics)
-        if step % self.log_every == 0:
-            self.log_weights(step)
+        self.worker.submit(self.drawer.write_scalars, self.step, metrics)
+        if self.step % self.log_every == 0:
+            self.log_weights(self.step)
         else:
             self.worker.submit(self.drawer.flush)
 
     def on_train_end(self, logs=None):
+        if self._waiting_for_build:
+            self._log_built()
         # The final weights are always logged, so the last image matches the trained model.
-        if self._last_epoch > self.initial_epoch and self._last_epoch not in self.logged_steps:
-            self.log_weights(self._last_epoch)
-        self.initial_epoch = self._last_epoch
+        if self.step not in (None, self._step_logged_before) and self.step not in self.logged_steps:
+            self.log_weights(self.step)
         self.close()
         if self.failure is not None and self.guard is None:
             raise EventFileError(f"GateLogger stopped training: {self.failure}")

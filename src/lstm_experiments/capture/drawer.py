@@ -17,10 +17,13 @@ calls ``on_failure`` with it, so the training side can stop the run.
 """
 
 import logging
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import SimpleNamespace
+
+import numpy as np
 
 from lstm_experiments.viz.painter import Painter
 from lstm_experiments.tensorboard.png import encode_png
@@ -42,6 +45,9 @@ class DrawingSpec:
     feature_names: tuple[str, ...] | None = None
     # The steps logged are 0, log_every, 2 log_every, ... and the last epoch (the plugin's metadata says so).
     log_every: int = 1
+    # W_0 is kept under this name in ``logdir`` when the drawer takes it from the first snapshot
+    # (``GateLogger``'s ``initial_file``); None: not kept.
+    initial_file: str | None = None
 
 
 def failure_message(what: str, where, error: BaseException) -> str:
@@ -52,6 +58,17 @@ def failure_message(what: str, where, error: BaseException) -> str:
 
 EVENT_FILE = "the event file"
 PNG_FILES = "the PNG files"
+# W_0 as ``<layer>/<matrix>`` arrays, so that a later GateLogger on the same directory measures from it.
+INITIAL_FILE = "gate_logger_initial.npz"
+
+
+def save_initial(path: Path, initial: dict) -> None:
+    """``initial`` ({layer: {matrix: array}}) to ``path`` as an npz, whole or not at all."""
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "wb") as handle:
+        np.savez(handle, **{f"{layer}/{name}": matrix for layer, matrices in initial.items()
+                            for name, matrix in matrices.items()})
+    os.replace(partial, path)
 
 
 class Drawer:
@@ -106,14 +123,16 @@ class Drawer:
         for visualizer in self.visualizers:
             if hasattr(visualizer, "board"):
                 visualizer.board = board
+        self.spec = spec
         self.png_exporter = PngExporter(Path(spec.png_dir)) if spec.png_dir else None
         with self._writing(EVENT_FILE, spec.logdir):
             self.writer = SummaryWriter(Path(spec.logdir))
 
-    def prime(self, layers) -> None:
-        """Take W_0 and the fixed colour scales from the step-0 layers without logging them (resume)."""
-        self._initial = {layer.layer: layer.matrices for layer in layers}
-        self.painter.fix_scales(layers)
+    def prime(self, initial: dict) -> None:
+        """Take W_0 and the fixed colour scales from ``initial`` ({layer: {matrix: array}}, the
+        step-0 weights) without logging them (resume, or a directory another logger began)."""
+        self._initial = initial
+        self.painter.fix_scales(initial)
 
     def _summarise(self, snapshot) -> Summaries:
         summaries = Summaries()
@@ -133,6 +152,9 @@ class Drawer:
             return
         if self._initial is None:  # the first snapshot is W_0
             self._initial = {layer.layer: layer.matrices for layer in snapshot.layers}
+            if self.spec.initial_file is not None:
+                with self._writing(INITIAL_FILE, self.writer.logdir):
+                    save_initial(Path(self.spec.logdir) / self.spec.initial_file, self._initial)
         summaries = self._summarise(replace(snapshot, initial=self._initial))
         # With PNG files, each image is encoded once, for both the event file and its file.
         pngs = None

@@ -182,8 +182,8 @@ class DrawingProcess:
     def draw(self, snapshot) -> None:
         self._call("draw", snapshot)
 
-    def prime(self, layers) -> None:
-        self._call("prime", layers)
+    def prime(self, initial: dict) -> None:
+        self._call("prime", initial)
 
     def write_scalars(self, step: int, scalars: dict) -> None:
         self._call("write_scalars", step, scalars)

@@ -25,8 +25,8 @@ class DrawerInterface(Protocol):
     def start(self, spec) -> None:
         """Open the event file and set up the visualizers of ``spec`` (a ``DrawingSpec``)."""
 
-    def prime(self, layers) -> None:
-        """Take W_0 and the fixed colour scales from step-0 layers without logging them (resume)."""
+    def prime(self, initial: dict) -> None:
+        """Take W_0 and the fixed colour scales from {layer: {matrix: array}} without logging them."""
 
     def draw(self, snapshot) -> None:
         """Every visualizer's summaries of one snapshot, written and flushed."""

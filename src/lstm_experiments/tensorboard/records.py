@@ -134,3 +134,37 @@ def _write_all(file, data: bytes) -> None:
         if written is None:  # non-blocking and not ready: never for a regular file
             continue
         view = view[written:]
+
+
+# An Event's first fields as TensorBoard's writers and this one serialise them: wall_time
+# (field 1, fixed64: tag 0x09 and 8 bytes), then step (field 2, varint: tag 0x10).
+_WALL_TIME_TAG, _STEP_TAG, _STEP_OFFSET = 0x09, 0x10, 10
+
+
+def _event_step(data: bytes) -> int:
+    if len(data) > _STEP_OFFSET and data[0] == _WALL_TIME_TAG and data[_STEP_OFFSET - 1] >> 3 > 2:
+        return 0  # a later field follows wall_time: step 0, which proto3 leaves out
+    if len(data) > _STEP_OFFSET and data[0] == _WALL_TIME_TAG and data[_STEP_OFFSET - 1] == _STEP_TAG:
+        step, shift = 0, 0
+        for byte in data[_STEP_OFFSET:_STEP_OFFSET + 10]:
+            step |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return step
+    from tensorboard.compat.proto import event_pb2  # another writer's field order
+
+    return int(event_pb2.Event.FromString(data).step)
+
+
+def largest_step(logdir) -> int | None:
+    """The largest step in ``logdir``'s event files, read up to each file's last whole record;
+    None when there are none. Reads each record's step alone, not its summaries."""
+    largest = None
+    for path in sorted(Path(logdir).glob("events.out.tfevents.*")):
+        try:
+            for data in read_records(path):
+                step = _event_step(data)
+                largest = step if largest is None else max(largest, step)
+        except (RecordError, OSError):  # a file cut short by a killed run: its whole records count
+            continue
+    return largest

@@ -149,11 +149,13 @@ def parse(tag: str) -> Tag | None:
     return Tag(kind, **dict(zip(fields, rest)))
 
 
-def layer_tags(visualizer: str, layer: str, gates: tuple[str, ...], matrices: tuple[str, ...]) -> set[str]:
+def layer_tags(visualizer: str, layer: str, gates: tuple[str, ...], matrices: tuple[str, ...],
+               spectral_norm: bool = True) -> set[str]:
     """Every tag ``visualizer`` writes for one recurrent layer with these gates and matrices.
 
     The exact set a test compares a run's event file with; the image visualizers'
-    colour scales (``scale/...``) are included with them.
+    colour scales (``scale/...``) are included with them. ``spectral_norm``: False for
+    a ConvLSTM, which has none.
     """
     weights = [m for m in WEIGHT_MATRICES if m in matrices]
     biases = [m for m in BIAS_VECTORS if m in matrices]
@@ -169,7 +171,7 @@ def layer_tags(visualizer: str, layer: str, gates: tuple[str, ...], matrices: tu
     if visualizer == "stats":
         names = [s for s in STATISTICS if s != "spectral_norm"]
         return ({statistic(layer, m, g, s) for m in matrices for g in gates for s in names}
-                | {statistic(layer, "recurrent_kernel", g, "spectral_norm") for g in gates})
+                | {statistic(layer, "recurrent_kernel", g, "spectral_norm") for g in gates if spectral_norm})
     if visualizer == "delta":
         return ({delta_image(layer, m, g) for m in matrices for g in gates}
                 | {scale(layer, delta_scale_name(m)) for m in matrices})

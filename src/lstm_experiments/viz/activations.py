@@ -6,8 +6,10 @@ across. Sigmoid gates run from blue (0, closed) through white (0.5) to red
 ``saturation/<layer>/<gate>/low`` and ``.../high``: the fractions of values
 below 0.1 and above 0.9 over the whole probe batch (for the tanh candidate, of
 (value + 1) / 2, i.e. below -0.8 and above 0.8).
-``lstm_gates/<layer>/activations`` (every logged step) and ``lstm_gates/probe`` (step 0):
-the ``lstm_gates`` plugin's tensors of the first probe sequences (``board.summary``).
+``lstm_gates/<layer>/activations`` and ``lstm_gates/<layer>/input`` (every logged step)
+and ``lstm_gates/probe`` (step 0): the ``lstm_gates`` plugin's tensors of the first probe
+sequences (``board.summary``). Steps a layer's mask leaves out are grey in the images
+and left out of the saturation fractions.
 """
 
 import numpy as np
@@ -36,15 +38,18 @@ class GateActivations:
         if snapshot.probe_x is None:
             return out
         for activity in snapshot.probe_activity:
+            # The steps that count: all, or those the layer's mask keeps (the others are drawn grey).
+            kept = np.ones(activity.hidden.shape[:2], bool) if activity.mask is None else activity.mask
             for gate, values in activity.gates.items():
                 tanh_gate = gate == CANDIDATE_GATE[activity.cell]
                 unit_range = (values + 1.0) / 2.0 if tanh_gate else values
-                centred = values if tanh_gate else 2.0 * values - 1.0
+                centred = np.where(kept[..., None], values if tanh_gate else 2.0 * values - 1.0, np.nan)
                 out.images[tags.activation_image(activity.layer, gate)] = painter.paint(
                     centred[IMAGE_SEQUENCE], painter.known_range(1.0)
                 )
-                out.scalars[tags.saturation(activity.layer, gate, "low")] = float(np.mean(unit_range < LOW))
-                out.scalars[tags.saturation(activity.layer, gate, "high")] = float(np.mean(unit_range > HIGH))
+                counted = unit_range[kept]
+                out.scalars[tags.saturation(activity.layer, gate, "low")] = float(np.mean(counted < LOW))
+                out.scalars[tags.saturation(activity.layer, gate, "high")] = float(np.mean(counted > HIGH))
         if self.board is None:
             self.board = board_summary.GateBoard.from_image(painter.image_cfg)
         out.tensors.update(self.board.activations(snapshot))

@@ -43,11 +43,11 @@ class Painter:
         self._used[key] = value
         return value
 
-    def fix_scales(self, layers) -> None:
-        """Take the fixed scales from these (initial) weights, as the first step would have."""
-        for layer in layers:
-            for name, matrix in layer.matrices.items():
-                self._fixed[(layer.layer, name)] = colour.symmetric_scale(matrix)
+    def fix_scales(self, initial: dict) -> None:
+        """Take the fixed scales from the initial weights ({layer: {matrix: array}}), as the first step would have."""
+        for layer, matrices in initial.items():
+            for name, matrix in matrices.items():
+                self._fixed[(layer, name)] = colour.symmetric_scale(matrix)
 
     def known_range(self, scale: float) -> float | None:
         """A scale fixed by the values' nature (a gate in [-1, 1]); None under minmax."""

@@ -1,0 +1,150 @@
+"""One compiled pass of the probe batch through a model that is not a plain stack.
+
+The probe's visualizers need what each recurrent layer really receives in the
+model: its input (after an ``Embedding``, a decoder's own input...), its mask
+(``Embedding(mask_zero=True)``, ``Masking``, an explicit ``mask=``) and its
+initial state (``initial_state=encoder_states``, a stateful layer's carried
+state); and, for ``gradients``, the loss gradient of every recurrent weight.
+
+It is a ``tf.function`` traced once, when logging starts: the model runs
+forward on the probe (``training=False``) under a ``GradientTape`` with its
+compiled loss, and the graph returns every recurrent layer's arguments and the
+gradients. Each logged step then runs the traced graph: no eager pass over the
+model and no second forward pass for the gradients on the training thread
+(docs/performance.md, "GateLogger on any model").
+
+While tracing, each recurrent layer's ``call`` is wrapped to hand its
+arguments out of the graph; the wrapper is removed when the trace ends, so
+Keras' own training function never sees it. A stateful layer's carried state
+is read as the pass starts and put back after it, so logging never changes
+what the model computes next.
+"""
+
+import functools
+import inspect
+
+import numpy as np
+
+from lstm_experiments.capture.snapshot import LayerProbe, cell_variables, host_matrices
+
+
+def _bound_arguments(original, args, kwargs) -> tuple:
+    """(sequences, initial_state, mask) from a recurrent layer's call arguments."""
+    try:
+        bound = inspect.signature(original).bind(*args, **kwargs).arguments
+    except TypeError:
+        bound = {}
+    sequences = args[0] if args else bound.get("sequences", bound.get("inputs"))
+    return sequences, bound.get("initial_state"), bound.get("mask")
+
+
+def _flat_states(states) -> list:
+    import keras
+
+    return [keras.ops.convert_to_tensor(state) for state in keras.tree.flatten(states)]
+
+
+class ProbePass:
+    """Runs the probe through ``model`` once per call, compiled: each cell's ``LayerProbe`` and the gradients.
+
+    ``found``: the model's ``capture.layers.FoundLayer``s. ``x`` and ``y`` are what the
+    model's ``fit`` takes (an array, or a list or dict of arrays); ``y`` only with gradients.
+    """
+
+    def __init__(self, model, found, x, y=None, with_gradients: bool = False):
+        self.model = model
+        self.found = list(found)
+        self.x = x
+        self.y = y
+        self.with_gradients = with_gradients and y is not None
+        # Each RNN layer once (the cells of a StackedRNNCells share one), in order.
+        self._rnn_layers = list({id(f.layer): f.layer for f in self.found}.values())
+        self._function = None
+
+    def _graph(self):
+        import keras
+        import tensorflow as tf
+
+        model, rnn_layers, with_gradients = self.model, self._rnn_layers, self.with_gradients
+        variables = [variable for f in self.found for variable in cell_variables(f.cell).values()]
+
+        def probe_pass(x, y):
+            recorded: dict[str, dict] = {}
+            wrapped = []
+            for index, layer in enumerate(rnn_layers):
+                original = layer.call
+
+                @functools.wraps(original)
+                def recording(*args, _key=str(index), _layer=layer, _original=original, **kwargs):
+                    if _key not in recorded:  # a layer called twice: its first call
+                        sequences, initial_state, mask = _bound_arguments(_original, args, kwargs)
+                        entry = {"input": keras.ops.convert_to_tensor(sequences)}
+                        if mask is not None:
+                            entry["mask"] = keras.ops.convert_to_tensor(mask)
+                        if initial_state is not None:
+                            entry["state"] = _flat_states(initial_state)
+                        elif _layer.stateful:
+                            entry["state"] = _flat_states(_layer.states)
+                        recorded[_key] = entry
+                    return _original(*args, **kwargs)
+
+                had_own_call = "call" in vars(layer)
+                layer.call = recording
+                wrapped.append((layer, had_own_call, original))
+            try:
+                with tf.GradientTape() as tape:
+                    prediction = model(x, training=False)
+                    loss = model.compute_loss(x=x, y=y, y_pred=prediction) if with_gradients else None
+            finally:
+                for layer, had_own_call, original in wrapped:
+                    if had_own_call:
+                        layer.call = original
+                    else:
+                        del layer.call
+            gradients = tape.gradient(loss, variables) if with_gradients else []
+            # A gradient that does not reach a variable is None: zeros, for a structure tf.function returns.
+            gradients = [tf.zeros_like(v) if g is None else g for g, v in zip(gradients, variables)]
+            return recorded, gradients
+
+        return tf.function(probe_pass)
+
+    def run(self) -> tuple[dict[str, LayerProbe], dict | None]:
+        """({cell name: LayerProbe}, {cell name: {matrix: gradient}} or None) at the model's current weights."""
+        import keras
+
+        if self._function is None:
+            self._function = self._graph()
+        carried = [(state, np.array(state)) for layer in self._rnn_layers if layer.stateful
+                   for state in keras.tree.flatten(layer.states)]
+        try:
+            recorded, gradients = self._function(self.x, self.y if self.with_gradients else None)
+        finally:
+            for state, value in carried:  # the probe never changes what a stateful layer carries
+                state.assign(value)
+        return self._probes(recorded), self._gradients(gradients) if self.with_gradients else None
+
+    def _probes(self, recorded) -> dict[str, LayerProbe]:
+        index_of = {id(layer): str(index) for index, layer in enumerate(self._rnn_layers)}
+        probes = {}
+        for f in self.found:
+            entry = recorded.get(index_of[id(f.layer)])
+            if entry is None:  # not called on the probe
+                continue
+            mask = np.array(entry["mask"]).astype(bool) if "mask" in entry else None
+            state = None
+            if "state" in entry:
+                start, stop = f.state_slice
+                state = tuple(np.array(s) for s in entry["state"][start:stop])
+            probes[f.name] = LayerProbe(
+                input=None if f.previous else np.array(entry["input"]),
+                mask=mask, initial_state=state, previous=f.previous,
+            )
+        return probes
+
+    def _gradients(self, gradients) -> dict[str, dict[str, np.ndarray]]:
+        out: dict[str, dict[str, np.ndarray]] = {}
+        values = iter(gradients)
+        for f in self.found:
+            names = list(cell_variables(f.cell))
+            out[f.name] = host_matrices(f.kind, {name: np.array(next(values)) for name in names})
+        return out
