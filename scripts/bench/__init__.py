@@ -10,6 +10,7 @@ docs/performance.md.
     python scripts/bench.py                                      # everything, full sizes
     python scripts/bench.py --sections overhead --units 32,128   # one section, chosen sizes
     python scripts/bench.py --sections startup,csv --out outputs/bench_startup.json
+    python scripts/bench.py --sections anymodel --anymodel-sequences 25000   # the Keras example's epoch
     python scripts/bench.py --profile all --units 128             # cProfile of one logged step instead
 
 Sections (``--sections``, comma-separated, default all), one module each:
@@ -27,6 +28,9 @@ board     the GATES page (lstm_gates plugin) in headless Chromium on a real 3-ru
           redraws (fetched steps, target <= 50 ms) and a move to a step not fetched yet (needs playwright)
 load      the GATES routes over HTTP on a real TensorBoard: a 50-run sweep at 128 units (runs, weights: median and
           p95, target p95 <= 300 ms; TensorBoard's RSS) and a 1,000-epoch run (event file, load time, last step)
+anymodel  GateLogger in a user's own model.fit on the Keras example's IMDB model (Embedding, 2 x Bidirectional
+          LSTM): none, the defaults, viz all with a probe, Keras' TensorBoard; fit time ratio, interleaved
+          (``--anymodel-sequences``; fewer sequences per epoch than the example's 25,000: conservative ratios)
 
 Training is timed by wrapping ``keras.Model.fit`` and the project's callbacks
 (the gate logger, ``Checkpointer``, ``TrainingGuard``) in this process while

@@ -31,6 +31,7 @@ SECTION_MODULES = {
     "report": "report",
     "board": "board",
     "load": "load",
+    "anymodel": "any_model",
 }
 SECTIONS = tuple(SECTION_MODULES)
 PROFILE_UNITS = 128  # --profile without --units
@@ -60,6 +61,8 @@ class Sizes:
     load_runs: int = 50  # load: jobs of the sweep served by TensorBoard
     load_long_epochs: int = 1000  # load: epochs of the long run, logged every epoch
     load_requests: int = 200  # load: timed requests per route (activations: half)
+    anymodel_sequences: int = 6400  # anymodel: training sequences per epoch (the Keras example has 25,000)
+    anymodel_reps: int = 3  # anymodel: interleaved repetitions per variant
 
 
 FULL = Sizes(
@@ -72,7 +75,7 @@ QUICK = Sizes(
     bytes_units=(32, 512), bytes_epochs=1, bytes_samples=32,
     startup_reps=3, csv_rows=50_000, sweep_epochs=1, report_runs=10, report_reps=1, anchor_reps=1,
     drawing_steps=1, report_image_steps=10, board_units=32, board_pages=1,
-    load_runs=5, load_long_epochs=50, load_requests=50,
+    load_runs=5, load_long_epochs=50, load_requests=50, anymodel_sequences=64, anymodel_reps=1,
 )
 
 
@@ -118,13 +121,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated: {','.join(SECTIONS)}")
     parser.add_argument("--quick", action="store_true", help="small sizes and few repetitions (smoke run)")
     parser.add_argument("--units", help="comma-separated units for overhead and bytes, e.g. 32,128")
-    parser.add_argument("--reps", type=int, help="repetitions per variant (overhead, anchor)")
+    parser.add_argument("--reps", type=int, help="repetitions per variant (overhead, anchor, anymodel)")
     parser.add_argument("--epochs", type=int, help="epochs per training (overhead, anchor)")
     parser.add_argument("--thread-variant", action="store_true",
                         help="overhead: also time viz=all drawn on a thread of the training process (viz.worker=thread)")
     parser.add_argument("--variant", action="append", metavar="NAME=OVERRIDES",
                         help="overhead: another variant, e.g. 'no-gradients=viz=all viz.gradients=false' "
                              "(target: as for all)")
+    parser.add_argument("--anymodel-sequences", type=int, metavar="N",
+                        help=f"anymodel: training sequences per epoch (default {FULL.anymodel_sequences}, "
+                             f"--quick {QUICK.anymodel_sequences}; the Keras example has 25,000)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON file (default {DEFAULT_OUT})")
     parser.add_argument(
         "--profile", choices=tuple(VIZ_VARIANTS),
@@ -151,9 +157,11 @@ def sizes_for(args: argparse.Namespace) -> Sizes:
         units = tuple(int(u) for u in args.units.split(","))
         sizes.update(units=units, bytes_units=units)
     if args.reps:
-        sizes.update(reps=args.reps, anchor_reps=args.reps)
+        sizes.update(reps=args.reps, anchor_reps=args.reps, anymodel_reps=args.reps)
     if args.epochs:
         sizes.update(epochs=args.epochs)
+    if args.anymodel_sequences:
+        sizes.update(anymodel_sequences=args.anymodel_sequences)
     if args.thread_variant:
         sizes.update(thread_variant=True)
     if args.variant:

@@ -38,6 +38,24 @@ def _bound_arguments(original, args, kwargs) -> tuple:
     return sequences, bound.get("initial_state"), bound.get("mask")
 
 
+def _joined(calls: list[dict], start: int, stop: int, previous) -> LayerProbe:
+    """One ``LayerProbe`` of every call of a layer, their sequences one after the other along the batch
+    (calls of another sequence shape than the first are left out)."""
+    inputs = [np.array(call["input"]) for call in calls]
+    kept = [i for i, values in enumerate(inputs) if values.shape[1:] == inputs[0].shape[1:]]
+    masks = [np.array(calls[i]["mask"]).astype(bool) if "mask" in calls[i] else
+             np.ones(inputs[i].shape[:2], bool) for i in kept]
+    mask = np.concatenate(masks) if any("mask" in calls[i] for i in kept) else None
+    state = None
+    if any("state" in calls[i] for i in kept):
+        width = [s for i in kept if "state" in calls[i] for s in calls[i]["state"][start:stop]][0].shape[-1]
+        per_call = [[np.array(s) for s in calls[i]["state"][start:stop]] if "state" in calls[i] else
+                    [np.zeros((len(inputs[i]), width), np.float32)] * (stop - start) for i in kept]
+        state = tuple(np.concatenate(parts) for parts in zip(*per_call))
+    return LayerProbe(input=None if previous else np.concatenate([inputs[i] for i in kept]),
+                      mask=mask, initial_state=state, previous=previous)
+
+
 def _flat_states(states) -> list:
     import keras
 
@@ -69,23 +87,24 @@ class ProbePass:
         variables = [variable for f in self.found for variable in cell_variables(f.cell).values()]
 
         def probe_pass(x, y):
-            recorded: dict[str, dict] = {}
+            recorded: dict[str, list] = {}
             wrapped = []
             for index, layer in enumerate(rnn_layers):
                 original = layer.call
 
                 @functools.wraps(original)
-                def recording(*args, _key=str(index), _layer=layer, _original=original, **kwargs):
-                    if _key not in recorded:  # a layer called twice: its first call
-                        sequences, initial_state, mask = _bound_arguments(_original, args, kwargs)
-                        entry = {"input": keras.ops.convert_to_tensor(sequences)}
-                        if mask is not None:
-                            entry["mask"] = keras.ops.convert_to_tensor(mask)
-                        if initial_state is not None:
-                            entry["state"] = _flat_states(initial_state)
-                        elif _layer.stateful:
-                            entry["state"] = _flat_states(_layer.states)
-                        recorded[_key] = entry
+                def recording(*args, _key=str(index), _original=original, **kwargs):
+                    # Every call: TimeDistributed calls its layer once per outer step, a shared
+                    # layer runs once per input.
+                    sequences, initial_state, mask = _bound_arguments(_original, args, kwargs)
+                    entry = {"input": keras.ops.convert_to_tensor(sequences)}
+                    if mask is not None:
+                        entry["mask"] = keras.ops.convert_to_tensor(mask)
+                    if initial_state is not None:
+                        entry["state"] = _flat_states(initial_state)
+                    # else a stateful layer starts from what it carries: ``run`` copies that
+                    # before the pass (a read here could run after the layer's own update).
+                    recorded.setdefault(_key, []).append(entry)
                     return _original(*args, **kwargs)
 
                 had_own_call = "call" in vars(layer)
@@ -114,31 +133,28 @@ class ProbePass:
 
         if self._function is None:
             self._function = self._graph()
-        carried = [(state, np.array(state)) for layer in self._rnn_layers if layer.stateful
-                   for state in keras.tree.flatten(layer.states)]
+        carried = {id(layer): [(state, np.array(state)) for state in keras.tree.flatten(layer.states)]
+                   for layer in self._rnn_layers if layer.stateful}
         try:
             recorded, gradients = self._function(self.x, self.y if self.with_gradients else None)
         finally:
-            for state, value in carried:  # the probe never changes what a stateful layer carries
-                state.assign(value)
-        return self._probes(recorded), self._gradients(gradients) if self.with_gradients else None
+            for states in carried.values():  # the probe never changes what a stateful layer carries
+                for state, value in states:
+                    state.assign(value)
+        return self._probes(recorded, carried), self._gradients(gradients) if self.with_gradients else None
 
-    def _probes(self, recorded) -> dict[str, LayerProbe]:
+    def _probes(self, recorded, carried) -> dict[str, LayerProbe]:
         index_of = {id(layer): str(index) for index, layer in enumerate(self._rnn_layers)}
         probes = {}
         for f in self.found:
-            entry = recorded.get(index_of[id(f.layer)])
-            if entry is None:  # not called on the probe
+            calls = recorded.get(index_of[id(f.layer)])
+            if not calls:  # not called on the probe
                 continue
-            mask = np.array(entry["mask"]).astype(bool) if "mask" in entry else None
-            state = None
-            if "state" in entry:
-                start, stop = f.state_slice
-                state = tuple(np.array(s) for s in entry["state"][start:stop])
-            probes[f.name] = LayerProbe(
-                input=None if f.previous else np.array(entry["input"]),
-                mask=mask, initial_state=state, previous=f.previous,
-            )
+            start, stop = f.state_slice
+            if id(f.layer) in carried:
+                stateful = tuple(value for _, value in carried[id(f.layer)][start:stop])
+                calls = [{**call, "state": call.get("state", stateful)} for call in calls]
+            probes[f.name] = _joined(calls, start, stop, f.previous)
         return probes
 
     def _gradients(self, gradients) -> dict[str, dict[str, np.ndarray]]:

@@ -3,13 +3,14 @@
 import { maxAbs, paintBlock } from './colour.js';
 import { clear, el, formatValue, select } from './dom.js';
 import {
-  Prefetcher, Store, fetchRuns, keys, loadActivations, loadProbe, loadSaturation, loadWeights,
+  Prefetcher, Store, fetchRuns, keys, loadActivations, loadLayerInput, loadSaturation, loadWeights,
 } from './model.js';
 import { describeActivation, describeInput, describeWeight } from './describe.js';
 import {
   MATRIX_LABELS, PANEL_LABELS, asMatrixShape, distinguishingNames, nearest, sortedNumbers, stepAtOrBefore,
 } from './runs.js';
-import { FEATURE_COLOURS, HeatCanvas, Legend, LineChart, pixelsPer } from './views.js';
+import { InputView } from './input_view.js';
+import { HeatCanvas, Legend, LineChart, pixelsPer } from './views.js';
 
 export const POLL_MS = 5000;
 const PLAY_MS = 400;
@@ -492,26 +493,23 @@ export class GatesApp {
     const fy = pixelsPer(units, 256, 24);
     const cssWidth = time * fx;
     const row = el('div', { class: 'lg-activation-row' });
-    const probe = { kind: 'probe', run, charts: [], features, fx };
-    this.panels.push(probe);
+    const input = new InputView({ app: this, run, layer, time, fx, cssWidth, legend: features,
+      describe: (view, cell) => describeInput(this, view, cell) });
+    this.panels.push({ kind: 'probe', run, input });
     panels.forEach((name, index) => {
       const kind = name === info.candidate ? 'candidate' : STATE_PANELS.has(name) ? 'state' : 'gate';
-      const input = new LineChart({ width: cssWidth, height: 40, attrs: { 'data-testid': 'input-panel' } });
-      probe.charts.push(input);
       const heat = new HeatCanvas({ cols: time, rows: units, cssWidth, cssHeight: units * fy, attrs: {
         'data-testid': 'activation-panel', 'data-kind': 'activations' } });
       Object.assign(heat.canvas.dataset, { run: run.run, layer: layer.layer, panel: name });
       const legend = new Legend({ testid: 'activation-legend' });
       if (kind === 'gate') legend.set({ low: '0', mid: '0.5', high: '1' });
       if (kind === 'candidate') legend.set({ low: '−1', mid: '0', high: '+1' });
-      const panel = { kind: 'activations', run, layer, info, index, name, heat, legend, panelKind: kind };
+      const panel = { kind: 'activations', run, layer, info, index, name, heat, legend, panelKind: kind, input };
       this.panels.push(panel);
       this.hover(heat, (cell) => describeActivation(this, panel, cell));
-      this.hover({ canvas: input.canvas, cellAt: (event) => this.timeAt(event, input.canvas, fx, time) },
-        (cell) => describeInput(this, run, cell.col));
       const column = el('div', { class: 'lg-activation' },
         el('div', { class: 'lg-gate-head', text: PANEL_LABELS[name] || `${name}${kind === 'state' ? '' : ' gate'}` }),
-        input.canvas, el('div', { class: 'lg-cell' }, heat.canvas), legend.node);
+        input.slot(), el('div', { class: 'lg-cell' }, heat.canvas), legend.node);
       if (kind !== 'state' && layer.saturation) {
         const chart = new LineChart({ width: cssWidth, height: 44, attrs: { 'data-testid': 'saturation-panel' } });
         Object.assign(chart.canvas.dataset, { run: run.run, layer: layer.layer, gate: name });
@@ -522,8 +520,9 @@ export class GatesApp {
       row.append(column);
     });
     const saturation = layer.saturation ? ' · below each gate, its saturation over the steps: the fraction of values under 0.1 (blue) and over 0.9 (red; the candidate: under −0.8 and over 0.8), the current step dashed' : '';
-    this.activationsSection.append(head,
-      el('div', { class: 'lg-axis-note', text: `time → across (${time} steps), units ↓ down (${units})${saturation}` }), row);
+    const above = input.source === 'layer' ? `what ${layer.layer} reads at this step` : 'the model\'s input (step 0)';
+    this.activationsSection.append(head, el('div', { class: 'lg-axis-note',
+      text: `time → across (${time} steps), units ↓ down (${units}); above each panel, ${above}; grey: a step the mask leaves out${saturation}` }), row);
   }
 
   timeAt(event, canvas, fx, time) {
@@ -678,38 +677,7 @@ export class GatesApp {
   }
 
   paintProbe(panel) {
-    const { run, charts, features, fx } = panel;
-    const { value: probe, error } = this.need(keys.probe(run.run), () => loadProbe(this.store, run.run));
-    if (!probe) return Boolean(error);
-    const sequenceKey = `${this.state.sequence}`;
-    if (panel.drawn === sequenceKey) return true;
-    panel.drawn = sequenceKey;
-    const [sequences, time, count] = probe.shape;
-    const q = Math.min(this.state.sequence, sequences - 1);
-    const names = probe.features || run.features || [];
-    const series = [];
-    let largest = 0;
-    for (let f = 0; f < count; f++) {
-      const points = [];
-      for (let t = 0; t < time; t++) {
-        const v = probe.data[(q * time + t) * count + f];
-        points.push([t, v]);
-        if (Number.isFinite(v)) largest = Math.max(largest, Math.abs(v));
-      }
-      series.push({ points, colour: FEATURE_COLOURS[f % FEATURE_COLOURS.length] });
-    }
-    const range = usableScale(largest);
-    for (const chart of charts) {
-      chart.draw({ series, x0: 0, x1: time - 1, y0: -range, y1: range, zero: 0, xAt: (t) => (t + 0.5) * fx });
-    }
-    clear(features);
-    features.append(el('span', { class: 'lg-caption', text: 'input' }));
-    for (let f = 0; f < count; f++) {
-      features.append(el('span', { class: 'lg-feature' },
-        el('span', { class: 'lg-swatch', style: { background: FEATURE_COLOURS[f % FEATURE_COLOURS.length] } }),
-        names[f] ?? `feature ${f}`));
-    }
-    return true;
+    return panel.input.paint();
   }
 
   paintSaturation(panel) {
@@ -752,6 +720,10 @@ export class GatesApp {
           const { run, layer } = panel;
           const key = keys.activations(run.run, layer.layer, step);
           if (!this.store.peek(key) && !this.store.error(key)) thunks.push(() => loadActivations(this.store, run.run, layer.layer, step));
+          const input = keys.layerInput(run.run, layer.layer, step);
+          if (panel.input.source === 'layer' && !this.store.peek(input) && !this.store.error(input)) {
+            thunks.push(() => loadLayerInput(this.store, run.run, layer.layer, step));
+          }
         }
       }
     }
@@ -799,7 +771,7 @@ export class GatesApp {
   /** [{testid, run, layer, matrix, gate, panel, step}] of every drawn panel. */
   shownSteps() {
     return [...this.root.querySelectorAll('canvas[data-testid]')]
-      .filter((canvas) => canvas.dataset.testid !== 'input-panel')
+      .filter((canvas) => canvas.dataset.testid !== 'input-panel' || canvas.dataset.source === 'layer')
       .map((canvas) => ({ ...canvas.dataset, step: canvas.dataset.step === undefined ? null : Number(canvas.dataset.step) }));
   }
 }

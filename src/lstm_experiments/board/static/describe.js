@@ -1,6 +1,7 @@
 // What the tooltip says about the cell under the mouse: {lines (text), data (data-* attributes)}.
 
 import { formatValue, signed } from './dom.js';
+import { isMaskedStep, isMissing, valueText, valuesAt } from './input_view.js';
 import { keys, loadActivations } from './model.js';
 import { PANEL_LABELS, asMatrixShape } from './runs.js';
 
@@ -48,39 +49,45 @@ export function describeActivation(app, panel, { col: t, row: unit }) {
   const q = Math.min(app.state.sequence, sequences - 1);
   const at = ((index * sequences + q) * time + t) * units + unit;
   const value = current.data[at];
+  const masked = isMissing(value);
   const block = Math.ceil(layer.units / units);
   const unitText = block > 1 ? `units ${unit * block}–${Math.min((unit + 1) * block, layer.units) - 1} (one block)` : `unit ${unit}`;
   const initialKey = keys.activations(run.run, layer.layer, 0);
   const initial = app.store.peek(initialKey);
   if (!initial && !app.store.error(initialKey) && run.steps.includes(0)) loadActivations(app.store, run.run, layer.layer, 0);
   const start = initial ? initial.data[at] : NaN;
+  let before;
+  if (masked) before = `the layer's mask leaves time ${t} of sequence ${q} out`;
+  else if (!initial) before = run.steps.includes(0) ? 'step 0: loading' : 'step 0: not kept';
+  else before = `${valueText(start, 'masked step')} at step 0 · change ${isMissing(start) ? '–' : signed(value - start)}`;
   const lines = [
     `run: ${run.name || run.run}`,
     `${layer.layer} · ${PANEL_LABELS[name] || `${name} gate`} · probe sequence ${q}`,
     `time ${t} · ${unitText}`,
-    `value ${formatValue(value)} at step ${step}`,
-    initial ? `${formatValue(start)} at step 0 · change ${signed(value - start)}` : (run.steps.includes(0) ? 'step 0: loading' : 'step 0: not kept'),
+    masked ? `masked step at step ${step}` : `value ${formatValue(value)} at step ${step}`,
+    before,
   ];
-  const input = inputText(app, run, q, t);
+  const input = panel.input ? panel.input.lineAt(q, t) : '';
   if (input) lines.push(input);
   return { lines, data: { run: run.run, layer: layer.layer, panel: name, sequence: q, time: t, unit, step,
-    value: String(value), initial: String(start) } };
+    value: String(value), initial: String(start), masked: String(masked) } };
 }
 
-function inputText(app, run, q, t) {
-  const probe = app.store.peek(keys.probe(run.run));
-  if (!probe) return '';
-  const [, time, count] = probe.shape;
-  const names = probe.features || run.features || [];
-  const parts = [];
-  for (let f = 0; f < count; f++) parts.push(`${names[f] ?? `feature ${f}`} ${formatValue(probe.data[(q * time + t) * count + f])}`);
-  return `input: ${parts.join(', ')}`;
-}
-
-export function describeInput(app, run, t) {
-  const q = app.state.sequence;
-  const text = inputText(app, run, q, t);
-  if (!text) return null;
-  return { lines: [`run: ${run.name || run.run}`, `probe sequence ${q} · time ${t}`, text],
-    data: { run: run.run, sequence: q, time: t } };
+/** The input under the mouse: every feature's value at that time (lines), or the hovered feature's (strip). */
+export function describeInput(app, view, { col: t, row }) {
+  const input = view.current;
+  if (!input) return null;
+  const q = view.sequence;
+  const feature = view.mode === 'strip' ? row : null;
+  const values = valuesAt(input, q, t);
+  const masked = isMaskedStep(values);
+  const where = view.source === 'layer' ? `${view.layer.layer} reads, step ${view.step}` : 'the model\'s input, step 0';
+  const lines = [`run: ${view.run.name || view.run.run}`, `input · ${where}`, `probe sequence ${q} · time ${t}`,
+    view.lineAt(q, t, feature)];
+  const data = { run: view.run.run, layer: view.layer.layer, source: view.source, sequence: q, time: t,
+    masked: String(masked), values: values.map(String).join(',') };
+  if (view.source === 'layer') data.step = view.step;
+  if (feature !== null) Object.assign(data, { feature, value: String(values[feature]) });
+  else if (values.length === 1) data.value = String(values[0]);
+  return { lines, data };
 }

@@ -157,6 +157,7 @@ export const keys = {
   weights: (run, layer, matrix, step) => JSON.stringify(['weights', run, layer, matrix, step]),
   activations: (run, layer, step) => JSON.stringify(['activations', run, layer, step]),
   probe: (run) => JSON.stringify(['probe', run]),
+  layerInput: (run, layer, step) => JSON.stringify(['input', run, layer, step]),
   saturation: (run, layer, version) => JSON.stringify(['saturation', run, layer, version]),
 };
 
@@ -172,6 +173,11 @@ export function loadActivations(store, run, layer, step) {
 
 export function loadProbe(store, run) {
   return store.load(keys.probe(run), apiUrl('probe', { run }), probeOf);
+}
+
+/** What one layer read at one step (/probe?run&layer&step): (sequences, time, features), NaN where masked. */
+export function loadLayerInput(store, run, layer, step) {
+  return store.load(keys.layerInput(run, layer, step), apiUrl('probe', { run, layer, step }), probeOf);
 }
 
 /** version: anything that changes when the run has new steps (its max_step). */

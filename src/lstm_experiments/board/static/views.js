@@ -110,13 +110,17 @@ export class LineChart {
   /**
    * series: [{points: [[x, y]...], colour}]; x range [x0, x1] maps to [left, width-right];
    * y range [y0, y1] to the height; marker: an x to draw as a vertical line;
-   * xAt(x): optional mapping of x to a pixel (overrides the range).
+   * xAt(x): optional mapping of x to a pixel (overrides the range);
+   * bands: [[left, right]] in pixels, shaded in bandColour behind the lines (masked steps).
    */
-  draw({ series, x0, x1, y0, y1, marker = null, xAt = null, zero = null, pad = 2, ticks = null }) {
+  draw({ series, x0, x1, y0, y1, marker = null, xAt = null, zero = null, pad = 2, ticks = null, bands = [],
+    bandColour = '#dcdcdc' }) {
     const g = this.context;
     const w = this.width;
     const h = this.height;
     g.clearRect(0, 0, w, h);
+    g.fillStyle = bandColour;
+    for (const [left, right] of bands) g.fillRect(left, 0, right - left, h);
     const px = xAt || ((x) => (x1 === x0 ? w / 2 : pad + ((x - x0) / (x1 - x0)) * (w - 2 * pad)));
     const py = (y) => h - pad - ((y - y0) / (y1 - y0 || 1)) * (h - 2 * pad);
     g.lineWidth = 1;
