@@ -98,7 +98,7 @@ def expected_tags(layers, activations=False):
         expected |= {metadata.weights_tag(layer, m) for m in matrices}
         expected |= {metadata.initial_tag(layer, m) for m in matrices}
         if activations:
-            expected.add(metadata.activations_tag(layer))
+            expected |= {metadata.activations_tag(layer), metadata.input_tag(layer)}
     if activations:
         expected.add(metadata.probe_tag())
     return expected
@@ -361,7 +361,7 @@ def test_gate_logger_on_a_plain_keras_model_writes_the_same_plugin_tags(tmp_path
     second = [v for e in EventFileLoader(str(files[1])).Load() for v in e.summary.value
               if v.tag.startswith(f"{PLUGIN_NAME}/")]
     assert {v.tag for v in second} == {metadata.weights_tag("lstm", m) for m in LSTM_MATRICES} | {
-        metadata.activations_tag("lstm")}
+        metadata.activations_tag("lstm"), metadata.input_tag("lstm")}
     assert all(v.metadata.plugin_data.plugin_name == PLUGIN_NAME for v in second)
 
 

@@ -116,7 +116,7 @@ def test_runs_lists_every_logged_step_and_the_layers(client, logdir):
     assert recurrent["reduced"] is False and recurrent["block"] == 1 and recurrent["scale"] > 0
     assert layer["activations"] == {
         "panels": ["input", "forget", "cell", "output", "cell_state", "hidden"],
-        "candidate": "cell", "sequences": metadata.PROBE_SEQUENCES, "time": 6,
+        "candidate": "cell", "sequences": metadata.PROBE_SEQUENCES, "time": 6, "input": True,
     }
     assert layer["saturation"] is True
 
@@ -198,6 +198,24 @@ def test_activations_and_probe_are_the_logged_tensors(client, logdir):
     ((_, value),) = logged["lstm_gates/probe"]
     assert probe["shape"] == list(value.shape) and len(probe["features"]) == value.shape[-1]
     np.testing.assert_array_equal(np.asarray(probe["values"], dtype=np.float16), value)
+
+
+def test_probe_of_a_layer_is_what_it_read_at_that_step(client, logdir):
+    logged = read_tensors(logdir / LSTM)
+    steps = [step for step, _ in logged[metadata.input_tag("lstm")]]
+    assert steps == [0, 1, 2, 3, 4]
+    for step, value in logged[metadata.input_tag("lstm")]:
+        body = get_ok(client, "probe", run=LSTM, layer="lstm", step=step)
+        assert body["step"] == step and body["layer"] == "lstm" and body["reduced"] is False
+        assert body["shape"] == list(value.shape) and body["width"] == value.shape[-1]
+        np.testing.assert_array_equal(np.asarray(body["values"], dtype=np.float16), value)
+    # A first layer reads the model's input: the same numbers as the step-0 probe.
+    ((_, probe),) = logged["lstm_gates/probe"]
+    np.testing.assert_array_equal(logged[metadata.input_tag("lstm")][0][1], probe)
+    missing = client.get(url("probe", run=LSTM, layer="lstm", step=99))
+    assert missing.status_code == 404 and "step" in missing.get_data(as_text=True)
+    unknown = client.get(url("probe", run=LSTM, layer="nope", step=0))
+    assert unknown.status_code == 404 and "layer=nope" in unknown.get_data(as_text=True)
 
 
 def test_saturation_is_the_scalars_of_each_gate(client, logdir):

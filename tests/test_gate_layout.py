@@ -69,7 +69,7 @@ def test_recurrent_activation_spans_cover_every_gate_but_the_candidate(cell, uni
     np.testing.assert_array_equal(covered, expected)
     # Adjacent gates are merged: no span starts where the previous one stops.
     assert all(a.stop < b.start for a, b in zip(spans, spans[1:]))
-    assert len(spans) == {"lstm": 2, "gru": 1}[cell]
+    assert len(spans) == {"lstm": 2, "gru": 1, "simple_rnn": 0, "conv_lstm": 2}[cell]
 
 
 def test_split_gates_refuses_a_width_that_is_not_a_multiple_of_the_gates():

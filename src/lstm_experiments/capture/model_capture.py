@@ -21,13 +21,17 @@ import logging
 
 from lstm_experiments.capture.layers import find_recurrent_layers
 from lstm_experiments.capture.snapshot import (
-    Snapshot, cell_variables, head_of, host_matrices, is_plain_stack, layer_weights,
+    Snapshot, cell_variables, head_of, host_matrices, is_plain_stack, keras_name, layer_weights,
 )
 from lstm_experiments.errors import first_line
-from lstm_experiments.gates.activity import can_replay
+from lstm_experiments.gates.activity import why_not_replayed
 from lstm_experiments.gates.layout import CONV_LSTM
 
 log = logging.getLogger(__name__)
+
+
+def _activations(cell) -> tuple[str, ...]:
+    return tuple(keras_name(a) for a in (cell.activation, getattr(cell, "recurrent_activation", cell.activation)))
 
 
 class ModelCapture:
@@ -122,9 +126,9 @@ class ModelCapture:
         lines = [f"GateLogger: {line}" for line in self.discovery.unsupported]
         for found in self.layers:
             what = f"layer {found.name!r} ({found.type_name})"
-            if "activations" in visualizers and not can_replay(found.kind):
-                lines.append(f"GateLogger: activations are not drawn for {what}: "
-                             "the gate replay covers LSTM, GRU and SimpleRNN cells, not convolutions")
+            why = why_not_replayed(found.kind, *_activations(found.cell))
+            if "activations" in visualizers and why:
+                lines.append(f"GateLogger: activations are not drawn for {what}: {why}")
             if "stats" in visualizers and found.kind == CONV_LSTM:
                 lines.append(f"GateLogger: stats has no spectral_norm for {what}: "
                              "its recurrent kernel is a convolution, not a matrix")
@@ -135,7 +139,7 @@ class ModelCapture:
         if snapshot.probes is None:
             return []
         return [f"GateLogger: layer {f.name!r} was not called on the probe: no activations or gradients for it"
-                for f in self.layers if f.name not in snapshot.probes and can_replay(f.kind)]
+                for f in self.layers if f.name not in snapshot.probes]
 
     # ------------------------------------------------------------------ snapshots
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lstm_experiments.gates.layout import CONV_LSTM, GATE_NAMES, tile_kernel
+from lstm_experiments.gates.layout import CONV_LSTM, GATE_NAMES, GRU, LSTM, tile_kernel
 
 
 @dataclass(frozen=True)
@@ -149,12 +149,16 @@ def is_plain_stack(model) -> bool:
     """Whether the numpy replay and gradients fit ``model``: the runner's shape of model.
 
     That is LSTM or GRU layers (or Bidirectional ones) one after the other from the
-    model's input, none stateful or reading its sequence reversed on its own, the
+    model's input, with activations the replay knows, none stateful or reading its
+    sequence reversed on its own, the
     last returning its final step only, then a one-unit Dense head compiled with
     ``mse`` or ``binary_crossentropy``.
     """
     import keras
 
+    from lstm_experiments.gates.activity import why_not_replayed
+
+    kinds = {keras.layers.LSTM: LSTM, keras.layers.GRU: GRU}
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     if len(layers) < 2 or not isinstance(layers[-1], keras.layers.Dense) or layers[-1].units != 1:
         return False
@@ -163,6 +167,9 @@ def is_plain_stack(model) -> bool:
         bidirectional = isinstance(layer, keras.layers.Bidirectional)
         inner = layer.forward_layer if bidirectional else layer
         if type(inner) not in (keras.layers.LSTM, keras.layers.GRU) or inner.stateful:
+            return False
+        if why_not_replayed(kinds[type(inner)], keras_name(inner.activation),
+                            keras_name(inner.recurrent_activation)):
             return False
         if (bidirectional and layer.merge_mode != "concat") or (not bidirectional and layer.go_backwards):
             return False

@@ -220,9 +220,14 @@ def layer_activity(weights, x: np.ndarray, mask=None, initial=None) -> LayerActi
     return LayerActivity(weights.layer, weights.cell, gates, hidden, trace, steps_mask, x)
 
 
-def can_replay(cell: str) -> bool:
-    """Whether the numpy replay knows this kind of cell (a ConvLSTM's convolutions it does not)."""
-    return cell in CELL_ACTIVITY
+def why_not_replayed(cell: str, *activations: str) -> str | None:
+    """Why the numpy replay cannot run a cell of this kind with these activations; None if it can."""
+    if cell not in CELL_ACTIVITY:
+        return "the gate replay covers LSTM, GRU and SimpleRNN cells, not convolutions"
+    unknown = [name for name in activations if name not in ACTIVATIONS]
+    if unknown:
+        return f"the gate replay knows the activations {', '.join(ACTIVATIONS)}, not {unknown[0]!r}"
+    return None
 
 
 def replay(layers, probes) -> list[LayerActivity]:
@@ -235,7 +240,7 @@ def replay(layers, probes) -> list[LayerActivity]:
     out = []
     for weights in layers:
         probe = probes.get(weights.layer)
-        if probe is None or not can_replay(weights.cell):
+        if probe is None or why_not_replayed(weights.cell, weights.activation, weights.recurrent_activation):
             continue
         if probe.previous is not None:
             if probe.previous not in done:

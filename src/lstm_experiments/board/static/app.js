@@ -509,7 +509,7 @@ export class GatesApp {
       this.hover(heat, (cell) => describeActivation(this, panel, cell));
       const column = el('div', { class: 'lg-activation' },
         el('div', { class: 'lg-gate-head', text: PANEL_LABELS[name] || `${name}${kind === 'state' ? '' : ' gate'}` }),
-        input.slot(), el('div', { class: 'lg-cell' }, heat.canvas), legend.node);
+        input.slot(name), el('div', { class: 'lg-cell' }, heat.canvas), legend.node);
       if (kind !== 'state' && layer.saturation) {
         const chart = new LineChart({ width: cssWidth, height: 44, attrs: { 'data-testid': 'saturation-panel' } });
         Object.assign(chart.canvas.dataset, { run: run.run, layer: layer.layer, gate: name });

@@ -107,9 +107,9 @@ export class InputView {
     this.step = null;
   }
 
-  /** A new slot (a div above one panel). */
-  slot() {
-    const node = el('div', { class: 'lg-input-slot', 'data-testid': 'input-slot', dataset: { source: this.source } });
+  /** A new slot: a div above the panel `panel` (its canvas gets data-panel). */
+  slot(panel) {
+    const node = el('div', { class: 'lg-input-slot', 'data-testid': 'input-slot', dataset: { source: this.source, panel } });
     this.slots.push(node);
     return node;
   }
@@ -184,7 +184,8 @@ export class InputView {
           cssHeight: Math.max(STRIP_MIN_PX, count * fy), attrs: { ...attrs, 'data-kind': 'input' } });
         view = { canvas: heat.canvas, heat, cellAt: (event) => heat.cellAt(event) };
       }
-      Object.assign(view.canvas.dataset, { run: this.run.run, layer: this.layer.layer, source: this.source, mode });
+      Object.assign(view.canvas.dataset, { run: this.run.run, layer: this.layer.layer, panel: slot.dataset.panel,
+        source: this.source, mode });
       this.app.hover(view, (cell) => this.describe(this, cell));
       this.views.push(view);
       slot.append(view.canvas);
