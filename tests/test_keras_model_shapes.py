@@ -465,3 +465,60 @@ def test_a_second_logger_on_the_same_directory_and_initial_epoch_continue_the_co
     model.fit(x, y, epochs=5, initial_epoch=3, batch_size=8, verbose=0,
               callbacks=[_logger(other, visualizers=("gates",))])
     assert _steps(read_tensors(other), tags.gate_image("lstm", "kernel", "input")) == [3, 4, 5]
+
+
+# ---------------------------------------------------------------------------------------------- what it says
+
+
+class MakesItsLstmWhenBuilt(keras.layers.Layer):
+    def build(self, input_shape):
+        self.lstm = keras.layers.LSTM(3, name="late")
+
+    def call(self, inputs):
+        return self.lstm(inputs)
+
+
+class LateModel(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.body = MakesItsLstmWhenBuilt()
+        self.head = keras.layers.Dense(1)
+
+    def call(self, inputs):
+        return self.head(self.body(inputs))
+
+
+def _messages(caplog):
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("GateLogger")]
+
+
+def test_what_the_logger_cannot_do_is_one_line_each(tmp_path, caplog):
+    x, y = _series(samples=16)
+    with caplog.at_level(logging.WARNING, logger="lstm_experiments"):
+        # A layer that makes its LSTM only when Keras builds it, in the first batch.
+        keras.utils.set_random_seed(12)
+        model = LateModel()
+        model.compile(optimizer="adam", loss="mse")
+        model.fit(x, y, epochs=1, batch_size=8, verbose=0, callbacks=[_logger(tmp_path / "late")])
+        assert _messages(caplog) == ["GateLogger: layer 'late' was made while the first batch ran: its step 0 "
+                                     "shows its weights after that batch"]
+        assert _steps(read_tensors(tmp_path / "late"), tags.gate_image("late", "kernel", "input")) == [0, 1]
+        caplog.clear()
+
+        # A stateful layer and a probe of another batch size.
+        keras.utils.set_random_seed(13)
+        model = keras.Sequential([keras.Input(batch_shape=(4, 6, 3)), keras.layers.LSTM(3, stateful=True, name="carried"),
+                                  keras.layers.Dense(1)])
+        model.compile(optimizer="adam", loss="mse")
+        model.fit(x, y, epochs=1, batch_size=4, verbose=0, callbacks=[
+            _logger(tmp_path / "stateful", visualizers=("gates", "activations"), probe=(x[:3], y[:3]))])
+        assert _messages(caplog) == [
+            "GateLogger: the probe cannot run through the model: layer 'carried' is stateful with batch size 4; "
+            "the probe has 3 sequences (give it 4); activations and gradients are off"]
+        caplog.clear()
+
+        # No recurrent layer at all.
+        model = keras.Sequential([keras.Input((6, 3)), keras.layers.Flatten(), keras.layers.Dense(1)], name="flat")
+        model.compile(optimizer="adam", loss="mse")
+        model.fit(x, y, epochs=1, batch_size=8, verbose=0, callbacks=[_logger(tmp_path / "flat")])
+        assert _messages(caplog) == ["GateLogger: model 'flat' has no recurrent layer; nothing is drawn"]

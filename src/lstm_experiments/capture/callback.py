@@ -242,11 +242,16 @@ class GateLogger(keras.callbacks.Callback):
         if self.capture is None or self.capture.model is not self.model:
             probe_x, probe_y = self.probe if self.probe is not None and self.needs_probe else (None, None)
             self.capture = ModelCapture(self.model, probe_x, probe_y, self.with_gradients)
-            for line in self.capture.notices(self.spec.visualizers):
-                self._say(line)
-            if not self.capture.layers and not self.capture.discovery.unsupported:
-                self._say(f"GateLogger: model {self.model.name!r} has no recurrent layer; nothing is drawn")
+            self._say_notices()
         return self.capture
+
+    def _say_notices(self) -> None:
+        """The lines about layers and visualizers the logger cannot serve (each once)."""
+        capture = self.capture
+        for line in capture.notices(self.spec.visualizers):
+            self._say(line)
+        if not capture.layers and not capture.discovery.unsupported and not capture.unbuilt():
+            self._say(f"GateLogger: model {self.model.name!r} has no recurrent layer; nothing is drawn")
 
     def log_weights(self, step: int, initial: bool = False) -> None:
         """Log the model's weights (``initial``: as Keras made them) at ``step``."""
@@ -300,6 +305,7 @@ class GateLogger(keras.callbacks.Callback):
         for found in self.capture.rediscover():
             self._say(f"GateLogger: layer {found.name!r} was made while the first batch ran: its step "
                       f"{self.step} shows its weights after that batch")
+        self._say_notices()
         self.log_weights(self.step, initial=True)
 
     def _drawing_failed(self, message: str) -> None:

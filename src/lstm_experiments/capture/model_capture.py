@@ -30,6 +30,15 @@ from lstm_experiments.gates.layout import CONV_LSTM
 log = logging.getLogger(__name__)
 
 
+def _reason(error: BaseException) -> str:
+    """The line that says why: a traced function's error names its cause on its last ``...Error:`` line."""
+    for line in reversed(str(error).splitlines()):
+        head, _, message = line.strip().partition(": ")
+        if message and head.endswith(("Error", "Exception")) and head.replace(".", "").isidentifier():
+            return message
+    return first_line(error)
+
+
 def _activations(cell) -> tuple[str, ...]:
     return tuple(keras_name(a) for a in (cell.activation, getattr(cell, "recurrent_activation", cell.activation)))
 
@@ -75,7 +84,8 @@ class ModelCapture:
         return [found for found in self.layers if found.name not in known]
 
     def unbuilt(self) -> bool:
-        return bool(self.discovery.unbuilt())
+        """Whether Keras has yet to build a recurrent layer, or the model (which may make its layers as it builds)."""
+        return bool(self.discovery.unbuilt()) or not getattr(self.model, "built", True)
 
     def build_from_probe(self) -> bool:
         """Build an unbuilt model from the probe's shapes, symbolically (no computation, no state
@@ -166,10 +176,11 @@ class ModelCapture:
 
             self._pass = ProbePass(self.model, self.layers, self.probe_x, self.probe_y, self.with_gradients)
         try:
+            self._pass.check()
             probes, gradients = self._pass.run()
         except Exception as error:  # noqa: BLE001 - a picture must never stop training
-            self.probe_failure = first_line(error)
-            log.warning("GateLogger: the probe cannot run through the model (%s); "
+            self.probe_failure = _reason(error)
+            log.warning("GateLogger: the probe cannot run through the model: %s; "
                         "activations and gradients are off", self.probe_failure)
             return Snapshot(step=step, layers=layers)
         return Snapshot(step=step, layers=layers, probe_x=self.probe_x, probe_y=self.probe_y,

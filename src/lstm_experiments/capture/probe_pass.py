@@ -127,6 +127,18 @@ class ProbePass:
 
         return tf.function(probe_pass)
 
+    def check(self) -> None:
+        """ValueError naming the layer when the probe cannot go through the model as it is: a stateful
+        layer runs only on batches of the size it was built for."""
+        import keras
+
+        sizes = {len(array) for array in keras.tree.flatten(self.x) if hasattr(array, "__len__")}
+        for layer in self._rnn_layers:
+            expected = getattr(layer, "_expected_batch_size", None) if layer.stateful else None
+            if expected is not None and sizes and sizes != {expected}:
+                raise ValueError(f"layer {layer.name!r} is stateful with batch size {expected}; the probe has "
+                                 f"{', '.join(map(str, sorted(sizes)))} sequences (give it {expected})")
+
     def run(self) -> tuple[dict[str, LayerProbe], dict | None]:
         """({cell name: LayerProbe}, {cell name: {matrix: gradient}} or None) at the model's current weights."""
         import keras
