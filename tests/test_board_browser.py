@@ -2,13 +2,19 @@
 
 Three tiny real runs in one log directory (units 4 and 6, and one whose directory is
 named like an HTML injection), served once per module with
-``--samples_per_plugin lstm_gates=1000``. The page's test hooks are listed at the top
-of ``board/static/index.js``.
+``--samples_per_plugin lstm_gates=1000``; and, in a log directory and TensorBoard of its
+own, a ``GateLogger`` run of an ``Embedding(mask_zero=True)``-fed LSTM under a stacked one
+(what each layer read, masked steps). The page's test hooks are listed at the top of
+``board/static/index.js``. The page's pure functions have node unit tests in tests/js/.
 """
 
 import math
 import os
 import re
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -59,7 +65,7 @@ def server(logdir):
 
 
 @pytest.fixture(scope="module")
-def browser(server):
+def browser(chromium):
     from tests.helpers.tensorboard_browser import Browser
 
     with Browser() as session:
@@ -295,3 +301,241 @@ def test_a_downsampling_tensorboard_gets_a_banner_with_the_exact_flag(browser, l
             assert not gates.errors, gates.errors
         finally:
             gates.close()
+
+
+# ------------------------------------------------------------------ what each layer read
+
+MASKED_RUN = "masked"
+EMBED_DIM = 10  # more than the page's 8 lines: the first layer's input is drawn as a heat strip
+UNITS = 4
+SEQ_LEN = 8
+LENGTHS = (5, 3, 8, 6)  # the probe's sequences: tokens, then zeros (masked) to SEQ_LEN
+LAST = STEPS[-1]
+GREY = 128  # colour.js' NaN grey
+MASKED_BAND = (220, 220, 220)  # input_view.js' band behind a masked step's lines (#dcdcdc)
+INPUT = "[data-testid=input-panel][data-panel=hidden]"  # the input above the hidden state's panel
+PROBE_ROUTE = re.compile(r"/data/plugin/lstm_gates/probe\?")
+
+
+def _query(url: str) -> dict:
+    return {key: values[0] for key, values in parse_qs(urlparse(url).query).items()}
+
+
+def _array(values) -> "np.ndarray":
+    import numpy as np
+
+    return np.array(values, dtype=np.float64)  # JSON null (NaN) -> nan
+
+
+def _pixels(frame, selector: str):
+    import numpy as np
+
+    image = frame.eval_on_selector(selector, """(c) => ({width: c.width, height: c.height,
+        data: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)})""")
+    return np.asarray(image["data"], np.int16).reshape(image["height"], image["width"], 4)
+
+
+@pytest.fixture(scope="module")
+def masked_run(tmp_path_factory, chromium):
+    """Embedding(mask_zero=True) -> LSTM 'first' (return_sequences) -> LSTM 'second' -> Dense, through
+    GateLogger with a probe of 4 zero-padded sequences: {logdir, tokens (the probe), embeddings (last step)}."""
+    import keras
+    import numpy as np
+
+    from lstm_experiments import GateLogger
+
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((SEQ_LEN,), dtype="int32")
+    embedded = keras.layers.Embedding(12, EMBED_DIM, mask_zero=True, name="embed")(inputs)
+    first = keras.layers.LSTM(UNITS, return_sequences=True, name="first")(embedded)
+    second = keras.layers.LSTM(UNITS, name="second")(first)
+    model = keras.Model(inputs, keras.layers.Dense(1)(second))
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(1, 12, size=(16, SEQ_LEN)).astype("int32")
+    for row, length in enumerate(LENGTHS):
+        tokens[row, length:] = 0
+    target = rng.normal(size=(16, 1)).astype("float32")
+    root = tmp_path_factory.mktemp("masked")
+    logger = GateLogger(root / MASKED_RUN, visualizers=("gates", "activations"), probe=(tokens[:4], target[:4]),
+                        background=False)
+    model.fit(tokens, target, epochs=EPOCHS, batch_size=8, verbose=0, callbacks=[logger])
+    return {"logdir": root, "tokens": tokens[:4], "embeddings": np.asarray(model.get_layer("embed").embeddings)}
+
+
+@pytest.fixture(scope="module")
+def masked_server(masked_run):
+    with tensorboard(masked_run["logdir"], extra_args=["--samples_per_plugin", "lstm_gates=1000"]) as base:
+        get_json(f"{base}/data/plugin/lstm_gates/runs")
+        yield base
+
+
+def _served(base, route, **query):
+    from urllib.parse import urlencode
+
+    return get_json(f"{base}/data/plugin/lstm_gates/{route}?{urlencode({'run': MASKED_RUN, **query})}")
+
+
+@pytest.fixture
+def masked_gates(browser, masked_server):
+    """The GATES page on the masked run; .requests: the /probe URLs it asked for."""
+    requests = []
+
+    def record(route):
+        requests.append(route.request.url)
+        route.continue_()
+
+    opened = Gates(browser, masked_server, routes={PROBE_ROUTE: record})
+    opened.requests = requests
+    yield opened
+    opened.close()
+    assert not opened.errors, opened.errors
+
+
+def _select_layer(gates, layer, step=LAST):
+    gates.frame.locator("[data-testid=layer-select]").select_option(layer)
+    gates.frame.wait_for_function(
+        "(layer) => [...document.querySelectorAll('[data-testid=input-panel]')].some((c) => c.dataset.layer === layer)",
+        arg=layer)
+    gates.wait_complete(step)
+
+
+def _input_panels(gates, layer, mode, step):
+    panels = gates.panels("[data-testid=input-panel]")
+    assert len(panels) == 6, panels  # one above each panel: 4 gates, cell state, hidden
+    for panel in panels:
+        assert (panel["run"], panel["layer"], panel["source"], panel["mode"]) == (MASKED_RUN, layer, "layer", mode)
+        assert panel["step"] == str(step) and panel["sequence"] == "0"
+    return panels
+
+
+def _hovered_values(tooltip) -> list[float]:
+    return [float(v) for v in tooltip.get_attribute("data-values").split(",")]
+
+
+def test_the_first_layer_shows_the_embedding_vectors_it_read_as_a_strip_and_masked_steps_grey(
+        masked_gates, masked_run, masked_server):
+    import numpy as np
+
+    from lstm_experiments.viz.colour import diverging_rgb
+
+    gates = masked_gates
+    _select_layer(gates, "first")
+    (panel, *_) = _input_panels(gates, "first", "strip", LAST)
+    # (a) drawn from /probe?layer&step; never the model's token ids (/probe?run alone).
+    asked = [_query(url) for url in gates.requests]
+    assert {"run": MASKED_RUN, "layer": "first", "step": str(LAST)} in asked, asked
+    assert all("layer" in query for query in asked), asked
+    legend = gates.frame.locator("[data-testid=feature-legend]").inner_text()
+    assert f"input: {EMBED_DIM} features (embedding/previous layer)" in legend, legend
+
+    # What the route serves is the Embedding's vectors of the probe's tokens, NaN where masked ...
+    served = _array(_served(masked_server, "probe", layer="first", step=LAST)["values"])
+    tokens = masked_run["tokens"]
+    expected = masked_run["embeddings"][tokens].astype(np.float16).astype(np.float64)
+    expected[tokens == 0] = np.nan
+    np.testing.assert_array_equal(served, expected)
+    # ... and the strip draws it: features down, time across, bwr on the step's largest |value|.
+    scale = float(panel["scale"])
+    assert scale == np.nanmax(np.abs(served))
+    shown = _pixels(gates.frame, INPUT)
+    assert shown.shape == (EMBED_DIM, SEQ_LEN, 4)
+    assert np.abs(shown[..., :3] - diverging_rgb(served[0].T, scale).astype(np.int16)).max() <= 1
+    assert (shown[:, LENGTHS[0]:, :3] == GREY).all() and (shown[:, : LENGTHS[0], :3] != GREY).any()
+    # The hover: the feature's value at that time; 'masked' at a masked step.
+    tooltip = gates.hover_cell(INPUT, 3, 1)
+    assert (tooltip.get_attribute("data-feature"), tooltip.get_attribute("data-time")) == ("3", "1")
+    assert float(tooltip.get_attribute("data-value")) == served[0, 1, 3]
+    assert tooltip.get_attribute("data-masked") == "false" and f"step {LAST}" in tooltip.inner_text()
+    tooltip = gates.hover_cell(INPUT, 3, SEQ_LEN - 1)
+    assert tooltip.get_attribute("data-masked") == "true" and "input: masked" in tooltip.inner_text()
+
+    # (c) Masked steps are grey in every activation panel, and the hover says so.
+    for name in ("input", "forget", "cell", "output", "cell_state", "hidden"):
+        pixels = _pixels(gates.frame, f"[data-testid=activation-panel][data-panel={name}]")
+        assert pixels.shape == (UNITS, SEQ_LEN, 4), name
+        assert (pixels[:, LENGTHS[0]:, :3] == GREY).all(), name
+        assert not (pixels[:, : LENGTHS[0], :3] == GREY).all(axis=-1).any(), name
+    hidden = "[data-testid=activation-panel][data-panel=hidden]"
+    tooltip = gates.hover_cell(hidden, 1, LENGTHS[0])
+    text = tooltip.inner_text()
+    assert "masked step" in text and "value " not in text, text
+    assert (tooltip.get_attribute("data-masked"), tooltip.get_attribute("data-value")) == ("true", "NaN")
+    tooltip = gates.hover_cell(hidden, 1, 0)
+    assert tooltip.get_attribute("data-masked") == "false" and "value " in tooltip.inner_text()
+
+
+def test_a_stacked_layer_reads_the_hidden_state_below_at_the_slider_step(masked_gates, masked_server):
+    import numpy as np
+
+    gates = masked_gates
+    _select_layer(gates, "second")
+    hidden_of_first = {}
+    for step in (LAST, 1, 0):
+        answer = _served(masked_server, "activations", layer="first", step=step)
+        hidden_of_first[step] = _array(answer["values"])[answer["panels"].index("hidden")]
+    assert not np.array_equal(hidden_of_first[LAST][0], hidden_of_first[1][0], equal_nan=True)  # training moved it
+
+    for step in (LAST, 1, 0):
+        if step != LAST:
+            gates.move_slider(step)  # (d) waits until the input panels too show the new step
+        _input_panels(gates, "second", "lines", step)
+        asked = [_query(url) for url in gates.requests]
+        assert {"run": MASKED_RUN, "layer": "second", "step": str(step)} in asked, asked
+        # (b) The input drawn for 'second' is the hidden state of 'first', time step by time step.
+        for t in range(SEQ_LEN):
+            tooltip = gates.hover_cell(INPUT, 0, t)
+            assert tooltip.get_attribute("data-step") == str(step) and tooltip.get_attribute("data-time") == str(t)
+            np.testing.assert_array_equal(_hovered_values(tooltip), hidden_of_first[step][0, t])
+            masked = t >= LENGTHS[0]
+            assert tooltip.get_attribute("data-masked") == str(masked).lower()
+            assert ("input: masked" in tooltip.inner_text()) == masked
+    # Masked steps: a grey band behind the lines.
+    chart = _pixels(gates.frame, INPUT)
+    column = chart.shape[1] / SEQ_LEN
+    y = chart.shape[0] // 4
+    for t in range(SEQ_LEN):
+        colour = tuple(chart[y, int((t + 0.5) * column), :3])
+        assert (colour == MASKED_BAND) == (t >= LENGTHS[0]), (t, colour)
+    legend = gates.frame.locator("[data-testid=feature-legend]").inner_text()
+    assert all(f"feature {f}" in legend for f in range(UNITS)) and "second reads at step 0" in legend
+
+
+def test_a_run_without_layer_inputs_shows_the_models_input_at_step_0(browser, masked_server):
+    """A run logged before /probe?layer (its layers' activations have no 'input'): /probe?run, as before."""
+    requests = []
+
+    def without_inputs(route):
+        response = route.fetch()
+        body = response.json()
+        for run in body["runs"]:
+            for layer in run["layers"]:
+                (layer["activations"] or {}).pop("input", None)
+        route.fulfill(response=response, json=body)
+
+    def record(route):
+        requests.append(route.request.url)
+        route.continue_()
+
+    gates = Gates(browser, masked_server, routes={"**/data/plugin/lstm_gates/runs": without_inputs, PROBE_ROUTE: record})
+    try:
+        _select_layer(gates, "second")
+        panels = gates.panels("[data-testid=input-panel]")
+        assert panels and all(p["source"] == "probe" and "step" not in p and p["count"] == "1" for p in panels)
+        assert [_query(url) for url in requests] == [{"run": MASKED_RUN}]
+        tooltip = gates.hover_cell(INPUT, 0, 1)
+        assert "the model's input, step 0" in tooltip.inner_text()
+        assert float(tooltip.get_attribute("data-value")) == _served(masked_server, "probe")["values"][0][1]  # a token id
+        assert not gates.errors, gates.errors
+    finally:
+        gates.close()
+
+
+def test_the_pages_pure_functions_pass_their_node_tests():
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    tests = Path(__file__).parent / "js"
+    result = subprocess.run([node, "--test", *sorted(str(p) for p in tests.glob("*.test.mjs"))],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

@@ -130,7 +130,8 @@ def wait_for_gates(frame, step: int | None = None) -> None:
     """Wait until the GATES page (board/static) shows ``step`` (default: its slider's step) in every panel.
 
     The page's hooks: its root's data-complete and data-step, and each canvas' data-step
-    (the step it shows; the input charts above the activations have none).
+    (the step it shows; an input above the activations has one when it is what the layer read
+    at that step, data-source=layer, and none when it is the model's input at step 0).
     """
     frame.wait_for_function(
         """([root, step]) => {
@@ -138,7 +139,7 @@ def wait_for_gates(frame, step: int | None = None) -> None:
             if (!node || node.dataset.complete !== 'true') return false;
             const want = step === null ? node.dataset.step : String(step);
             const canvases = [...node.querySelectorAll('canvas[data-testid]')]
-                .filter((c) => c.dataset.testid !== 'input-panel');
+                .filter((c) => c.dataset.testid !== 'input-panel' || c.dataset.source === 'layer');
             return node.dataset.step === want && canvases.length > 0
                 && canvases.every((c) => c.dataset.step === want);
         }""",

@@ -335,6 +335,7 @@ export class GatesApp {
       const run = this.byRun.get(panel.run.run);
       if (!run) continue;
       panel.run = run;
+      if (panel.input) panel.input.run = run; // its steps: the input shows the newest the run has
       if (!panel.layer) continue;
       const layer = this.layerOf(run, panel.layer.layer);
       if (!layer) continue;

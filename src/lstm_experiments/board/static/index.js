@@ -18,10 +18,19 @@
 //   [data-testid=panel]         a weight canvas (one gate of one matrix of one run):
 //                               data-run, data-layer, data-matrix, data-gate, data-step (the step
 //                               it shows), data-rows / data-cols (its cells), data-view
-//   [data-testid=activation-panel]  data-run, data-layer, data-panel, data-step
+//   [data-testid=activation-panel]  data-run, data-layer, data-panel, data-step; a masked step is grey
+//   [data-testid=input-panel]   the input above each activation panel (input_view.js): data-run, data-layer,
+//                               data-panel (the panel below it), data-source (layer: what the layer read,
+//                               /probe?run&layer&step, with data-step; probe: the model's input at step 0,
+//                               /probe?run, no data-step), data-mode (lines | strip, above 8 features),
+//                               data-count, data-scale (largest |value|), data-sequence; data-rows/-cols
+//   [data-testid=feature-legend]  the input's legend (feature names, or the strip's caption and scale)
 //   [data-testid=saturation-panel]  data-gate, data-step (the marked step)
 //   [data-testid=tooltip]       the hover box; data-run, data-matrix, data-gate, data-row,
-//                               data-unit, data-step, data-value, data-initial (full precision)
+//                               data-unit, data-step, data-value, data-initial (full precision),
+//                               data-masked ("true" at a step the mask leaves out: data-value NaN);
+//                               over an input: data-source, data-time, data-values (every feature,
+//                               comma-separated), data-feature and data-value (a strip's hovered row)
 //   [data-testid=banner]        shown when TensorBoard kept fewer steps than were logged
 //   window.lstmGates            {app, shownSteps(), setStep(k), redraws: [{step, ms}]}:
 //                               redraws times each complete redraw (performance.now()).
