@@ -350,6 +350,7 @@ def test_gate_logger_on_a_plain_keras_model_writes_the_same_plugin_tags(tmp_path
     found = contents(tmp_path)
     assert found[metadata.weights_tag("lstm", "kernel")]["rows"] == ["load", "temp"]
     assert found[metadata.probe_tag()]["features"] == ["load", "temp"]
+    assert found[metadata.input_tag("lstm")]["names"] == ["load", "temp"]  # it reads the model's input
     cell = model.get_layer("lstm").cell
     step, last = read_tensors(tmp_path)[metadata.weights_tag("lstm", "recurrent_kernel")][-1]
     assert step == EPOCHS + 1

@@ -217,8 +217,12 @@ def test_a_masked_replay_holds_the_state_through_masked_steps_as_keras_does(tmp_
     x = _padded_tokens()
     y = np.random.default_rng(1).normal(size=(len(x), 1)).astype("float32")
     probe = (x[:6], y[:6])
-    model.fit(x, y, epochs=1, batch_size=4, verbose=0,
-              callbacks=[_logger(tmp_path, visualizers=("activations", "gradients"), probe=probe)])
+    # As many names as the Embedding has dimensions: they name the model's input, not the vectors.
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0, callbacks=[_logger(
+        tmp_path, visualizers=("activations", "gradients"), probe=probe, feature_names=("a", "b", "c"))])
+    from test_board_data import contents
+
+    assert contents(tmp_path)[metadata.input_tag("enc")]["names"] == []
 
     mask = probe[0] != 0
     snapshot = take_snapshot(model, 1, probe[0], probe[1], with_gradients=True)

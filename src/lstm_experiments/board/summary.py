@@ -136,10 +136,12 @@ class GateBoard:
         if snapshot.probe_x is None:
             return {}
         directions = {layer.layer: layer.direction for layer in snapshot.layers}
-        depths = {layer.layer: layer.depth for layer in snapshot.layers}
+        model_input = None
+        if not isinstance(snapshot.probe_x, list | tuple | dict):
+            model_input = np.asarray(snapshot.probe_x)[: metadata.PROBE_SEQUENCES]
         out: dict[str, Tensor] = {}
         for activity in snapshot.probe_activity:
-            out.update(self._input(activity, depths[activity.layer]))
+            out.update(self._input(activity, model_input))
             gates = GATE_NAMES[activity.cell]
             panels = [activity.gates[gate] for gate in gates]
             names = list(gates)
@@ -167,16 +169,19 @@ class GateBoard:
             out[metadata.activations_tag(activity.layer)] = Tensor(values, metadata.summary_metadata(content))
         return out
 
-    def _input(self, activity, depth: int) -> dict[str, Tensor]:
-        """``lstm_gates/<layer>/input``: what one layer read on the first probe sequences; a first
-        layer's features take ``feature_names``."""
+    def _input(self, activity, model_input) -> dict[str, Tensor]:
+        """``lstm_gates/<layer>/input``: what one layer read on the first probe sequences; where that
+        is the model's own input (``model_input``), its features take ``feature_names``."""
         inputs = activity.inputs[: metadata.PROBE_SEQUENCES]
         features = inputs.shape[-1]
         block = block_size((features,), self.max_side_px)
         values = np.asarray(reduce_last_axis(inputs, block, self.reduce), dtype=DTYPE)
         if activity.mask is not None:
             values[~activity.mask[: metadata.PROBE_SEQUENCES]] = np.nan
-        named = depth == 0 and self.feature_names is not None and len(self.feature_names) == features
+        # Not by position: a first layer may read an Embedding's vectors, as wide as the names are many.
+        reads_model_input = model_input is not None and model_input.shape == inputs.shape and np.array_equal(
+            model_input.astype(inputs.dtype), inputs)
+        named = reads_model_input and self.feature_names is not None and len(self.feature_names) == features
         names = list(self.feature_names) if named and block == 1 else []
         content = metadata.InputContent(kind=metadata.KIND_INPUT, layer=activity.layer, features=int(features),
                                         names=names, reduced=block > 1, block=block, reduce=self.reduce)

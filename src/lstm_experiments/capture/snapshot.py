@@ -31,8 +31,7 @@ class RecurrentWeights:
     ``matrices`` holds ``kernel`` (inputs, gates*units), ``recurrent_kernel``
     (units, gates*units) and, with a bias, ``bias`` (gates*units,); a GRU with
     ``reset_after`` also has ``recurrent_bias``, the bias' second row. A
-    ConvLSTM's kernels are tiled into 2-D matrices (``gates.layout.tile_kernel``;
-    ``kernel_size`` says the tiles' spatial shape).
+    ConvLSTM's kernels are tiled into 2-D matrices (``gates.layout.tile_kernel``).
     """
 
     layer: str
@@ -45,7 +44,6 @@ class RecurrentWeights:
     recurrent_activation: str = "sigmoid"
     reset_after: bool = False
     returns_sequences: bool = False
-    kernel_size: tuple[int, ...] | None = None  # a ConvLSTM's
 
 
 @dataclass(frozen=True)
@@ -129,7 +127,6 @@ def layer_weights(found, matrices: dict | None = None) -> RecurrentWeights:
     cell = found.cell
     if matrices is None:
         matrices = host_matrices(found.kind, {k: v.numpy() for k, v in cell_variables(cell).items()})
-    kernel_size = getattr(cell, "kernel_size", None)
     return RecurrentWeights(
         layer=found.name,
         cell=found.kind,
@@ -141,7 +138,6 @@ def layer_weights(found, matrices: dict | None = None) -> RecurrentWeights:
         recurrent_activation=keras_name(getattr(cell, "recurrent_activation", cell.activation)),
         reset_after=bool(getattr(cell, "reset_after", False)),
         returns_sequences=bool(found.layer.return_sequences),
-        kernel_size=tuple(int(k) for k in kernel_size) if kernel_size is not None else None,
     )
 
 

@@ -53,4 +53,5 @@ export function distinguishingNames(names) {
 export const asMatrixShape = (shape) => (shape.length === 1 ? [1, shape[0]] : shape);
 
 export const MATRIX_LABELS = { kernel: 'kernel', recurrent_kernel: 'recurrent kernel', bias: 'bias', recurrent_bias: 'recurrent bias' };
-export const PANEL_LABELS = { cell_state: 'cell state c', hidden: 'hidden h' };
+// A SimpleRNN's one block is its new state before masking: labelled as such, not as a gate.
+export const PANEL_LABELS = { cell_state: 'cell state c', hidden: 'hidden h', state: 'tanh(x W + h U + b)' };
