@@ -158,6 +158,60 @@ def timed_fit(variant: str, data, log_dir: Path, epochs: int = EPOCHS) -> dict:
             "event_bytes": dir_bytes(log_dir) if log_dir.exists() else 0}
 
 
+def eager_probe_pass(model, x, y) -> None:
+    """What 0.1.0 ran on the training thread per logged step: an eager forward pass with every
+    recurrent layer's ``call`` wrapped to copy its input, then an eager ``GradientTape`` pass."""
+    import tensorflow as tf
+
+    from lstm_experiments.capture.layers import find_recurrent_layers
+    from lstm_experiments.capture.snapshot import cell_variables
+
+    found = find_recurrent_layers(model).layers
+    seen = {}
+    for f in found:
+        original = f.layer.call
+
+        def recording(*args, _name=f.name, _original=original, **kwargs):
+            seen[_name] = np.array(args[0])
+            return _original(*args, **kwargs)
+
+        f.layer.call = recording
+    try:
+        model(x, training=False)
+    finally:
+        for f in found:
+            del f.layer.call
+    variables = [v for f in found for v in cell_variables(f.cell).values()]
+    with tf.GradientTape() as tape:
+        loss = model.compute_loss(x=x, y=y, y_pred=model(x, training=False))
+    [np.array(g) for g in tape.gradient(loss, variables)]
+
+
+def probe_step_times(data, reps: int) -> dict:
+    """Seconds on the training thread for the probe of one logged step, ``visualizers="all"``: the
+    compiled pass (its first call traces it) against the eager passes of 0.1.0, interleaved."""
+    from lstm_experiments.capture.model_capture import ModelCapture
+
+    _, (x_val, y_val) = data
+    x, y = x_val[:PROBE], y_val[:PROBE]
+    model = build_model()
+    capture = ModelCapture(model, x, y, with_gradients=True)
+    start = time.perf_counter()
+    capture.snapshot(0)
+    first = time.perf_counter() - start
+    eager_probe_pass(model, x, y)  # warm, untimed
+    compiled_s, eager_s = [], []
+    for _ in range(reps):
+        start = time.perf_counter()
+        capture.snapshot(1)
+        compiled_s.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        eager_probe_pass(model, x, y)
+        eager_s.append(time.perf_counter() - start)
+    return {"first_compiled_s": first, "compiled_s": median(compiled_s), "eager_s": median(eager_s),
+            "compiled_s_all": compiled_s, "eager_s_all": eager_s}
+
+
 def run(sizes, workdir: Path) -> dict:
     """GateLogger's cost in a user's fit of the IMDB-shaped model: none/defaults/all/keras_tensorboard."""
     import_tensorflow_quietly()
@@ -217,9 +271,19 @@ def run(sizes, workdir: Path) -> dict:
                                  "run: the fixed per-epoch cost dominates such short epochs)"]),
         ],
     )
+    probe = probe_step_times(data, reps=max(3, sizes.anymodel_reps + 2))
+    print_table(
+        f"anymodel: the probe ({PROBE} sequences, visualizers='all') per logged step, on the training thread",
+        ["first_compiled_s", "compiled_s", "eager_s"], [probe],
+        ["compiled_s: one ModelCapture.snapshot (weights copied, the traced tf.function run once: every "
+         "recurrent layer's input, mask, initial state and the gradients); first_compiled_s: its first call, "
+         "which traces it (once per fit of a fresh model)",
+         "eager_s: 0.1.0's eager forward pass recording each layer's input, then an eager GradientTape pass; "
+         "medians of interleaved calls"],
+    )
     return {
         "model": {"max_features": MAX_FEATURES, "maxlen": MAXLEN, "embedding_dim": EMBEDDING_DIM, "units": UNITS,
                   "batch_size": BATCH_SIZE},
         "sequences": n_train, "val_sequences": n_val, "epochs": EPOCHS, "reps": sizes.anymodel_reps,
-        "orders": orders, "judged": judged, "rows": rows,
+        "orders": orders, "judged": judged, "rows": rows, "probe_step": probe,
     }
