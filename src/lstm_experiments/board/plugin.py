@@ -431,17 +431,8 @@ class GatesPlugin(base_plugin.TBPlugin):
         """Each gate's values (then cell state and hidden) on the probe sequences at one step."""
         run = required(request, "run")
         layer = required(request, "layer")
-        step = step_of(request)
-        tag = metadata.activations_tag(layer)
-        found = self._tag_series(request, run, tag, metadata.KIND_ACTIVATIONS, layer=layer)
-        if found is None:
-            self._layer_contents(request, run, layer)  # 404 for an unknown run or layer
-            raise not_found(f"layer={shown(layer)} of run={shown(run)} logged no activations")
-        content, series = found
-        datum = self._datum(request, run, tag, series, step)
-        if datum is None:  # a 404 that lists the kept steps
-            datum = datum_at(self._series_data(request, run, tag, series), step,
-                     f"run={shown(run)}, layer={shown(layer)} activations")
+        content, datum = self._layer_datum(request, run, layer, metadata.activations_tag(layer),
+                                           metadata.KIND_ACTIVATIONS, "activations")
         values = np.asarray(datum.numpy)
         return respond_json(request, {
             "step": int(datum.step),
@@ -473,18 +464,23 @@ class GatesPlugin(base_plugin.TBPlugin):
             "values": values,
         })
 
-    def _serve_layer_input(self, request, run: str, layer: str):
+    def _layer_datum(self, request, run: str, layer: str, tag: str, kind: str, what: str):
+        """(content, datum) of one layer's ``tag`` at the request's step; 404s naming what is missing."""
         step = step_of(request)
-        tag = metadata.input_tag(layer)
-        found = self._tag_series(request, run, tag, metadata.KIND_INPUT, layer=layer)
+        found = self._tag_series(request, run, tag, kind, layer=layer)
         if found is None:
             self._layer_contents(request, run, layer)  # 404 for an unknown run or layer
-            raise not_found(f"layer={shown(layer)} of run={shown(run)} logged no input")
+            raise not_found(f"layer={shown(layer)} of run={shown(run)} logged no {what}")
         content, series = found
         datum = self._datum(request, run, tag, series, step)
         if datum is None:  # a 404 that lists the kept steps
             datum = datum_at(self._series_data(request, run, tag, series), step,
-                             f"run={shown(run)}, layer={shown(layer)} input")
+                             f"run={shown(run)}, layer={shown(layer)} {what}")
+        return content, datum
+
+    def _serve_layer_input(self, request, run: str, layer: str):
+        content, datum = self._layer_datum(request, run, layer, metadata.input_tag(layer), metadata.KIND_INPUT,
+                                           "input")
         values = np.asarray(datum.numpy)
         return respond_json(request, {
             "step": int(datum.step),
