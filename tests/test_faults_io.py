@@ -192,8 +192,9 @@ def test_gate_logger_stops_fit_when_its_thread_cannot_write(tmp_path, monkeypatc
     model = keras.Sequential([keras.Input((5, 2)), keras.layers.LSTM(3, name="lstm"), keras.layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse")
     guard = TrainingGuard() if guarded else None
-    logger = GateLogger(tmp_path / "tb", visualizers=("gates",), background=worker != "inline",
-                        worker="thread", guard=guard)
+    logger = GateLogger(tmp_path / "tb", visualizers=("gates",), background=worker != "inline", worker="thread")
+    if guarded:
+        logger.attach(guard)
     callbacks = [guard, logger] if guarded else [logger]
     if guarded:
         history = model.fit(x, y, epochs=30, batch_size=4, verbose=0, callbacks=callbacks)

@@ -20,14 +20,15 @@ drawer in order (``interfaces``).
 
 Drawing never stops training, but a file that cannot be written does (a full
 disk, a file-size limit: the user must act): the drawer's failure stops
-``fit`` at the end of the batch. With the runner's guard, the run then ends
-as failed with that reason; in code of one's own, ``fit`` raises
-``EventFileError`` when it ends. The event file keeps every step written before.
+``fit`` at the end of the batch. Attached to a training loop's control
+(``attach``: the runner's guard), the run then ends as failed with that
+reason; otherwise ``fit`` raises ``EventFileError`` when it ends. The event file keeps every step written before.
 """
 
 import dataclasses
 import logging
 from pathlib import Path
+from typing import Protocol
 
 import keras
 
@@ -90,6 +91,16 @@ def _feature_names(names) -> tuple[str, ...] | None:
     return names
 
 
+class RunControl(Protocol):
+    """What a training loop of one's own gives ``GateLogger.attach`` (the runner's ``TrainingGuard``)."""
+
+    def fail(self, message: str) -> None:
+        """Stop training at the end of the batch; the run ends as failed with ``message``."""
+
+    def epoch_counts(self) -> bool:
+        """Whether the epoch now ending ran to its end (asked in ``on_epoch_end``)."""
+
+
 def _probe_pair(probe):
     if probe is None:
         return None
@@ -147,7 +158,7 @@ class GateLogger(keras.callbacks.Callback):
 
     def __init__(self, log_dir, visualizers=DEFAULT_VISUALIZERS, log_every: int = 1, probe=None, image=None,
                  background: bool = True, *, worker: str = "process", worker_priority: str = "idle",
-                 png_dir=None, feature_names=None, initial_file: bool = True, drawer=None, guard=None):
+                 png_dir=None, feature_names=None, initial_file: bool = True):
         super().__init__()
         if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 1:
             raise ValueError(f"log_every={log_every!r} (must be an integer >= 1)")
@@ -175,10 +186,9 @@ class GateLogger(keras.callbacks.Callback):
         self.background = background
         self.worker_kind = worker
         self.worker_priority = worker_priority
-        # Given by the runner, which starts its drawing process before it imports TensorFlow.
-        self._given_drawer = drawer
-        # The runner's TrainingGuard: a drawer that cannot write sets its ``failure``, which stops the run.
-        self.guard = guard
+        # ``attach``: a drawer already started, and the training loop's control (its guard).
+        self._given_drawer = None
+        self.control: RunControl | None = None
         # Why the pictures could not be written (a full disk...), or None.
         self.failure: str | None = None
         self.drawer = None
@@ -198,6 +208,20 @@ class GateLogger(keras.callbacks.Callback):
         self._said: set[str] = set()
 
     # ------------------------------------------------------------------ set-up before fit
+
+    def attach(self, control: "RunControl", drawer=None) -> "GateLogger":
+        """Compose this logger with a training loop's own parts, as the runner does; before ``fit``.
+
+        ``control`` (a ``RunControl``: the runner's ``TrainingGuard``) decides two things:
+        pictures that cannot be written (a full disk) go to ``control.fail(line)``, which stops the
+        run (instead of ``fit`` raising ``EventFileError`` at its end), and an epoch for which
+        ``control.epoch_counts()`` is False (cut short by a signal) is no step. ``drawer``: a
+        ``capture.interfaces.DrawerInterface`` already made (the runner starts its drawing process
+        before it imports TensorFlow); the logger starts and closes it.
+        """
+        self.control = control
+        self._given_drawer = drawer
+        return self
 
     def resume_from(self, initial_model, initial_epoch: int) -> None:
         """Continue a run after ``initial_epoch`` epochs: W_0 and the fixed colour scales come from
@@ -313,9 +337,8 @@ class GateLogger(keras.callbacks.Callback):
         if self.failure is not None:
             return
         self.failure = message
-        if self.guard is not None:
-            if self.guard.failure is None:
-                self.guard.failure = message  # the guard stops fit and the run ends as failed
+        if self.control is not None:
+            self.control.fail(message)  # the control stops fit and the run ends as failed
         elif self.model is not None:
             self.model.stop_training = True
 
@@ -353,7 +376,7 @@ class GateLogger(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self._waiting_for_build:
             self._log_built()
-        if self.guard is not None and not self.guard.epoch_counts():
+        if self.control is not None and not self.control.epoch_counts():
             return
         # The count goes on across fit() calls; an initial_epoch further on moves it there.
         self.step = max(self.step + 1, epoch + 1)
@@ -372,5 +395,5 @@ class GateLogger(keras.callbacks.Callback):
         if self.step not in (None, self._step_logged_before) and self.step not in self.logged_steps:
             self.log_weights(self.step)
         self.close()
-        if self.failure is not None and self.guard is None:
+        if self.failure is not None and self.control is None:
             raise EventFileError(f"GateLogger stopped training: {self.failure}")

@@ -111,5 +111,4 @@ class Checkpointer(keras.callbacks.Callback):
                 self.checkpoint.save(self.model, epoch + 1)
             except OSError as error:  # the run stops as failed, saying where and why
                 reason = error.strerror or str(error)
-                self.guard.failure = f"cannot write the checkpoint in {self.checkpoint.dir}: {reason}"
-                self.model.stop_training = True
+                self.guard.fail(f"cannot write the checkpoint in {self.checkpoint.dir}: {reason}")

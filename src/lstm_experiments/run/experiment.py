@@ -135,7 +135,8 @@ def build_or_restore(cfg: DictConfig, data, output_dir: Path, resume: bool):
 
 
 def gate_logger(cfg: DictConfig, data, output_dir: Path, drawer, guard):
-    """The run's ``GateLogger``, from ``cfg.viz``: the same callback anyone can add to their own fit."""
+    """The run's ``GateLogger``, from ``cfg.viz``: the same callback anyone can add to their own fit, attached
+    to the run's guard (which its failures stop) and to the drawing process started early."""
     from lstm_experiments.capture.callback import GateLogger
     from lstm_experiments.viz import enabled_visualizers
 
@@ -151,9 +152,7 @@ def gate_logger(cfg: DictConfig, data, output_dir: Path, drawer, guard):
         png_dir=output_dir / PNG_DIR if cfg.viz.png else None,
         feature_names=data.feature_names,
         initial_file=False,  # W_0 is checkpoint/initial.weights.h5
-        drawer=drawer,
-        guard=guard,
-    )
+    ).attach(guard, drawer=drawer)
 
 
 def fit(model, cfg: DictConfig, data, initial_epoch: int, callbacks: list):

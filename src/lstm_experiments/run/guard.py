@@ -65,11 +65,18 @@ class TrainingGuard(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
 
+    def fail(self, message: str) -> None:
+        """The one way a run fails (a non-finite loss, a checkpoint or event file that cannot be
+        written): the first message is kept, and training stops at the end of the batch."""
+        if self.failure is None:
+            self.failure = message
+        if self.model is not None:
+            self.model.stop_training = True
+
     def _check_finite(self, logs, name: str, where: str) -> None:
         value = (logs or {}).get(name)
-        if value is not None and not math.isfinite(float(value)) and self.failure is None:
-            self.failure = f"{name} became {float(value)} in {where}"
-            self.model.stop_training = True
+        if value is not None and not math.isfinite(float(value)):
+            self.fail(f"{name} became {float(value)} in {where}")
 
     def on_train_batch_end(self, batch, logs=None):
         self._check_finite(logs, "loss", f"epoch {self._epoch + 1}, batch {batch + 1}")
