@@ -167,13 +167,10 @@ def saved_matrices(run_dir):
 
 
 def image_cfg(**overrides):
-    """The image config, with any field overridden."""
-    from omegaconf import OmegaConf
+    """The checked image options (what the painter takes), with any field overridden."""
+    from lstm_experiments.config.image_options import image_options
 
-    from lstm_experiments.config.schema import ImageConfig
-
-    cfg = OmegaConf.structured(ImageConfig)
-    return OmegaConf.merge(cfg, overrides) if overrides else cfg
+    return image_options(overrides)
 
 
 def run_cli(args, cwd, timeout=300, env_extra=None):

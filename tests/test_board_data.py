@@ -222,7 +222,7 @@ def test_the_fixed_scale_ignores_viz_image_scale(tmp_path):
 
 
 def test_a_reduced_matrix_says_so_and_holds_reduce_blocks_of_the_weights(reduced_run):
-    from lstm_experiments.viz.resize import reduce_blocks
+    from lstm_experiments.matrices import reduce_blocks
 
     final, initial = reduced_run.weights
     found = contents(reduced_run.dir / "tensorboard")
@@ -318,7 +318,7 @@ def test_wide_activations_are_reduced_along_units(reduced_run):
 
 
 def test_reduce_last_axis_follows_reduce_blocks_rule():
-    from lstm_experiments.viz.resize import reduce_last_axis
+    from lstm_experiments.matrices import reduce_last_axis
 
     values = np.array([[1.0, -3.0, 2.0, np.nan, 4.0, np.nan, 5.0]])  # the last block is partial
     np.testing.assert_array_equal(reduce_last_axis(values, 3), [[-3.0, 4.0, 5.0]])
@@ -413,3 +413,24 @@ def test_synthetic_data_names_its_features(data, names):
     dataset = load_dataset(cfg.data, cfg.seed)
     assert dataset.feature_names == names
     assert len(names) == dataset.input_shape[1]
+
+
+def test_the_gates_tab_data_is_a_writer_of_its_own(run_tiny):
+    """viz.board: the GATES tab without any image, and the images without the tab's data."""
+    tab_only, _ = run_tiny(["viz=none", "viz.board=true"])
+    plugins = plugin_of(tab_only / "tensorboard")
+    assert plugin_tags(plugins) == expected_tags([("lstm", LSTM_MATRICES)])
+    assert not tags_of_plugin(plugins, "images")
+    images_only, _ = run_tiny(["viz=[kernel,gates,bias]", "viz.board=false"])
+    plugins = plugin_of(images_only / "tensorboard")
+    assert not plugin_tags(plugins)
+    assert tags_of_plugin(plugins, "images")
+    # The default runs write both, and viz=none neither.
+    both, _ = run_tiny(["viz=gates"])
+    assert plugin_tags(plugin_of(both / "tensorboard")) == expected_tags([("lstm", LSTM_MATRICES)])
+    nothing, _ = run_tiny(["viz=none"])
+    assert not plugin_tags(plugin_of(nothing / "tensorboard"))
+
+
+def tags_of_plugin(plugins, name):
+    return [tag for tag, plugin in plugins.items() if plugin == name]

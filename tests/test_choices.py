@@ -196,26 +196,27 @@ def test_parse_takes_a_member_or_its_spelling_and_names_the_key():
 
 
 @pytest.mark.parametrize("key, bad", [("scale", "log"), ("reduce", "median")])
-def test_the_painter_refuses_a_bad_choice_once(key, bad):
-    from lstm_experiments.viz.painter import Painter
+def test_the_image_options_refuse_a_bad_choice_once(key, bad):
+    from lstm_experiments.config.image_options import image_options
 
     image = {**OmegaConf.to_container(OmegaConf.structured(ImageConfig), enum_to_str=True), key: bad}
     with pytest.raises(ValueError) as info:
-        Painter(SimpleNamespace(**image))
+        image_options(image)
     assert str(info.value) == f"viz.image.{key}={bad} (must be one of {valid_values(BY_KEY[f'viz.image.{key}'])})"
 
 
 @pytest.mark.parametrize("scale", list(Scale))
-def test_the_painter_takes_plain_strings_and_members_alike(scale):
+def test_the_image_options_take_plain_strings_and_members_alike(scale):
     import numpy as np
 
+    from lstm_experiments.config.image_options import image_options
     from lstm_experiments.viz.painter import Painter
 
     values = np.array([[1.0, -2.0]])
-    plain = Painter(SimpleNamespace(**{**OmegaConf.to_container(OmegaConf.structured(ImageConfig),
-                                                                 enum_to_str=True), "scale": scale.value}))
-    member = Painter(SimpleNamespace(**{**OmegaConf.to_container(OmegaConf.structured(ImageConfig)),
-                                        "scale": scale}))
+    plain = Painter(image_options({**OmegaConf.to_container(OmegaConf.structured(ImageConfig), enum_to_str=True),
+                                   "scale": scale.value}))
+    member = Painter(image_options({**OmegaConf.to_container(OmegaConf.structured(ImageConfig)), "scale": scale}))
+    assert plain.options == member.options and plain.options.scale is scale
     assert plain.scale("l", "k", values) == member.scale("l", "k", values)
     assert (plain.scale("l", "k", values) is None) == (scale is Scale.minmax)
 

@@ -9,9 +9,10 @@ import pytest
 
 from conftest import read_tensors
 from lstm_experiments.capture.drawer import DrawingSpec
+from lstm_experiments.config.image_options import image_options
 from lstm_experiments.capture.drawing_process import DrawingProcess
 
-IMAGE = {"scale": "fixed", "target_side_px": 32, "min_side_px": 16, "max_side_px": 512, "reduce": "maxabs"}
+IMAGE = image_options({"scale": "fixed", "target_side_px": 32, "min_side_px": 16, "max_side_px": 512, "reduce": "maxabs"})
 
 
 def values_by_tag(run_dir):

@@ -5,10 +5,10 @@ import pytest
 from omegaconf import OmegaConf
 
 from conftest import decode_bwr as decode, image_cfg
-from lstm_experiments.viz import colour as images
-from lstm_experiments.viz.colour import diverging_rgb, grey_minmax_rgb, symmetric_scale
+from lstm_experiments.matrices import FALLBACK_SCALE, reduce_blocks, symmetric_scale
+from lstm_experiments.viz.colour import diverging_rgb, grey_minmax_rgb
 from lstm_experiments.viz.painter import Painter, render
-from lstm_experiments.viz.resize import reduce_blocks, upscale_factors
+from lstm_experiments.viz.resize import upscale_factors
 
 WHITE, RED, BLUE, GREY = (255, 255, 255), (255, 0, 0), (0, 0, 255), (128, 128, 128)
 
@@ -67,8 +67,8 @@ def test_decode_of_saturated_values_gives_the_scale():
 
 def test_symmetric_scale():
     assert symmetric_scale(np.array([[0.5, -3.0], [np.nan, np.inf]])) == 3.0
-    assert symmetric_scale(np.zeros((2, 2))) == images.FALLBACK_SCALE
-    assert symmetric_scale(np.array([np.nan, -np.inf])) == images.FALLBACK_SCALE
+    assert symmetric_scale(np.zeros((2, 2))) == FALLBACK_SCALE
+    assert symmetric_scale(np.array([np.nan, -np.inf])) == FALLBACK_SCALE
 
 
 def test_grey_minmax_constant_matrix_is_mid_grey():
@@ -254,7 +254,6 @@ def test_painter_paints_with_its_config():
 
 
 @pytest.mark.parametrize("key, bad", [("scale", "log"), ("reduce", "median")])
-def test_painter_rejects_unknown_choices(key, bad):
-    cfg = OmegaConf.create({**OmegaConf.to_container(image_cfg()), key: bad})
+def test_image_options_reject_unknown_choices(key, bad):
     with pytest.raises(ValueError, match=f"viz.image.{key}={bad}"):
-        Painter(cfg)
+        image_cfg(**{key: bad})

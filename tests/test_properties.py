@@ -17,10 +17,10 @@ from omegaconf import OmegaConf
 
 from conftest import decode_bwr as decode, image_cfg
 from lstm_experiments.config.choices import Reduce, Scale
-from lstm_experiments.viz import colour as images
-from lstm_experiments.viz.colour import NAN_GREY, diverging_rgb, grey_minmax_rgb, symmetric_scale
+from lstm_experiments.matrices import FALLBACK_SCALE, as_matrix, reduce_blocks, symmetric_scale
+from lstm_experiments.viz.colour import NAN_GREY, diverging_rgb, grey_minmax_rgb
 from lstm_experiments.viz.painter import Painter, render
-from lstm_experiments.viz.resize import as_matrix, reduce_blocks, upscale_factors
+from lstm_experiments.viz.resize import upscale_factors
 from lstm_experiments.config.schema import ImageConfig
 from lstm_experiments.gates.statistics import EXACT_SPECTRAL_MAX_SIDE, block_stats, spectral_norm
 
@@ -138,13 +138,10 @@ def arrays(finite=False, vectors=False, **kwargs):
 
 @st.composite
 def image_cfgs(draw, scale="fixed"):
-    cfg = OmegaConf.structured(ImageConfig)
-    cfg.scale = scale
-    cfg.max_side_px = draw(st.one_of(st.just(512), st.integers(1, 600)))
-    cfg.target_side_px = draw(st.one_of(st.just(256), st.integers(1, 600)))
-    cfg.min_side_px = draw(st.one_of(st.just(16), st.integers(1, 64)))
-    cfg.reduce = draw(st.sampled_from([r.value for r in Reduce]))
-    return cfg
+    return image_cfg(scale=scale, max_side_px=draw(st.one_of(st.just(512), st.integers(1, 600))),
+                     target_side_px=draw(st.one_of(st.just(256), st.integers(1, 600))),
+                     min_side_px=draw(st.one_of(st.just(16), st.integers(1, 64))),
+                     reduce=draw(st.sampled_from([r.value for r in Reduce])))
 
 
 scales = st.one_of(
@@ -250,7 +247,7 @@ def test_symmetric_scale_is_a_finite_positive_float(values):
     if finite.size and finite.max() > 0:
         assert scale == finite.max()
     else:
-        assert scale == images.FALLBACK_SCALE
+        assert scale == FALLBACK_SCALE
 
 
 @QUICK

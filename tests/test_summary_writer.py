@@ -90,10 +90,10 @@ def gate_image(units: int) -> np.ndarray:
     from omegaconf import OmegaConf
 
     from lstm_experiments.viz.painter import render
-    from lstm_experiments.config.schema import ImageConfig
+    from lstm_experiments.config.image_options import image_options
 
     weights = np.random.default_rng(units).normal(0, 0.05, (units, units))
-    return render(weights, float(np.abs(weights).max()), OmegaConf.structured(ImageConfig))
+    return render(weights, float(np.abs(weights).max()), image_options())
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (1, 7), (16, 512), (256, 256), (3, 2)])

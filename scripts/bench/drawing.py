@@ -51,15 +51,12 @@ def _drawing_snapshots(units: int, steps: int):
 def drawing_cpu(visualizers: tuple[str, ...], snapshots, workdir: Path) -> tuple[float, int]:
     """Median CPU seconds of one ``Drawer.draw`` after step 0 (on one BLAS thread, as in the drawing
     process), and the event-file bytes per step."""
-    from omegaconf import OmegaConf
     from threadpoolctl import threadpool_limits
 
     from lstm_experiments.capture.drawer import Drawer, DrawingSpec
-    from lstm_experiments.config.schema import ImageConfig
 
     logdir = Path(tempfile.mkdtemp(dir=workdir))
-    image = OmegaConf.to_container(OmegaConf.structured(ImageConfig))
-    drawer = Drawer(DrawingSpec(logdir=str(logdir), visualizers=visualizers, image=image))
+    drawer = Drawer(DrawingSpec(logdir=str(logdir), visualizers=visualizers))
     samples = []
     with threadpool_limits(limits=1, user_api="blas"):
         drawer.draw(snapshots[0])

@@ -37,8 +37,8 @@ import numpy as np
 from lstm_experiments.board import metadata
 from lstm_experiments.gates.layout import CANDIDATE_GATE, GATE_NAMES
 from lstm_experiments.tensorboard.summaries import Tensor
-from lstm_experiments.viz.colour import symmetric_scale
-from lstm_experiments.viz.resize import as_matrix, block_size, reduce_blocks, reduce_last_axis
+from lstm_experiments.config.image_options import ImageOptions
+from lstm_experiments.matrices import as_matrix, block_size, reduce_blocks, reduce_last_axis, symmetric_scale
 
 log = logging.getLogger(__name__)
 
@@ -46,20 +46,20 @@ DTYPE = np.float16
 # The matrices a layer may hold, in the order they are logged.
 MATRICES = ("kernel", "recurrent_kernel", "bias", "recurrent_bias")
 FIRST_KERNEL = "kernel"
-DEFAULT_MAX_SIDE_PX = 512
-DEFAULT_REDUCE = "maxabs"
 
 
 @dataclass
 class GateBoard:
-    """Builds one run's ``lstm_gates`` tensors; one per drawer, shared by the visualizers that log them.
+    """Builds one run's ``lstm_gates`` tensors (the GATES tab's data); one per drawer.
 
-    ``feature_names`` label the first recurrent layer's kernel rows and the probe's
-    features (None: unknown); ``log_every`` is the run's ``viz.log_every``.
+    The writer of its own (``viz.board``, ``GateLogger(board=...)``), beside the
+    visualizers: ``summarise`` gives every tensor of one snapshot. ``feature_names``
+    label the first recurrent layer's kernel rows and the probe's features (None:
+    unknown); ``log_every`` is the run's ``viz.log_every``.
     """
 
-    max_side_px: int = DEFAULT_MAX_SIDE_PX
-    reduce: str = DEFAULT_REDUCE
+    max_side_px: int = ImageOptions.max_side_px
+    reduce: str = str(ImageOptions.reduce)
     feature_names: tuple[str, ...] | None = None
     log_every: int = 1
     # (layer, matrix) -> the fixed scale, from W_0 (taken once: W_0 never changes in a run).
@@ -67,11 +67,16 @@ class GateBoard:
     _warned: bool = field(default=False, repr=False)
 
     @classmethod
-    def from_image(cls, image_cfg, feature_names=None, log_every: int = 1) -> "GateBoard":
+    def from_options(cls, options: ImageOptions, feature_names=None, log_every: int = 1) -> "GateBoard":
         """A board with the image options' ``max_side_px`` and ``reduce`` (``viz.image``)."""
-        return cls(max_side_px=int(image_cfg.max_side_px), reduce=str(image_cfg.reduce),
+        return cls(max_side_px=int(options.max_side_px), reduce=str(options.reduce),
                    feature_names=tuple(feature_names) if feature_names is not None else None,
                    log_every=int(log_every))
+
+    def summarise(self, snapshot) -> dict[str, Tensor]:
+        """Every ``lstm_gates`` tensor of one snapshot: the weights, and with a probe the activations,
+        each layer's input and (step 0) the probe."""
+        return {**self.weights(snapshot), **self.activations(snapshot), **self.probe(snapshot)}
 
     # ------------------------------------------------------------------ weights
 
@@ -135,7 +140,6 @@ class GateBoard:
         """``lstm_gates/<layer>/activations`` and ``.../input`` for every layer replayed; empty without a probe."""
         if snapshot.probe_x is None:
             return {}
-        directions = {layer.layer: layer.direction for layer in snapshot.layers}
         model_input = None
         if not isinstance(snapshot.probe_x, list | tuple | dict):
             model_input = np.asarray(snapshot.probe_x)[: metadata.PROBE_SEQUENCES]
@@ -145,12 +149,8 @@ class GateBoard:
             gates = GATE_NAMES[activity.cell]
             panels = [activity.gates[gate] for gate in gates]
             names = list(gates)
-            if activity.cell == "lstm" and "cells" in activity.trace:
-                # c_1..c_T, (time, batch, units) in processing order.
-                cells = activity.trace["cells"][1:, :metadata.PROBE_SEQUENCES].transpose(1, 0, 2)
-                if directions.get(activity.layer) == "backward":
-                    cells = cells[:, ::-1]
-                panels.append(cells)
+            if activity.cell_states is not None:
+                panels.append(activity.cell_states)
                 names.append(metadata.CELL_STATE)
             panels.append(activity.hidden)
             names.append(metadata.HIDDEN)

@@ -25,7 +25,6 @@ disk, a file-size limit: the user must act): the drawer's failure stops
 reason; otherwise ``fit`` raises ``EventFileError`` when it ends. The event file keeps every step written before.
 """
 
-import dataclasses
 import logging
 from pathlib import Path
 from typing import Protocol
@@ -37,12 +36,12 @@ import numpy as np
 from lstm_experiments.capture.drawer import INITIAL_FILE, Drawer, DrawingSpec
 from lstm_experiments.capture.model_capture import ModelCapture
 from lstm_experiments.capture.workers import BackgroundWorker, InlineWorker
-from lstm_experiments.config.choices import Reduce, Scale, Worker, parse
+from lstm_experiments.config.choices import Worker, parse
+from lstm_experiments.config.image_options import image_options
 from lstm_experiments.errors import EventFileError
 from lstm_experiments.tensorboard import tags
 from lstm_experiments.tensorboard.records import largest_step
-from lstm_experiments.viz.options import ImageOptions
-from lstm_experiments.viz import VISUALIZERS, colour
+from lstm_experiments.viz import VISUALIZERS
 
 log = logging.getLogger(__name__)
 
@@ -59,24 +58,6 @@ def _visualizer_names(visualizers) -> tuple[str, ...]:
         raise ValueError(f"visualizers={unknown[0]!r} is not one of {', '.join(VISUALIZERS)} (or 'all')")
     # The registry's order, as the runner's config gives them.
     return tuple(name for name in VISUALIZERS if name in names)
-
-
-def _image_options(image) -> dict:
-    if image is None:
-        return dataclasses.asdict(ImageOptions())
-    given = dict(image)
-    known = {f.name for f in dataclasses.fields(ImageOptions)}
-    unknown = sorted(set(given) - known)
-    if unknown:
-        raise ValueError(f"image={{{unknown[0]!r}: ...}} is not an image option; options: {', '.join(sorted(known))}")
-    options = ImageOptions(**given)
-    options.scale = parse(Scale, options.scale, "image['scale']")
-    options.reduce = parse(Reduce, options.reduce, "image['reduce']")
-    try:
-        colour.check_cmap(options.cmap)
-    except ValueError as error:
-        raise ValueError(str(error).replace("viz.image.cmap=", "image['cmap']=", 1)) from None
-    return dataclasses.asdict(options)
 
 
 def _feature_names(names) -> tuple[str, ...] | None:
@@ -147,6 +128,8 @@ class GateLogger(keras.callbacks.Callback):
         feature_names: a name per input feature (a CSV's columns, say), for the ``lstm_gates``
             plugin: they label the first recurrent layer's kernel rows and the probe's features.
             Default None: unnamed.
+        board: also write the GATES tab's data (``lstm_gates/...``: every matrix per logged step,
+            and with a probe each layer's activations and input). Default True.
         initial_file: keep W_0 in ``log_dir`` (``gate_logger_initial.npz``), so that a later
             ``GateLogger`` on the same directory measures change from it. Default True (the
             runner keeps its own in ``checkpoint/``).
@@ -158,7 +141,7 @@ class GateLogger(keras.callbacks.Callback):
 
     def __init__(self, log_dir, visualizers=DEFAULT_VISUALIZERS, log_every: int = 1, probe=None, image=None,
                  background: bool = True, *, worker: str = "process", worker_priority: str = "idle",
-                 png_dir=None, feature_names=None, initial_file: bool = True):
+                 png_dir=None, feature_names=None, initial_file: bool = True, board: bool = True):
         super().__init__()
         if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 1:
             raise ValueError(f"log_every={log_every!r} (must be an integer >= 1)")
@@ -169,7 +152,8 @@ class GateLogger(keras.callbacks.Callback):
         self.spec = DrawingSpec(
             logdir=str(Path(log_dir)),
             visualizers=names,
-            image=_image_options(image),
+            image=image_options(image, key="image"),
+            board=bool(board),
             png_dir=str(Path(png_dir)) if png_dir is not None else None,
             feature_names=feature_names,
             log_every=log_every,
@@ -279,7 +263,7 @@ class GateLogger(keras.callbacks.Callback):
 
     def log_weights(self, step: int, initial: bool = False) -> None:
         """Log the model's weights (``initial``: as Keras made them) at ``step``."""
-        if not self.spec.visualizers:
+        if not self.spec.visualizers and not self.spec.board:
             return
         capture = self._capture()
         snapshot = capture.snapshot(step, initial=initial)

@@ -19,12 +19,12 @@ calls ``on_failure`` with it, so the training side can stop the run.
 import logging
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
+from lstm_experiments.config.image_options import ImageOptions
 from lstm_experiments.viz.painter import Painter
 from lstm_experiments.tensorboard.png import encode_png
 from lstm_experiments.tensorboard.summaries import Summaries
@@ -39,7 +39,9 @@ class DrawingSpec:
 
     logdir: str
     visualizers: tuple[str, ...]
-    image: dict
+    image: ImageOptions = field(default_factory=ImageOptions)  # checked once, by config.image_options
+    # The GATES tab's data (``board.summary``), a writer of its own beside the visualizers.
+    board: bool = True
     png_dir: str | None = None
     # The input features' names (CSV columns...), for the lstm_gates plugin; None: unknown.
     feature_names: tuple[str, ...] | None = None
@@ -80,6 +82,7 @@ class Drawer:
 
     def __init__(self, spec: DrawingSpec | None = None, on_failure=None):
         self.writer = None
+        self.board = None
         self.failure: str | None = None
         self._metric_tags: tuple[str, ...] = ()
         self._layout_written = False
@@ -110,20 +113,15 @@ class Drawer:
             self._fail(what, where, error)
 
     def start(self, spec: DrawingSpec) -> None:
-        """Open the event file and set up the visualizers, painter and PNG exporter of ``spec``."""
+        """Open the event file and set up the visualizers, painter, GATES data and PNG exporter of ``spec``."""
         from lstm_experiments.board.summary import GateBoard
         from lstm_experiments.tensorboard.png import PngExporter
         from lstm_experiments.viz import VISUALIZERS
 
-        # A namespace, not an OmegaConf node: the drawing process does not import omegaconf.
-        self.painter = Painter(SimpleNamespace(**spec.image))
-        self.visualizers = [VISUALIZERS[name]() for name in spec.visualizers]
-        # One lstm_gates board for the visualizers that write the plugin's tensors (a ``board`` attribute).
-        board = GateBoard.from_image(self.painter.image_cfg, spec.feature_names, spec.log_every)
-        for visualizer in self.visualizers:
-            if hasattr(visualizer, "board"):
-                visualizer.board = board
         self.spec = spec
+        self.painter = Painter(spec.image)
+        self.visualizers = [VISUALIZERS[name]() for name in spec.visualizers]
+        self.board = GateBoard.from_options(spec.image, spec.feature_names, spec.log_every) if spec.board else None
         self.png_exporter = PngExporter(Path(spec.png_dir)) if spec.png_dir else None
         with self._writing(EVENT_FILE, spec.logdir):
             self.writer = SummaryWriter(Path(spec.logdir))
@@ -144,6 +142,12 @@ class Drawer:
                               type(visualizer).__name__, snapshot.step)
                 self.visualizers.remove(visualizer)
         summaries.scalars.update(self.painter.take_scale_scalars())
+        if self.board is not None:
+            try:
+                summaries.tensors.update(self.board.summarise(snapshot))
+            except Exception:  # the tab's data must never stop training either
+                log.exception("the GATES data failed at step %d; it is switched off", snapshot.step)
+                self.board = None
         return summaries
 
     def draw(self, snapshot) -> None:

@@ -8,6 +8,7 @@ there), rather than let a hand-edited value reach the drawing process.
 """
 
 from lstm_experiments.config.choices import BY_KEY, ChoiceError, parse
+from lstm_experiments.config.image_options import image_options
 from lstm_experiments.errors import ConfigValueError, first_line
 
 # What early stopping and the learning-rate schedule can watch (accuracy: classification only).
@@ -47,9 +48,6 @@ _RULES = [
     ("train.reduce_lr_on_plateau.monitor", lambda v: v in MONITORED, f"must be one of {', '.join(MONITORED)}"),
     ("viz.log_every", lambda v: v > 0, _POSITIVE),
     ("viz.probe_size", lambda v: v > 0, _POSITIVE),
-    ("viz.image.target_side_px", lambda v: v > 0, _POSITIVE),
-    ("viz.image.min_side_px", lambda v: v > 0, _POSITIVE),
-    ("viz.image.max_side_px", lambda v: v > 0, _POSITIVE),
     ("threads", lambda v: v is None or v > 0, "must be > 0 or null"),
 ]
 
@@ -90,12 +88,10 @@ def check_config(cfg) -> None:
             raise ConfigValueError(f"{key}={value} (must be a number)")
         if not ok(value):
             raise ConfigValueError(f"{key}={value} ({expected})")
-    cmap, present = _lookup(cfg, "viz.image.cmap")
-    if present:
-        from lstm_experiments.viz.colour import check_cmap  # matplotlib only for a map other than bwr
-
-        try:
-            check_cmap(str(cmap))
+    image, present = _lookup(cfg, "viz.image")
+    if present and image is not None:
+        try:  # the one check of the image options, the same GateLogger's image= gets
+            image_options(OmegaConf.to_container(image) if OmegaConf.is_config(image) else image)
         except ValueError as error:
             raise ConfigValueError(str(error)) from None
     for key, choice in BY_KEY.items():

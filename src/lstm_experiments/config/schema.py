@@ -14,7 +14,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 from lstm_experiments.config.choices import Cell, Missing, Priority, RecurrentActivation, Worker
-from lstm_experiments.viz.options import ImageOptions
+from lstm_experiments.config.image_options import ImageOptions
 
 
 @dataclass
@@ -150,6 +150,9 @@ class VizConfig:
     delta: bool = False
     activations: bool = False
     gradients: bool = False
+    # The GATES tab's data (lstm_gates/...: every matrix per logged step, with activations each layer's
+    # gate values and input), written beside the images; false: the images alone.
+    board: bool = True
     # Validation sequences the activations and gradients are computed on (the first ones, fixed).
     probe_size: int = 32
     # Also write every image as a PNG file under <run dir>/images/.

@@ -64,6 +64,8 @@ class LayerActivity:
     mask: np.ndarray | None = field(default=None, repr=False, compare=False)
     # What the layer read, (batch, time, features), in the input's time order.
     inputs: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # An LSTM's cell states c_1..c_T, (batch, time, units), in the input's time order; None for other cells.
+    cell_states: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def _activation(name: str):
@@ -214,10 +216,12 @@ def layer_activity(weights, x: np.ndarray, mask=None, initial=None) -> LayerActi
     steps_mask = None if mask is None else np.asarray(mask, dtype=bool)
     order_mask = steps_mask[:, ::-1] if backward and steps_mask is not None else steps_mask
     gates, hidden, trace = CELL_ACTIVITY[weights.cell](weights, source, initial, order_mask)
+    cell_states = trace["cells"][1:].transpose(1, 0, 2) if "cells" in trace else None
     if backward:
         gates = {k: v[:, ::-1] for k, v in gates.items()}
         hidden = hidden[:, ::-1]
-    return LayerActivity(weights.layer, weights.cell, gates, hidden, trace, steps_mask, x)
+        cell_states = None if cell_states is None else cell_states[:, ::-1]
+    return LayerActivity(weights.layer, weights.cell, gates, hidden, trace, steps_mask, x, cell_states)
 
 
 def why_not_replayed(cell: str, *activations: str) -> str | None:

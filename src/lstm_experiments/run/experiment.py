@@ -93,7 +93,8 @@ def start_drawing_process(cfg: DictConfig):
     """
     from lstm_experiments.viz import enabled_visualizers
 
-    if not (enabled_visualizers(cfg.viz) and cfg.viz.background and cfg.viz.worker == "process"):
+    draws = enabled_visualizers(cfg.viz) or cfg.viz.get("board", False)
+    if not (draws and cfg.viz.background and cfg.viz.worker == "process"):
         return None
     from lstm_experiments.capture.drawing_process import DrawingProcess
 
@@ -146,6 +147,7 @@ def gate_logger(cfg: DictConfig, data, output_dir: Path, drawer, guard):
         log_every=cfg.viz.log_every,
         probe=(data.x_val[: cfg.viz.probe_size], data.y_val[: cfg.viz.probe_size]),
         image=OmegaConf.to_container(cfg.viz.image, resolve=True, enum_to_str=True),
+        board=cfg.viz.get("board", False),
         background=cfg.viz.background,
         worker=cfg.viz.worker,
         worker_priority=cfg.viz.worker_priority,

@@ -6,16 +6,13 @@ across. Sigmoid gates run from blue (0, closed) through white (0.5) to red
 ``saturation/<layer>/<gate>/low`` and ``.../high``: the fractions of values
 below 0.1 and above 0.9 over the whole probe batch (for the tanh candidate, of
 (value + 1) / 2, i.e. below -0.8 and above 0.8).
-``lstm_gates/<layer>/activations`` and ``lstm_gates/<layer>/input`` (every logged step)
-and ``lstm_gates/probe`` (step 0): the ``lstm_gates`` plugin's tensors of the first probe
-sequences (``board.summary``). Steps a layer's mask leaves out are grey in the images
-and left out of the saturation fractions.
+Steps a layer's mask leaves out are grey in the images and left out of the
+saturation fractions. (The GATES tab's tensors of the same replay are the
+``board`` writer's, ``board.summary``.)
 """
 
 import numpy as np
 
-# The module, not its names: board.summary imports viz.colour, so either may be imported first.
-from lstm_experiments.board import summary as board_summary
 from lstm_experiments.gates.layout import CANDIDATE_GATE
 from lstm_experiments.tensorboard import tags
 from lstm_experiments.tensorboard.summaries import Summaries
@@ -30,8 +27,6 @@ IMAGE_SEQUENCE = 0
 @register("activations")
 class GateActivations:
     needs_probe = True
-    # The drawer's GateBoard; None makes one from the painter's image options.
-    board = None  # a board_summary.GateBoard
 
     def summarise(self, snapshot, painter) -> Summaries:
         out = Summaries()
@@ -50,8 +45,4 @@ class GateActivations:
                 counted = unit_range[kept]
                 out.scalars[tags.saturation(activity.layer, gate, "low")] = float(np.mean(counted < LOW))
                 out.scalars[tags.saturation(activity.layer, gate, "high")] = float(np.mean(counted > HIGH))
-        if self.board is None:
-            self.board = board_summary.GateBoard.from_image(painter.image_cfg)
-        out.tensors.update(self.board.activations(snapshot))
-        out.tensors.update(self.board.probe(snapshot))
         return out

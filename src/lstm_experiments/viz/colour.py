@@ -1,4 +1,4 @@
-"""Where a pixel gets its colour: the diverging map, the grey min-max look, and a matrix's scale.
+"""Where a pixel gets its colour: the diverging map and the grey min-max look.
 
 Pure numpy, so it can be tested on known matrices and run off the training thread.
 
@@ -20,25 +20,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from lstm_experiments.config.image_options import DEFAULT_CMAP, check_cmap
+
 NAN_GREY = 128
-# The scale used for an all-zero (or all non-finite) matrix, so nothing divides by zero.
-FALLBACK_SCALE = 1.0
-
-
-def symmetric_scale(values: np.ndarray) -> float:
-    """The largest finite |value|, or FALLBACK_SCALE when there is none or it is zero."""
-    finite = np.abs(values[np.isfinite(values)])
-    if finite.size == 0:
-        return FALLBACK_SCALE
-    largest = float(finite.max())
-    return largest if largest > 0 else FALLBACK_SCALE
-
-
-DEFAULT_CMAP = "bwr"
 # 255 steps on each side of zero, as the bwr formula has.
 LUT_SIZE = 511
-# Shown when a name is not one of matplotlib's maps (any of its maps works; these diverge from white or grey).
-SUGGESTED_CMAPS = ("bwr", "RdBu_r", "coolwarm", "PuOr", "seismic", "RdGy", "PiYG", "PRGn", "BrBG")
 
 
 @lru_cache(maxsize=None)
@@ -46,18 +32,9 @@ def lookup_table(name: str) -> np.ndarray:
     """``LUT_SIZE`` RGB colours (uint8) of matplotlib's map ``name`` from -scale to +scale; ValueError if unknown."""
     import matplotlib
 
-    try:
-        cmap = matplotlib.colormaps[name]
-    except KeyError:
-        raise ValueError(f"viz.image.cmap={name} (not a matplotlib colour map; diverging ones: "
-                         f"{', '.join(SUGGESTED_CMAPS)}, or any with _r)") from None
+    check_cmap(name)
+    cmap = matplotlib.colormaps[name]
     return np.rint(cmap(np.linspace(0.0, 1.0, LUT_SIZE))[:, :3] * 255).astype(np.uint8)
-
-
-def check_cmap(name: str) -> None:
-    """ValueError naming ``viz.image.cmap`` unless matplotlib knows the map."""
-    if name != DEFAULT_CMAP:
-        lookup_table(name)
 
 
 def value_of(rgb: np.ndarray, scale: float, cmap: str = DEFAULT_CMAP) -> np.ndarray:

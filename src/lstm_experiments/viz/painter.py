@@ -8,20 +8,19 @@ a value. Every scale used is reported as a scalar (``tags.scale``: ``scale/<laye
 
 import numpy as np
 
-from lstm_experiments.config.choices import Reduce, Scale, parse
+from lstm_experiments.config.choices import Scale
+from lstm_experiments.config.image_options import ImageOptions
+from lstm_experiments.matrices import as_matrix, reduce_blocks, symmetric_scale
 from lstm_experiments.tensorboard import tags
 from lstm_experiments.viz import colour, resize
 
 
 class Painter:
-    """Renders weight matrices for one run; ``render`` makes the pixels."""
+    """Renders weight matrices for one run with its ``ImageOptions`` (checked once, by
+    ``config.image_options.image_options``); ``render`` makes the pixels."""
 
-    def __init__(self, image_cfg):
-        # The config's values, or plain strings from a caller in Python: a bad one is a ValueError here.
-        self._policy = parse(Scale, image_cfg.scale, "viz.image.scale")
-        parse(Reduce, image_cfg.reduce, "viz.image.reduce")
-        colour.check_cmap(getattr(image_cfg, "cmap", colour.DEFAULT_CMAP))
-        self.image_cfg = image_cfg
+    def __init__(self, options: ImageOptions):
+        self.options = options
         self._fixed: dict[tuple[str, str], float] = {}
         self._used: dict[tuple[str, str], float] = {}
 
@@ -33,13 +32,13 @@ class Painter:
         ``per_step`` forces a fresh scale even under the fixed policy, for values
         that start at zero (the change from the initial weights).
         """
-        if self._policy is Scale.minmax:
+        if self.options.scale is Scale.minmax:
             return None
         key = (layer, matrix_name)
-        if self._policy is Scale.fixed and not per_step:
-            value = self._fixed.setdefault(key, colour.symmetric_scale(matrix))
+        if self.options.scale is Scale.fixed and not per_step:
+            value = self._fixed.setdefault(key, symmetric_scale(matrix))
         else:
-            value = colour.symmetric_scale(matrix)
+            value = symmetric_scale(matrix)
         self._used[key] = value
         return value
 
@@ -47,14 +46,14 @@ class Painter:
         """Take the fixed scales from the initial weights ({layer: {matrix: array}}), as the first step would have."""
         for layer, matrices in initial.items():
             for name, matrix in matrices.items():
-                self._fixed[(layer, name)] = colour.symmetric_scale(matrix)
+                self._fixed[(layer, name)] = symmetric_scale(matrix)
 
     def known_range(self, scale: float) -> float | None:
         """A scale fixed by the values' nature (a gate in [-1, 1]); None under minmax."""
-        return None if self._policy is Scale.minmax else scale
+        return None if self.options.scale is Scale.minmax else scale
 
     def paint(self, values: np.ndarray, scale: float | None) -> np.ndarray:
-        return render(values, scale, self.image_cfg)
+        return render(values, scale, self.options)
 
     def take_scale_scalars(self) -> dict[str, float]:
         """The scales used since the last call, as ``scale/<layer>/<matrix>`` scalars."""
@@ -62,16 +61,13 @@ class Painter:
         return {tags.scale(layer, matrix): value for (layer, matrix), value in used.items()}
 
 
-def render(values: np.ndarray, scale: float | None, image_cfg) -> np.ndarray:
+def render(values: np.ndarray, scale: float | None, options: ImageOptions) -> np.ndarray:
     """RGB pixels (H, W, 3) for a weight matrix or vector.
 
     ``scale`` is the symmetric range of the diverging map; None selects the
     grey min-max look.
     """
-    matrix = resize.reduce_blocks(resize.as_matrix(values), image_cfg.max_side_px, image_cfg.reduce)
-    cmap = getattr(image_cfg, "cmap", colour.DEFAULT_CMAP)
-    rgb = colour.grey_minmax_rgb(matrix) if scale is None else colour.diverging_rgb(matrix, scale, cmap)
-    factor_rows, factor_cols = resize.upscale_factors(
-        matrix.shape, image_cfg.target_side_px, image_cfg.min_side_px
-    )
+    matrix = reduce_blocks(as_matrix(values), options.max_side_px, options.reduce)
+    rgb = colour.grey_minmax_rgb(matrix) if scale is None else colour.diverging_rgb(matrix, scale, options.cmap)
+    factor_rows, factor_cols = resize.upscale_factors(matrix.shape, options.target_side_px, options.min_side_px)
     return np.repeat(np.repeat(rgb, factor_rows, axis=0), factor_cols, axis=1)

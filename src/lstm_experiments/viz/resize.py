@@ -1,90 +1,9 @@
-"""Where a matrix gets its size in pixels: block reduction of large matrices, upscaling of small ones.
-
-Pure numpy. A large matrix is reduced block-wise (``viz.image.max_side_px``,
-``viz.image.reduce``); a small one is repeated, nearest neighbour, so each
-weight is a visible block (``target_side_px``, ``min_side_px``).
+"""Where a matrix gets its size in pixels: a small one is repeated, nearest neighbour, so each
+weight is a visible block (``target_side_px``, ``min_side_px``). A large one is first reduced
+block-wise by ``matrices.reduce_blocks`` (``max_side_px``).
 """
 
-import functools
 import math
-
-import numpy as np
-
-
-def block_size(shape: tuple[int, ...], max_side_px: int) -> int:
-    """The side of the square blocks that bring ``shape``'s longest side to at most ``max_side_px`` (1: none)."""
-    return max(1, math.ceil(max(shape) / max_side_px))
-
-
-def reduce_last_axis(values: np.ndarray, block: int, how: str = "maxabs") -> np.ndarray:
-    """``values`` with its last axis reduced by blocks of ``block`` (the last block may be partial).
-
-    The same rule as ``reduce_blocks``, along one axis: ``maxabs`` keeps the block's value
-    farthest from zero (with its sign), ``mean`` averages it; NaN is ignored (NaN only where
-    the whole block is).
-    """
-    if block <= 1:
-        return values
-    width = values.shape[-1]
-    if width % block:  # the last block is partial: pad with NaN, which is ignored
-        padded = np.full((*values.shape[:-1], math.ceil(width / block) * block), np.nan,
-                         np.result_type(values.dtype, np.float32))
-        padded[..., :width] = values
-        values = padded
-    # Folded from strided slices, as reduce_blocks does: no reshape, so no copy of a transposed view.
-    strided = [values[..., offset::block] for offset in range(block)]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if how == "mean":
-            count = functools.reduce(np.add, (~np.isnan(part) for part in strided)).astype(np.float32)
-            total = functools.reduce(np.add, (np.where(np.isnan(part), 0.0, part) for part in strided))
-            return np.where(count > 0, total / np.maximum(count, 1), np.nan)
-        high = functools.reduce(np.fmax, strided)
-        low = functools.reduce(np.fmin, strided)
-        return np.where(high >= -low, high, low)
-
-
-def reduce_blocks(matrix: np.ndarray, max_side_px: int, how: str = "maxabs") -> np.ndarray:
-    """Shrink a 2-D matrix by square blocks until its longest side is at most ``max_side_px``.
-
-    ``maxabs`` keeps each block's largest-magnitude weight (with its sign), so an
-    outlier stays visible; ``mean`` averages the block.
-    """
-    rows, cols = matrix.shape
-    block = block_size(matrix.shape, max_side_px)
-    if block <= 1:
-        return matrix
-    out_rows, out_cols = math.ceil(rows / block), math.ceil(cols / block)
-    if how == "mean":
-        padded = np.full((out_rows * block, out_cols * block), np.nan)
-        padded[:rows, :cols] = matrix
-        blocks = padded.reshape(out_rows, block, out_cols, block).transpose(0, 2, 1, 3)
-        blocks = blocks.reshape(out_rows, out_cols, block * block)
-        present = ~np.isnan(blocks)
-        count = present.sum(axis=-1)
-        # Each block is summed scaled by a power of two (exact) near its largest finite
-        # |weight|, so that a sum of huge weights cannot overflow to inf.
-        largest = np.where(np.isfinite(blocks), np.abs(blocks), 0.0).max(axis=-1)
-        shift = np.frexp(largest)[1]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            total = np.where(present, np.ldexp(blocks, -shift[..., None]), 0.0).sum(axis=-1)
-            return np.where(count > 0, np.ldexp(total / np.maximum(count, 1), shift), np.nan)
-    # Whichever of the block's largest and smallest weights is farther from zero (NaN ignored;
-    # NaN only where the whole block is NaN), folded from strided slices: no copy of the
-    # matrix, which may stay float32 (a reduction over the blocks' axes was much slower).
-    if rows % block or cols % block:  # the last blocks are partial: pad with NaN, which is ignored
-        padded = np.full((out_rows * block, out_cols * block), np.nan, np.result_type(matrix.dtype, np.float32))
-        padded[:rows, :cols] = matrix
-        matrix = padded
-    high = _fold_blocks(matrix, block, np.fmax)
-    low = _fold_blocks(matrix, block, np.fmin)
-    with np.errstate(invalid="ignore"):
-        return np.where(high >= -low, high, low)
-
-
-def _fold_blocks(matrix: np.ndarray, block: int, combine) -> np.ndarray:
-    """``combine`` over each block x block square of a matrix whose sides are multiples of block."""
-    rows = functools.reduce(combine, (matrix[i::block] for i in range(block)))
-    return functools.reduce(combine, (rows[:, j::block] for j in range(block)))
 
 
 def upscale_factors(shape: tuple[int, int], target_side_px: int, min_side_px: int) -> tuple[int, int]:
@@ -96,12 +15,3 @@ def upscale_factors(shape: tuple[int, int], target_side_px: int, min_side_px: in
     rows, cols = shape
     common = max(1, target_side_px // max(rows, cols))
     return max(common, math.ceil(min_side_px / rows)), max(common, math.ceil(min_side_px / cols))
-
-
-def as_matrix(values: np.ndarray) -> np.ndarray:
-    """Weights as a 2-D matrix: a bias vector becomes one row. Floats keep their precision
-    (a float32 matrix is reduced before any float64 copy is made); the rest become float64."""
-    values = np.asarray(values)
-    if values.dtype not in (np.float32, np.float64):
-        values = values.astype(np.float64)
-    return values.reshape(1, -1) if values.ndim == 1 else values
