@@ -44,3 +44,39 @@ def test_a_real_tensorboard_serves_the_layout_of_a_run(run_tiny):
         assert answer["regex_valid"] is True
         assert set(answer["tag_to_events"]) == forget_change["change"]
         assert all(len(events) == 3 for events in answer["tag_to_events"].values())  # steps 0, 1, 2
+
+
+def _layout_records(logdir):
+    from conftest import read_events
+
+    return [event.step for event in read_events(logdir) for value in event.summary.value
+            if value.tag == "custom_scalars__config__"]
+
+
+def test_the_layout_is_written_once_per_run_however_many_event_files(tmp_path, run_tiny):
+    """A second fit, a second GateLogger on the same directory and a resumed run add event files, not layouts."""
+    import keras
+    import numpy as np
+
+    from lstm_experiments import GateLogger
+    from lstm_experiments.run.experiment import run_experiment
+    from conftest import compose_config
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 5, 2)).astype("float32"), rng.normal(size=(16, 1)).astype("float32")
+    model = keras.Sequential([keras.Input((5, 2)), keras.layers.LSTM(3), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    logger = GateLogger(tmp_path / "own", visualizers=("stats",), background=False)
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[logger])
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[logger])
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[GateLogger(tmp_path / "own", visualizers=("stats",),
+                                                               background=False)])
+    assert len(list((tmp_path / "own").glob("events.out.tfevents.*"))) == 3
+    assert _layout_records(tmp_path / "own") == [0]
+
+    run_dir, _ = run_tiny(["viz=stats", "train.epochs=1"])
+    cfg = compose_config(["units=4", "data.n_samples=48", "data.seq_len=6", "train.epochs=2",
+                          "train.batch_size=16", "viz=stats"])
+    run_experiment(cfg, run_dir, resume=True)
+    assert len(list((run_dir / "tensorboard").glob("events.out.tfevents.*"))) == 2
+    assert _layout_records(run_dir / "tensorboard") == [0]

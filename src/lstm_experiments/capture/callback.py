@@ -25,6 +25,7 @@ disk, a file-size limit: the user must act): the drawer's failure stops
 reason; otherwise ``fit`` raises ``EventFileError`` when it ends. The event file keeps every step written before.
 """
 
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Protocol
@@ -212,6 +213,7 @@ class GateLogger(keras.callbacks.Callback):
         ``initial_model`` (the step-0 weights), and step 0 is not logged again."""
         self._initial = {w.layer: w.matrices for w in ModelCapture(initial_model).weights()}
         self.step = self._step_logged_before = initial_epoch
+        self.spec = dataclasses.replace(self.spec, layout=False)  # the first session wrote it
 
     def write_hparams(self, hparams: dict, metric_tags, trial_id: str) -> None:
         """Write this run's HParams record when the event file opens."""
@@ -233,6 +235,8 @@ class GateLogger(keras.callbacks.Callback):
         # Before start: opening the event file may already fail.
         self.drawer.on_failure = self._drawing_failed
         self.drawer.start(self.spec)
+        # The CUSTOM SCALARS layout goes into the first event file of the run only.
+        self.spec = dataclasses.replace(self.spec, layout=False)
         self.worker = BackgroundWorker() if self.background else InlineWorker()
         if self._initial is not None:
             self.worker.submit(self.drawer.prime, self._initial)
@@ -284,6 +288,7 @@ class GateLogger(keras.callbacks.Callback):
         if last is None:
             return
         self.step = self._step_logged_before = last
+        self.spec = dataclasses.replace(self.spec, layout=False)  # the directory's first logger wrote it
         try:
             with np.load(Path(self.spec.logdir) / INITIAL_FILE) as stored:
                 initial: dict = {}

@@ -50,6 +50,8 @@ class DrawingSpec:
     # W_0 is kept under this name in ``logdir`` when the drawer takes it from the first snapshot
     # (``GateLogger``'s ``initial_file``); None: not kept.
     initial_file: str | None = None
+    # Write the CUSTOM SCALARS layout (once per run: the first event file of a directory has it).
+    layout: bool = True
 
 
 def failure_message(what: str, where, error: BaseException) -> str:
@@ -85,7 +87,7 @@ class Drawer:
         self.board = None
         self.failure: str | None = None
         self._metric_tags: tuple[str, ...] = ()
-        self._layout_written = False
+        self._layout_pending = False
         self.on_failure = on_failure
         self._initial: dict[str, dict] | None = None
         if spec is not None:
@@ -119,6 +121,7 @@ class Drawer:
         from lstm_experiments.viz import VISUALIZERS
 
         self.spec = spec
+        self._layout_pending = spec.layout
         self.painter = Painter(spec.image)
         self.visualizers = [VISUALIZERS[name]() for name in spec.visualizers]
         self.board = GateBoard.from_options(spec.image, spec.feature_names, spec.log_every) if spec.board else None
@@ -166,9 +169,9 @@ class Drawer:
             pngs = {tag: encode_png(pixels) for tag, pixels in summaries.images.items()}
         with self._writing(EVENT_FILE, self.writer.logdir):
             self.writer.write(snapshot.step, summaries, pngs)
-            if not self._layout_written:  # once per event file, from the tags of its first step
+            if self._layout_pending:  # once per run, from the tags of its first step
                 self.writer.write_layout(summaries.scalars, self._metric_tags)
-                self._layout_written = True
+                self._layout_pending = False
             self.writer.flush()
         if self.png_exporter is not None and self.failure is None:
             with self._writing(PNG_FILES, self.png_exporter.root):

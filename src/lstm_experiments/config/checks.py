@@ -10,9 +10,10 @@ there), rather than let a hand-edited value reach the drawing process.
 from lstm_experiments.config.choices import BY_KEY, ChoiceError, parse
 from lstm_experiments.config.image_options import image_options
 from lstm_experiments.errors import ConfigValueError, first_line
+from lstm_experiments.metrics import METRIC_NAMES
 
 # What early stopping and the learning-rate schedule can watch (accuracy: classification only).
-MONITORED = ("val_loss", "loss", "val_accuracy", "accuracy")
+MONITORED = METRIC_NAMES
 
 # What every run reads (a ``~key`` override can delete one).
 REQUIRED = ("units", "seed", "data", "model", "train", "viz")

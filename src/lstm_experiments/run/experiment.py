@@ -204,8 +204,9 @@ def finish(cfg: DictConfig, model, data, history, guard, checkpoint, initial_epo
 def task_metrics(task: str) -> tuple[str, ...]:
     """The epoch metrics a task logs, as Keras names them."""
     from lstm_experiments.data import BINARY
+    from lstm_experiments.metrics import task_metrics as named
 
-    return ("loss", "val_loss", "accuracy", "val_accuracy") if task == BINARY else ("loss", "val_loss")
+    return named(task == BINARY)
 
 
 def _final_metrics(model, data, history, batch_size: int) -> dict:

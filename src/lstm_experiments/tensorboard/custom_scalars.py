@@ -16,6 +16,7 @@ from collections import defaultdict
 from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorboard.plugins.custom_scalar import layout_pb2, metadata
 
+from lstm_experiments.metrics import ACCURACIES, LEARNING_RATE, LOSSES
 from lstm_experiments.tensorboard import tags
 
 TRAINING = "Training"
@@ -28,13 +29,12 @@ def _exact(tag_names) -> str:
 def layout(scalar_tags, metric_tags=()) -> layout_pb2.Layout:
     """The layout for a run whose first step wrote ``scalar_tags`` and whose metrics are ``metric_tags``."""
     training = layout_pb2.Category(title=TRAINING)
-    names = {tags.metric_name(t) for t in metric_tags} if metric_tags else {"loss", "val_loss"}
-    for title, pair in (("loss and val_loss", ("loss", "val_loss")),
-                        ("accuracy and val_accuracy", ("accuracy", "val_accuracy"))):
+    names = {tags.metric_name(t) for t in metric_tags} if metric_tags else set(LOSSES)
+    for pair in (LOSSES, ACCURACIES):
         if set(pair) <= names:
-            chart = training.chart.add(title=title)
+            chart = training.chart.add(title=" and ".join(pair))
             chart.multiline.tag.append(_exact(tags.metric(n) for n in pair))
-    training.chart.add(title="learning rate").multiline.tag.append(_exact([tags.metric("learning_rate")]))
+    training.chart.add(title="learning rate").multiline.tag.append(_exact([tags.metric(LEARNING_RATE)]))
     result = layout_pb2.Layout(category=[training])
     charts = defaultdict(lambda: defaultdict(set))  # (layer, matrix) -> statistic -> tags
     for tag in scalar_tags:

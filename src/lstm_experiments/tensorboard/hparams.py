@@ -2,11 +2,10 @@
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from lstm_experiments.metrics import task_metrics
 from lstm_experiments.tensorboard import tags
 
 HPARAM_TYPES = (bool, int, float, str)
-REGRESSION_METRICS = (tags.metric("loss"), tags.metric("val_loss"))
-BINARY_METRICS = (*REGRESSION_METRICS, tags.metric("accuracy"), tags.metric("val_accuracy"))
 
 
 def flatten_config(cfg) -> dict[str, bool | int | float | str]:
@@ -30,4 +29,4 @@ def flatten_config(cfg) -> dict[str, bool | int | float | str]:
 def metric_tags(task: str) -> tuple[str, ...]:
     from lstm_experiments.data import BINARY
 
-    return BINARY_METRICS if task == BINARY else REGRESSION_METRICS
+    return tuple(tags.metric(name) for name in task_metrics(task == BINARY))

@@ -14,6 +14,8 @@ two plugins use.
 
 from dataclasses import dataclass
 
+from lstm_experiments import metrics
+
 SEPARATOR = "/"
 
 # First components, one per kind of summary.
@@ -36,8 +38,8 @@ MATRICES = (*WEIGHT_MATRICES, *BIAS_VECTORS)
 STATISTICS = ("mean", "std", "frobenius_norm", "max_abs", "change", "spectral_norm")
 SATURATION_SIDES = ("low", "high")
 DELTA_SCALE_PREFIX = "delta_"
-# The epoch metrics Keras reports, in the order tables list them.
-METRIC_NAMES = ("loss", "val_loss", "accuracy", "val_accuracy")
+# The epoch metrics Keras reports, in the order tables list them (``metrics``, where they are named).
+METRIC_NAMES = metrics.METRIC_NAMES
 # The custom_scalars plugin's layout record (its own fixed tag), once per event file.
 CUSTOM_SCALARS_LAYOUT = "custom_scalars__config__"
 
