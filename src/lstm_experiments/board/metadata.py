@@ -28,12 +28,15 @@ that two plugins use, so these never share a tag with the images):
 In activations and inputs, a step the layer's mask leaves out is NaN.
 
 Each tag's summary metadata carries a JSON object (``content``) describing it;
-its keys are listed in ``WeightsContent``, ``ActivationsContent`` and
-``ProbeContent`` below.
+its keys are listed in ``WeightsContent``, ``ActivationsContent``,
+``ProbeContent`` and ``InputContent`` below. The writer builds one of these
+(``encode_content``); the server reads it back into the same class
+(``parse_content``), so both sides name a key in one place.
 """
 
 import json
-from dataclasses import asdict, dataclass, field
+import math
+from dataclasses import MISSING, asdict, dataclass, field, fields
 
 PLUGIN_NAME = "lstm_gates"
 CONTENT_VERSION = 1
@@ -45,8 +48,10 @@ CELL_STATE = "cell_state"
 HIDDEN = "hidden"
 # How many probe sequences the activations keep (bytes per step stay bounded).
 PROBE_SEQUENCES = 4
-# What TensorBoard must keep for this plugin to show every step (its default is 10).
-SAMPLES_FLAG = f"--samples_per_plugin={PLUGIN_NAME}=100000"
+# Samples per tag TensorBoard must keep for this plugin to show every step of any run
+# (TensorBoard's own default is 100 with its data server, 10 with --load_fast=false).
+KEEP_EVERY_STEP = 100_000
+SAMPLES_FLAG = f"--samples_per_plugin={PLUGIN_NAME}={KEEP_EVERY_STEP}"
 
 KIND_WEIGHTS = "weights"
 KIND_INITIAL = "initial"
@@ -74,6 +79,13 @@ class WeightsContent:
     rows: list[str] | None = None  # a label per full row: input feature names for a first kernel
     log_every: int = 1  # steps are 0, log_every, 2 log_every, ... and the last epoch
     version: int = CONTENT_VERSION
+
+    def logged_shape(self) -> list[int]:
+        """Rows x columns as logged: the full ``shape`` (a bias as one row), block-reduced when ``reduced``."""
+        shape = [int(side) for side in self.shape]
+        rows, cols = (1, shape[0]) if len(shape) == 1 else (shape[0], shape[1])
+        block = int(self.block or 1) if self.reduced else 1
+        return [math.ceil(rows / block), math.ceil(cols / block)]
 
 
 @dataclass
@@ -137,6 +149,16 @@ def encode_content(content) -> bytes:
     return json.dumps(asdict(content), sort_keys=True).encode()
 
 
+# Which class describes a tag of each kind (``/initial`` tags are described like their matrix).
+CONTENT_CLASSES = {
+    KIND_WEIGHTS: WeightsContent,
+    KIND_INITIAL: WeightsContent,
+    KIND_ACTIVATIONS: ActivationsContent,
+    KIND_PROBE: ProbeContent,
+    KIND_INPUT: InputContent,
+}
+
+
 def decode_content(raw: bytes) -> dict:
     """The JSON object of a tag's plugin content; ValueError if it is not one of ours."""
     try:
@@ -146,6 +168,25 @@ def decode_content(raw: bytes) -> dict:
     if not isinstance(content, dict) or "kind" not in content:
         raise ValueError(f"not {PLUGIN_NAME} plugin content: {raw[:60]!r}")
     return content
+
+
+def parse_content(raw) -> WeightsContent | ActivationsContent | ProbeContent | InputContent:
+    """A tag's plugin content read back into the class that wrote it (``CONTENT_CLASSES`` by ``kind``).
+
+    ``raw`` is the stored bytes or an already decoded object. Keys a newer writer added are
+    left out; keys an older run lacks take the class' defaults. ValueError when it is not
+    one of ours: not JSON, an unknown kind, or a key without a default missing.
+    """
+    content = raw if isinstance(raw, dict) else decode_content(raw)
+    cls = CONTENT_CLASSES.get(content.get("kind"))
+    if cls is None:
+        raise ValueError(f"{PLUGIN_NAME} content of an unknown kind: {content.get('kind')!r}")
+    known = {f.name for f in fields(cls)}
+    missing = [f.name for f in fields(cls)
+               if f.name not in content and f.default is MISSING and f.default_factory is MISSING]
+    if missing:
+        raise ValueError(f"{PLUGIN_NAME} {content['kind']} content without {', '.join(missing)}")
+    return cls(**{key: value for key, value in content.items() if key in known})
 
 
 def summary_metadata(content):
