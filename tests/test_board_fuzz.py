@@ -38,13 +38,15 @@ from werkzeug.wrappers import Response
 from test_board_routes import GRU, HOSTILE, LSTM, PREFIX, SpyProvider, logdir, make_app  # noqa: F401 - logdir
 
 from lstm_experiments.board import plugin as plugin_module
+from lstm_experiments.board.http_answers import static_files
+from lstm_experiments.board.series_cache import SeriesCache
 from lstm_experiments.tensorboard import tags as run_tags
 
 # The fixture trains two tiny runs (TensorFlow) in this process.
 pytestmark = pytest.mark.slow
 
 EXAMPLES = settings(max_examples=200)
-STATIC_FILES = plugin_module.static_files(plugin_module.STATIC_DIR)
+STATIC_FILES = static_files(plugin_module.STATIC_DIR)
 STATIC_BYTES = {name: path.read_bytes() for name, path in STATIC_FILES.items()}
 
 # Values that name something real in the fixture's logdir, so that draws reach the deep paths.
@@ -428,7 +430,7 @@ class Datum:
 
 
 def test_the_series_cache_reads_again_when_a_series_changes_and_keeps_to_its_bytes():
-    cache = plugin_module.SeriesCache(max_bytes=100)
+    cache = SeriesCache(max_bytes=100)
     reads = []
 
     def read(name, nbytes):

@@ -20,6 +20,7 @@ from tests.helpers.tensorboard_server import get_json, tensorboard
 
 from lstm_experiments.board import launcher, metadata
 from lstm_experiments.board import plugin as plugin_module
+from lstm_experiments.board.http_answers import static_files
 from lstm_experiments.board.plugin import GatesPlugin
 
 PREFIX = "/data/plugin/lstm_gates"
@@ -92,7 +93,7 @@ def by_run(index):
 
 def test_runs_lists_every_logged_step_and_the_layers(client, logdir):
     index = get_ok(client, "runs")
-    assert index["samples_flag"] == "--samples_per_plugin=lstm_gates=100000"
+    assert index["samples_flag"] == metadata.SAMPLES_FLAG
     assert index["downsampled"] is False
     runs = by_run(index)
     assert set(runs) == {LSTM, GRU}
@@ -172,7 +173,8 @@ def test_a_downsampled_multiplexer_says_so_and_still_serves_step_0(downsampled, 
     index = get_ok(downsampled, "runs")
     assert index["downsampled"] is True
     lstm = by_run(index)[LSTM]
-    assert lstm["kept_steps"] == 2 < lstm["logged_steps"] == 5
+    # TensorBoard says neither how many it dropped nor how many were logged: no count is claimed.
+    assert lstm["kept_steps"] == 2 and lstm["logged_steps"] is None
     assert lstm["steps"] == [3, 4] and 0 not in lstm["steps"]
     _, initial = saved_matrices(logdir / "lstm")
     for matrix in ("kernel", "recurrent_kernel", "bias"):
@@ -181,6 +183,144 @@ def test_a_downsampled_multiplexer_says_so_and_still_serves_step_0(downsampled, 
         np.testing.assert_allclose(np.asarray(body["values"]), want, rtol=2**-11, atol=2**-24)
     dropped = downsampled.get(url("weights", run=LSTM, layer="lstm", matrix="kernel", step=1))
     assert dropped.status_code == 404 and "step=1" in dropped.get_data(as_text=True)
+
+
+def test_a_full_reservoir_of_exactly_the_logged_steps_is_not_called_downsampled(logdir):
+    """Five logged steps (0..4, log_every 1) in a reservoir of five: every one is there."""
+    index = get_ok(Client(make_app(logdir, {metadata.PLUGIN_NAME: 5}), Response), "runs")
+    lstm = by_run(index)[LSTM]
+    assert lstm["kept_steps"] == lstm["logged_steps"] == 5 and index["downsampled"] is False
+
+
+# --------------------------------------------------------------------------- content read back into the writer's classes
+
+WRITTEN = [
+    metadata.WeightsContent(kind=metadata.KIND_WEIGHTS, layer="lstm", matrix="kernel", cell="lstm",
+                            gates=["input", "forget", "cell", "output"], units=3, shape=[2, 12], reduced=False,
+                            block=1, reduce="maxabs", scale=0.5, rows=["a", "b"], log_every=3),
+    metadata.WeightsContent(kind=metadata.KIND_INITIAL, layer="gru", matrix="bias", cell="gru",
+                            gates=["update", "reset", "candidate"], units=2, shape=[2, 6], reduced=True, block=2,
+                            reduce="mean", scale=1.0),
+    metadata.ActivationsContent(kind=metadata.KIND_ACTIVATIONS, layer="lstm", cell="lstm",
+                                panels=["input", "hidden"], units=3, candidate="cell", reduced=True, block=4),
+    metadata.ProbeContent(kind=metadata.KIND_PROBE, features=["value", "marker"]),
+    metadata.InputContent(kind=metadata.KIND_INPUT, layer="lstm", features=2, names=["value", "marker"]),
+]
+
+
+@pytest.mark.parametrize("content", WRITTEN, ids=lambda c: c.kind)
+def test_content_is_read_back_into_the_class_that_wrote_it(content):
+    assert metadata.parse_content(metadata.encode_content(content)) == content
+
+
+def test_content_of_an_older_or_newer_writer_is_read_with_defaults_and_without_unknown_keys():
+    older = {"kind": "activations", "layer": "lstm", "cell": "lstm", "panels": ["input"], "units": 3,
+             "candidate": "cell"}  # before reduced/block/reduce, and without a version
+    parsed = metadata.parse_content(json.dumps(older).encode())
+    assert parsed == metadata.ActivationsContent(**older) and (parsed.reduced, parsed.block) == (False, 1)
+    newer = {**json.loads(metadata.encode_content(WRITTEN[0])), "colormap": "viridis", "version": 2}
+    parsed = metadata.parse_content(json.dumps(newer).encode())
+    assert isinstance(parsed, metadata.WeightsContent) and parsed.version == 2 and parsed.logged_shape() == [2, 12]
+
+
+@pytest.mark.parametrize("raw, words", [
+    (b"not json", "not lstm_gates plugin content"),
+    (b'{"kind": "histogram"}', "unknown kind"),
+    (b'{"kind": "weights", "layer": "lstm"}', "without matrix"),
+    (b"[1, 2]", "not lstm_gates plugin content"),
+])
+def test_content_that_is_not_ours_is_a_value_error(raw, words):
+    with pytest.raises(ValueError, match=words):
+        metadata.parse_content(raw)
+
+
+# --------------------------------------------------------------------------- steps as logged, titles and order
+
+
+def write_gate_steps(tensorboard_dir, steps, log_every=1, units=2, images=(), scalars=()):
+    """An event file of ``lstm_gates/lstm/kernel`` (and an image and a scalar per tag named) at ``steps``,
+    written by the project's writer as a run writes them; a second call on the same directory adds
+    a second file, as a resumed run does."""
+    from lstm_experiments.tensorboard.summaries import Summaries, Tensor
+    from lstm_experiments.tensorboard.writer import SummaryWriter
+
+    content = metadata.WeightsContent(
+        kind=metadata.KIND_WEIGHTS, layer="lstm", matrix="kernel", cell="lstm",
+        gates=["input", "forget", "cell", "output"], units=units, shape=[1, 4 * units], reduced=False, block=1,
+        reduce="maxabs", scale=1.0, log_every=log_every,
+    )
+    writer = SummaryWriter(tensorboard_dir)
+    try:
+        for step in steps:
+            values = np.full((1, 4 * units), step, dtype=np.float16)
+            writer.write(step, Summaries(
+                tensors={metadata.weights_tag("lstm", "kernel"): Tensor(values, metadata.summary_metadata(content))},
+                images={tag: np.full((4, 4, 3), step % 256, dtype=np.uint8) for tag in images},
+                scalars={tag: float(step) for tag in scalars},
+            ))
+    finally:
+        writer.close()
+
+
+# log_every=3, trained to epoch 4, then resumed to epoch 10: each part logs its last epoch.
+RESUMED_PARTS = ([0, 3, 4], [6, 9, 10])
+
+
+@pytest.fixture(scope="module")
+def resumed(tmp_path_factory):
+    root = tmp_path_factory.mktemp("resumed")
+    for part in RESUMED_PARTS:
+        write_gate_steps(root / "run" / "tensorboard", part, log_every=3)
+    return root
+
+
+def test_a_resumed_runs_logged_steps_are_counted_not_derived(resumed):
+    """0, 3, 4, 6, 9, 10: six steps, where max_step // log_every + 2 says five."""
+    index = get_ok(Client(make_app(resumed), Response), "runs")
+    (entry,) = index["runs"]
+    assert entry["steps"] == [0, 3, 4, 6, 9, 10] and entry["max_step"] == 10
+    assert entry["kept_steps"] == entry["logged_steps"] == 6 and index["downsampled"] is False
+    # TensorBoard keeping four of them: how many were logged is not claimed.
+    index = get_ok(Client(make_app(resumed, {metadata.PLUGIN_NAME: 4}), Response), "runs")
+    (entry,) = index["runs"]
+    assert entry["kept_steps"] == 4 and entry["logged_steps"] is None and index["downsampled"] is True
+    assert 10 in entry["steps"]  # the latest is always kept
+
+
+def write_run_dir(run_dir, overrides=None, steps=(0, 1)):
+    if overrides is not None:
+        (run_dir / ".hydra").mkdir(parents=True)
+        (run_dir / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
+    write_gate_steps(run_dir / "tensorboard", steps)
+    return run_dir
+
+
+def test_runs_are_titled_by_the_overrides_that_differ_and_ordered_by_their_numbers(tmp_path):
+    sweep = tmp_path / "sweep"
+    for job, units in enumerate((128, 32, 64)):
+        write_run_dir(sweep / str(job), ["data=adding", f"units={units}", "train.epochs=2"])
+    write_run_dir(sweep / "by-hand")  # no .hydra/overrides.yaml: titled by its name
+    index = get_ok(Client(make_app(sweep), Response), "runs")
+    runs = by_run(index)
+    assert {run: (entry["name"], entry["title"]) for run, entry in runs.items()} == {
+        "0/tensorboard": ("0", "units=128"), "1/tensorboard": ("1", "units=32"),
+        "2/tensorboard": ("2", "units=64"), "by-hand/tensorboard": ("by-hand", "by-hand"),
+    }
+    ordered = sorted(index["runs"], key=lambda entry: entry["order"])
+    assert [entry["title"] for entry in ordered] == ["by-hand", "units=32", "units=64", "units=128"]
+    assert sorted(entry["order"] for entry in index["runs"]) == [0, 1, 2, 3]
+    # The same runs' order, whatever the listing's: runs stay listed by TensorBoard's name.
+    assert [entry["run"] for entry in index["runs"]] == sorted(runs)
+
+
+def test_a_single_run_given_as_logdir_is_titled_by_its_directory(tmp_path):
+    run_dir = write_run_dir(tmp_path / "2026-12-04_10-00-00", ["units=32"])
+    (entry,) = get_ok(Client(make_app(run_dir), Response), "runs")["runs"]
+    assert (entry["run"], entry["name"], entry["title"], entry["order"]) == (
+        "tensorboard", ".", "2026-12-04_10-00-00", 0)
+    # TensorBoard started on the event files' own directory names the run "." too.
+    (entry,) = get_ok(Client(make_app(run_dir / "tensorboard"), Response), "runs")["runs"]
+    assert (entry["run"], entry["name"], entry["title"]) == (".", ".", "2026-12-04_10-00-00")
 
 
 # --------------------------------------------------------------------------- activations, probe, saturation
@@ -447,10 +587,19 @@ def test_launcher_keeps_every_step_and_merges_given_samples():
     assert command[1:3] == ["-m", "tensorboard.main"]
     assert command[command.index("--logdir") + 1] == "outputs"
     assert command[command.index("--port") + 1] == "6123"
-    assert command[command.index("--samples_per_plugin") + 1] == "lstm_gates=100000,images=5,scalars=7"
+    keep_every_step = f"{metadata.PLUGIN_NAME}={metadata.KEEP_EVERY_STEP}"
+    assert command[command.index("--samples_per_plugin") + 1] == f"{keep_every_step},images=5,scalars=7"
     assert command.count("--samples_per_plugin") == 1 and command[-1] == "--bind_all"
     plain = launcher.tensorboard_command("outputs", 6006)
-    assert plain[plain.index("--samples_per_plugin") + 1] == "lstm_gates=100000,images=1000"
+    assert plain[plain.index("--samples_per_plugin") + 1] == f"{keep_every_step},images=1000"
+    assert metadata.SAMPLES_FLAG == f"--samples_per_plugin={keep_every_step}"
+
+
+def test_the_readme_gives_the_flag_the_banner_gives():
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    assert f"`{metadata.SAMPLES_FLAG}`" in readme
     assert launcher.dashboard_url(6123) == "http://localhost:6123/#lstm_gates"
 
 
@@ -507,7 +656,7 @@ def test_the_wheel_carries_the_page_and_the_entry_point(tmp_path):
     (wheel,) = tmp_path.glob("lstm_experiments-*.whl")
     archive = zipfile.ZipFile(wheel)
     names = set(archive.namelist())
-    page = {f"lstm_experiments/board/static/{name}" for name in plugin_module.static_files(plugin_module.STATIC_DIR)}
+    page = {f"lstm_experiments/board/static/{name}" for name in static_files(plugin_module.STATIC_DIR)}
     assert "lstm_experiments/board/static/index.js" in page and page <= names
     (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
     text = archive.read(entry_points).decode()

@@ -1,9 +1,9 @@
-"""The plugin's HTTP answers and the small pure helpers its routes share.
+"""The plugin's HTTP answers: what a route reads from a request and how it replies.
 
 One plain ``text/plain`` line for every error (``HttpError``: 400 for a bad or
 missing parameter, 404 for an unknown run, layer, matrix or step), JSON with
-NaN and infinities as ``null``, the page's static files from an allow-list,
-and how a run's name, its logged steps and a matrix's logged shape are derived.
+NaN and infinities as ``null``, the request's parameters (``required``,
+``step_of``) and the page's static files from an allow-list.
 """
 
 import functools
@@ -21,7 +21,6 @@ from tensorboard.backend import http_util
 
 logger = logging.getLogger("lstm_experiments.board.plugin")
 
-RUN_SUFFIX = "/tensorboard"
 CONTENT_TYPES = {
     ".js": "text/javascript",
     ".mjs": "text/javascript",
@@ -135,29 +134,6 @@ def step_of(request) -> int:
     return step
 
 
-def display_name(run: str) -> str:
-    """A run's name without the trailing ``/tensorboard`` that every runner's run directory ends in."""
-    if run == RUN_SUFFIX.lstrip("/"):  # TensorBoard started on the run directory itself
-        return "."
-    return run[: -len(RUN_SUFFIX)] if run.endswith(RUN_SUFFIX) else run
-
-
-def logged_step_count(max_step: int, log_every: int) -> int:
-    """How many steps were logged: 0, log_every, 2 log_every, ... and ``max_step``."""
-    if max_step < 0:
-        return 0
-    every = max(1, int(log_every))
-    return max_step // every + 1 + (0 if max_step % every == 0 else 1)
-
-
-def logged_shape(content: dict) -> list[int]:
-    """A matrix's rows x columns as logged: block-reduced by ``block`` when ``reduced``."""
-    shape = [int(side) for side in content["shape"]]
-    rows, cols = (1, shape[0]) if len(shape) == 1 else (shape[0], shape[1])
-    block = int(content.get("block") or 1) if content.get("reduced") else 1
-    return [math.ceil(rows / block), math.ceil(cols / block)]
-
-
 def static_files(folder: Path) -> dict[str, Path]:
     """The page's files: {path relative to ``folder`` (posix): file}; hidden files and caches left out."""
     if not folder.is_dir():
@@ -169,8 +145,6 @@ def static_files(folder: Path) -> dict[str, Path]:
             continue
         found[relative.as_posix()] = path
     return found
-
-
 
 
 def datum_at(data, step: int, what: str):

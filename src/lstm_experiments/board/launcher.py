@@ -1,8 +1,9 @@
 """``lstm-experiments-board LOGDIR [--port P] [extra tensorboard args]``: TensorBoard with the GATES tab, nothing downsampled.
 
 Starts ``tensorboard --logdir LOGDIR --samples_per_plugin lstm_gates=100000,images=1000``
-(TensorBoard keeps only 10 steps per tag of a third-party plugin and 10 images
-unless told), prints the dashboard's URL and waits until TensorBoard exits or
+(``metadata.KEEP_EVERY_STEP``: unless told, TensorBoard keeps up to 100 steps
+per tag of the GATES data, 10 with ``--load_fast=false``, and 10 images per
+tag; ``board/sampling.py``), prints the dashboard's URL and waits until TensorBoard exits or
 Ctrl-C. Extra arguments go to TensorBoard as they are; a ``--samples_per_plugin``
 among them is merged with the preset (its values win).
 """
@@ -18,7 +19,7 @@ from lstm_experiments.board import metadata
 
 DEFAULT_PORT = 6006
 # plugin -> samples kept per tag: every step of the gates, every image of a long run.
-SAMPLES = {metadata.PLUGIN_NAME: 100000, "images": 1000}
+SAMPLES = {metadata.PLUGIN_NAME: metadata.KEEP_EVERY_STEP, "images": 1000}
 SAMPLES_OPTION = "--samples_per_plugin"
 
 
