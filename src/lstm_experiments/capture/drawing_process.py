@@ -28,9 +28,22 @@ child confirmed written (it answers each drawn step) and the event file's
 directory. If the child cannot write (a full disk, a file-size limit), that is
 the user's to fix: its drawer's ``failure`` comes back here as ``failure``, and
 ``on_failure`` is called with it, so the run can stop (``GateLogger``).
+
+Why a ``python -m`` child over two pipes, not ``multiprocessing``'s own
+process or a one-worker ``ProcessPoolExecutor``: ``fork`` after TensorFlow's
+import is unsafe (its threads), and ``spawn`` and ``forkserver`` import the
+parent's ``__main__`` again in the child, that is, the user's training script
+with its ``import tensorflow``. Measured on the development machine from a
+script that imports TensorFlow at its top (three trials each): this child is
+ready in 0.36-0.63 s at 38 MB; a spawn-context one-worker executor in
+5.1-8.8 s at 614 MB, TensorFlow imported in it. The messages are still
+``multiprocessing.connection`` pickles, and the child's log records reach this
+process through the standard library's ``QueueHandler``, re-handled here under
+their own names.
 """
 
 import logging
+import logging.handlers
 import os
 import signal
 import subprocess
@@ -51,7 +64,19 @@ LOW_NICE = 10
 IDLE_NICE = 19
 # The child's numpy work is small matrices; threaded BLAS would only fight TensorFlow for the cores.
 CHILD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-CLOSE_TIMEOUT_S = 600
+# How long the parent waits for the child to answer ``sync`` or ``close``: every step queued before
+# must be drawn first, and at SCHED_IDLE beside a training that keeps every core busy that can take
+# minutes (a logged step of 1024 units with every visualizer is ~2 s of CPU; docs/performance.md).
+REPLY_WAIT_S = 600
+# After ``close`` was answered (or the pipe broke): the child only has to exit.
+EXIT_WAIT_S = 30
+# When the pipe breaks: how long to wait for the child's exit status, to say how it died.
+STATUS_WAIT_S = 5
+
+# What the parent sends: a drawer method's name and its arguments, or one of these.
+SYNC, CLOSE, START = "sync", "close", "start"
+# What the child answers, the first element of each reply.
+LOG, DRAWN, FAILED, SYNCED, CLOSED = "log", "drawn", "failed", "synced", "closed"
 
 
 def child_environment() -> dict[str, str]:
@@ -103,7 +128,7 @@ class DrawingProcess:
     def start(self, spec) -> None:
         """Open the event file and set up the visualizers for ``spec`` (a ``DrawingSpec``)."""
         self.logdir = spec.logdir
-        self._call("start", spec)
+        self._call(START, spec)
 
     # ------------------------------------------------------------------ parent side
 
@@ -113,18 +138,19 @@ class DrawingProcess:
                 reply = self._in.recv()
             except (EOFError, OSError):
                 break
-            if reply[0] == "log":
-                _, name, level, message = reply
-                logging.getLogger(name).log(level, "%s", message)
-            elif reply[0] == "drawn":
+            kind = reply[0]
+            if kind == LOG:  # a record the child's QueueHandler prepared (message formatted, no traceback object)
+                record = reply[1]
+                logging.getLogger(record.name).handle(record)
+            elif kind == DRAWN:
                 self.last_drawn_step = reply[1]
-            elif reply[0] == "failed":
+            elif kind == FAILED:
                 self._failed(reply[1])
             else:
                 with self._replies:
-                    if reply[0] == "synced":
+                    if kind == SYNCED:
                         self._synced = reply[1]
-                    elif reply[0] == "closed":
+                    elif kind == CLOSED:
                         self._closed = True
                     self._replies.notify_all()
         if not self._closed:
@@ -143,7 +169,7 @@ class DrawingProcess:
             self._replies.notify_all()
         if first:
             try:
-                status = self._process.wait(timeout=5)
+                status = self._process.wait(timeout=STATUS_WAIT_S)
             except subprocess.TimeoutExpired:
                 status = None
             log.error("%s", self.death_message(status))
@@ -176,7 +202,7 @@ class DrawingProcess:
 
     def _wait(self, done) -> bool:
         with self._replies:
-            ok = self._replies.wait_for(lambda: done() or self._dead, timeout=CLOSE_TIMEOUT_S)
+            ok = self._replies.wait_for(lambda: done() or self._dead, timeout=REPLY_WAIT_S)
             return ok and done()
 
     def draw(self, snapshot) -> None:
@@ -198,39 +224,37 @@ class DrawingProcess:
         """Wait until the child has done every call made so far; False if it died."""
         with self._replies:
             token = self._synced + 1
-        if not self._call("sync", token):
+        if not self._call(SYNC, token):
             return False
         return self._wait(lambda: self._synced >= token)
 
     def close(self) -> None:
         """Let the child finish every call, close the event file and exit."""
-        if self._call("close"):
+        if self._call(CLOSE):
             if not self._wait(lambda: self._closed):
                 self._died()
         self._out.close()
         try:
-            self._process.wait(timeout=30)
+            self._process.wait(timeout=EXIT_WAIT_S)
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
-        self._reader.join(timeout=5)
+        self._reader.join(timeout=STATUS_WAIT_S)
         self._in.close()
 
 
 # ---------------------------------------------------------------------- child side
 
 
-class _ForwardToParent(logging.Handler):
-    def __init__(self, connection: Connection, lock: threading.Lock):
-        super().__init__()
-        # Not ``self.lock``: that is logging.Handler's own lock, held around emit().
-        self.connection, self.send_lock = connection, lock
+class _PipeQueue:
+    """The one method ``QueueHandler`` needs of a queue: each prepared record goes down the reply pipe."""
 
-    def emit(self, record: logging.LogRecord) -> None:
+    def __init__(self, reply):
+        self.reply = reply
+
+    def put_nowait(self, record: logging.LogRecord) -> None:
         try:
-            text = self.format(record) if record.exc_info else record.getMessage()
-            with self.send_lock:
-                self.connection.send(("log", record.name, record.levelno, text))
+            self.reply(LOG, record)
         except Exception:  # the parent is gone: nowhere left to report
             pass
 
@@ -239,14 +263,16 @@ def serve(incoming: Connection, outgoing: Connection) -> None:
     from lstm_experiments.capture.drawer import Drawer
 
     lock = threading.Lock()
-    handler = _ForwardToParent(outgoing, lock)
+
+    def reply(*message) -> None:
+        with lock:
+            outgoing.send(message)
+
+    handler = logging.handlers.QueueHandler(_PipeQueue(reply))
     handler.setFormatter(logging.Formatter("%(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
-    def reply(*message) -> None:
-        with lock:
-            outgoing.send(message)
 
     drawer = None
     try:
@@ -255,20 +281,20 @@ def serve(incoming: Connection, outgoing: Connection) -> None:
                 method, args = incoming.recv()
             except (EOFError, OSError):  # the training process is gone
                 return
-            if method == "sync":
-                reply("synced", args[0])
+            if method == SYNC:
+                reply(SYNCED, args[0])
                 continue
-            if method == "close":
+            if method == CLOSE:
                 return
             try:
-                if method == "start":
+                if method == START:
                     # Told before it opens the event file, which may already fail.
-                    drawer = Drawer(on_failure=lambda message: reply("failed", message))
+                    drawer = Drawer(on_failure=lambda message: reply(FAILED, message))
                     drawer.start(*args)
                 elif drawer is not None:
-                    getattr(drawer, method)(*args)
+                    getattr(drawer, method)(*args)  # one of DrawerInterface's methods, by name
                     if method == "draw" and drawer.failure is None:
-                        reply("drawn", args[0].step)
+                        reply(DRAWN, args[0].step)
             except Exception:  # logging never takes training down
                 log.exception("drawing: %s failed; training goes on", method)
     finally:
@@ -278,8 +304,7 @@ def serve(incoming: Connection, outgoing: Connection) -> None:
             except Exception:
                 log.exception("drawing: closing the event file failed")
         try:
-            with lock:
-                outgoing.send(("closed",))
+            reply(CLOSED)
         except (BrokenPipeError, OSError):
             pass
 
