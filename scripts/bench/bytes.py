@@ -1,5 +1,6 @@
 """bytes: event-file bytes per logged step per recurrent layer, by units and visualizer set, split by
-TensorBoard plugin (images are capped at viz.image.max_side_px)."""
+TensorBoard plugin (images are capped at viz.image.max_side_px). The default visualizers are measured
+with the GATES tab's data (``viz.board``, the default) and without it, what the images alone cost."""
 
 from __future__ import annotations
 
@@ -32,9 +33,12 @@ def event_breakdown(event_dir: Path) -> dict:
 def run(sizes, workdir: Path) -> dict:
     """Event-file bytes per logged step per recurrent layer, for each units value."""
     rows = []
+    variants = {"default": [VIZ_VARIANTS["default"]], "default, viz.board=false": [VIZ_VARIANTS["default"],
+                                                                                   "viz.board=false"],
+                "all": [VIZ_VARIANTS["all"]]}
     for units in sizes.bytes_units:
-        for variant in ("default", "all"):
-            overrides = [*model_overrides(units, sizes.bytes_epochs, sizes.bytes_samples), VIZ_VARIANTS[variant]]
+        for variant, viz in variants.items():
+            overrides = [*model_overrides(units, sizes.bytes_epochs, sizes.bytes_samples), *viz]
             layers = compose_config(overrides).model.layers
             result = run_ours(overrides, workdir)
             breakdown = event_breakdown(Path(result.event_dir))
@@ -46,13 +50,14 @@ def run(sizes, workdir: Path) -> dict:
                 "image_kb": breakdown["by_plugin"].get("images", 0) / result.logged_steps / layers / 1024,
                 "hist_kb": breakdown["by_plugin"].get("histograms", 0) / result.logged_steps / layers / 1024,
                 "scalar_kb": breakdown["by_plugin"].get("scalars", 0) / result.logged_steps / layers / 1024,
+                "gates_tab_kb": breakdown["by_plugin"].get("lstm_gates", 0) / result.logged_steps / layers / 1024,
                 "largest_image": breakdown["largest_image"],
                 "weights_kb": weight_bytes / 1024,
                 "bytes_per_weight_byte": per_step_layer / weight_bytes,
             })
     print_table(
         "bytes: event-file bytes per logged step per layer",
-        ["units", "viz", "logged_steps", "kb_per_step_layer", "image_kb", "hist_kb", "scalar_kb",
+        ["units", "viz", "logged_steps", "kb_per_step_layer", "image_kb", "hist_kb", "scalar_kb", "gates_tab_kb",
          "largest_image", "weights_kb", "bytes_per_weight_byte"],
         rows,
         ["weights_kb: the layer's float32 weights; images are reduced to viz.image.max_side_px"],
