@@ -20,6 +20,8 @@ from lstm_experiments.viz.registry import register
 
 LOW = 0.1
 HIGH = 0.9
+# Every gate value, centred as drawn, lies in [-1, 1].
+GATE_RANGE = 1.0
 # Which probe sequence the images show.
 IMAGE_SEQUENCE = 0
 
@@ -40,7 +42,7 @@ class GateActivations:
                 unit_range = (values + 1.0) / 2.0 if tanh_gate else values
                 centred = np.where(kept[..., None], values if tanh_gate else 2.0 * values - 1.0, np.nan)
                 out.images[tags.activation_image(activity.layer, gate)] = painter.paint(
-                    centred[IMAGE_SEQUENCE], painter.known_range(1.0)
+                    centred[IMAGE_SEQUENCE], painter.range_scale(GATE_RANGE)
                 )
                 counted = unit_range[kept]
                 out.scalars[tags.saturation(activity.layer, gate, "low")] = float(np.mean(counted < LOW))

@@ -48,9 +48,10 @@ class Painter:
             for name, matrix in matrices.items():
                 self._fixed[(layer, name)] = symmetric_scale(matrix)
 
-    def known_range(self, scale: float) -> float | None:
-        """A scale fixed by the values' nature (a gate in [-1, 1]); None under minmax."""
-        return None if self.options.scale is Scale.minmax else scale
+    def range_scale(self, largest: float) -> float | None:
+        """The scale of values whose range is known in advance (gate values: |v| <= 1), or None
+        under ``minmax``, which normalises every image on its own."""
+        return None if self.options.scale is Scale.minmax else largest
 
     def paint(self, values: np.ndarray, scale: float | None) -> np.ndarray:
         return render(values, scale, self.options)
