@@ -16,7 +16,7 @@ import numpy as np
 
 
 def gate_means(model, x, marker):
-    from lstm_experiments.capture.snapshot import take_snapshot
+    from lstm_experiments.capture.model_capture import take_snapshot
     from lstm_experiments.gates.activity import stack_activity
 
     snapshot = take_snapshot(model, step=0, probe_x=x)

@@ -10,7 +10,7 @@ from lstm_experiments.gates.activity import final_outputs, stack_activity
 from lstm_experiments.gates.layout import CANDIDATE_GATE, GATE_NAMES
 from lstm_experiments.model import build_model
 from lstm_experiments.config.schema import ModelConfig
-from lstm_experiments.capture.snapshot import take_snapshot
+from lstm_experiments.capture.model_capture import take_snapshot
 
 ATOL = 1e-5
 BATCH, SEQ_LEN, FEATURES, UNITS = 5, 6, 3, 4

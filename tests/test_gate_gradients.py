@@ -7,7 +7,8 @@ import tensorflow as tf
 
 from lstm_experiments.gates.gradients import gate_gradients
 from lstm_experiments.capture.layers import find_recurrent_layers
-from lstm_experiments.capture.snapshot import cell_variables, take_snapshot
+from lstm_experiments.capture.model_capture import take_snapshot
+from lstm_experiments.capture.snapshot import cell_variables
 
 from test_gate_activity import CASES, probe, random_model
 

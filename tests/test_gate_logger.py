@@ -125,7 +125,8 @@ def test_activations_of_a_model_that_is_not_a_plain_stack_match_keras(functional
     """The replay starts from each layer's recorded input; its hidden states equal Keras' outputs."""
     import keras
 
-    from lstm_experiments.capture.snapshot import is_plain_stack, take_snapshot
+    from lstm_experiments.capture.model_capture import take_snapshot
+    from lstm_experiments.capture.snapshot import is_plain_stack
 
     _, model, x = functional_run
     assert not is_plain_stack(model)
@@ -146,7 +147,7 @@ def test_tape_gradients_equal_the_numpy_backpropagation_on_a_plain_stack():
 
     from lstm_experiments.capture.layers import find_recurrent_layers
     from lstm_experiments.capture.probe_pass import ProbePass
-    from lstm_experiments.capture.snapshot import take_snapshot
+    from lstm_experiments.capture.model_capture import take_snapshot
     from lstm_experiments.gates.gradients import gate_gradients
     from lstm_experiments.model import build_model, compile_model
 

@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from lstm_experiments import GateLogger
 from lstm_experiments.board import metadata
-from lstm_experiments.capture.snapshot import take_snapshot
+from lstm_experiments.capture.model_capture import take_snapshot
 from lstm_experiments.tensorboard import tags
 from conftest import decode_bwr, decode_image, plugin_of, read_tensors
 

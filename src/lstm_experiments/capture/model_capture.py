@@ -185,3 +185,17 @@ class ModelCapture:
             return Snapshot(step=step, layers=layers)
         return Snapshot(step=step, layers=layers, probe_x=self.probe_x, probe_y=self.probe_y,
                         gradients=gradients, probes=probes)
+
+
+
+
+
+def take_snapshot(model, step: int, probe_x=None, probe_y=None, with_gradients=False,
+                  plain: bool | None = None) -> Snapshot:
+    """Host copies of every recurrent layer's weights, and what the probe's visualizers need.
+
+    A one-off: ``GateLogger`` keeps a ``ModelCapture``, which finds the layers and compiles
+    the probe pass once. ``plain``: whether ``model`` is a plain stack (``is_plain_stack``);
+    None works it out.
+    """
+    return ModelCapture(model, probe_x, probe_y, with_gradients, plain=plain).snapshot(step)

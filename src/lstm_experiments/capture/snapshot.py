@@ -193,16 +193,3 @@ def head_of(model) -> dict:
     if head.use_bias:
         values["bias"] = np.array(head.bias)
     return values
-
-
-def take_snapshot(model, step: int, probe_x=None, probe_y=None, with_gradients=False,
-                  plain: bool | None = None) -> Snapshot:
-    """Host copies of every recurrent layer's weights, and what the probe's visualizers need.
-
-    A one-off: ``GateLogger`` keeps a ``model_capture.ModelCapture``, which finds the
-    layers and compiles the probe pass once. ``plain``: whether ``model`` is a plain
-    stack (``is_plain_stack``); None works it out.
-    """
-    from lstm_experiments.capture.model_capture import ModelCapture
-
-    return ModelCapture(model, probe_x, probe_y, with_gradients, plain=plain).snapshot(step)
