@@ -50,7 +50,7 @@ def test_index_is_written_last_and_listed(report):
 def test_index_escapes_and_embeds_without_a_browser(report):
     """The names only ever appear escaped; no script; every src a data: URI, every link the page's
     own anchors or the tables beside it; the CSP lets nothing else load."""
-    from lstm_experiments.report.build import TABLE_FILES
+    from lstm_experiments.report.folder import TABLE_FILES
     from lstm_experiments.report.page import CONTENT_SECURITY_POLICY
 
     text = (report.out_dir / "index.html").read_text()
@@ -139,3 +139,18 @@ def test_index_in_chromium_offline(report):
     assert aggregated == read_csv(report.out_dir / "aggregated.csv")[1:]
     assert {HOSTILE, QUOTED} <= {r["text"] for r in run_column}
     assert all(r["elements"] == 0 for r in run_column)  # text, not an <img> made from a name
+
+
+def test_markdown_tables_hold_every_value_whatever_the_run_names(report):
+    """summary.md and aggregated.md: narrow tables, every CSV value in them, HTML-named runs as text."""
+    from test_sweep_report import check_aggregated_markdown, check_summary_markdown
+
+    check_summary_markdown(report.out_dir)
+    check_aggregated_markdown(report.out_dir)
+
+
+def test_every_statistic_has_a_meaning_on_the_page():
+    from lstm_experiments.report.page import STATISTIC_MEANINGS
+    from lstm_experiments.tensorboard import tags
+
+    assert list(STATISTIC_MEANINGS) == list(tags.STATISTICS)

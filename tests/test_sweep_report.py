@@ -7,6 +7,7 @@ TensorBoard's EventAccumulator, and compare.
 
 import csv
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -16,6 +17,9 @@ import pytest
 import yaml
 
 from conftest import REPO, decode_image, read_tensors, run_cli
+from tests.helpers.synthetic_sweep import SYNTHETIC_STATS, make_synthetic_sweep
+from lstm_experiments.gates.layout import GATE_NAMES
+from lstm_experiments.tensorboard import tags
 
 pytestmark = pytest.mark.slow
 
@@ -23,8 +27,8 @@ SWEEP = [
     "-m", "units=4,6", "seed=0,1", "viz=[gates,stats]",
     "data.n_samples=48", "data.seq_len=6", "train.epochs=2", "train.batch_size=16",
 ]
-STATS = ("mean", "std", "frobenius_norm", "max_abs", "change", "spectral_norm")
-GATES = ("input", "forget", "cell", "output")
+STATS = tags.STATISTICS
+GATES = GATE_NAMES["lstm"]
 STRIP_TAG = "gates/lstm/recurrent_kernel/forget"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -73,9 +77,8 @@ def test_summary_has_one_row_per_run(sweep):
     for row in rows:
         assert row["status"] == "completed"
         assert row["overrides"].split(" ") == overrides_of(runs[row["run"]])
-    md = (report / "summary.md").read_text()
-    table = [line for line in md.splitlines() if line.startswith("| ")]
-    assert len(table) == 1 + len(runs)  # header and one line per run
+    for _, _, body in markdown_tables((report / "summary.md").read_text()):
+        assert sorted(row[0] for row in body) == sorted(runs)  # every table: one line per run
 
 
 def test_summary_values_are_the_event_files_and_metrics_json(sweep):
@@ -98,6 +101,110 @@ def test_summary_values_are_the_event_files_and_metrics_json(sweep):
         assert int(row["final_step"]) == 2
 
 
+# --------------------------------------------------------------------------- summary.md and aggregated.md
+
+# A table wider than this does not fit an editor's or a code review's width.
+READABLE_COLUMNS = 8
+# A cell separator: a pipe that is not escaped.
+_PIPE = re.compile(r"(?<!\\)\|")
+
+
+def markdown_tables(text):
+    """[(heading, header cells, body rows of cells)] of every table, under its nearest ``##`` heading;
+    every row as wide as its header."""
+    tables, heading, lines = [], None, text.splitlines() + [""]
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith("## "):
+            heading = lines[i][3:].strip()
+        if lines[i].startswith("|"):
+            block = []
+            while lines[i].startswith("|"):
+                block.append([cell.strip() for cell in _PIPE.split(lines[i].strip())[1:-1]])
+                i += 1
+            header, rule, *body = block
+            assert all(set(cell) == {"-"} for cell in rule) and len(rule) == len(header), (heading, rule)
+            assert all(len(row) == len(header) for row in body), heading
+            tables.append((heading, header, body))
+        i += 1
+    return tables
+
+
+def shown(csv_value):
+    """A summary.csv cell as the Markdown shows it: floats to 4 significant digits."""
+    if re.fullmatch(r"-?\d+", csv_value):
+        return csv_value
+    try:
+        return f"{float(csv_value):.4g}"
+    except ValueError:
+        return csv_value.replace("|", "\\|")
+
+
+def column_of(heading, header):
+    """The CSV column a Markdown column shows: a statistic's table names the tag with <gate>."""
+    if heading.startswith("`stats/"):
+        return heading.strip("`").replace("<gate>", header)
+    return header
+
+
+def check_summary_markdown(report_dir):
+    """Every table at most READABLE_COLUMNS wide, and every summary.csv cell in one of them."""
+    md = (report_dir / "summary.md").read_text()
+    rows = {r["run"]: r for r in read_csv(report_dir / "summary.csv")}
+    shared = re.search(r"Overrides shared by every run: `([^`]*)`", md)
+    shared = set(shared.group(1).split(" ")) if shared else set()
+    found = {}
+    tables = markdown_tables(md)
+    for heading, header, body in tables:
+        assert len(header) <= READABLE_COLUMNS, (heading, header)
+        assert header[:2] == ["run", "overrides"], heading
+        for run, overrides, *cells in body:
+            assert set(overrides.split()) | shared == set(rows[run]["overrides"].split()), run
+            for name, cell in zip(header[2:], cells):
+                column = column_of(heading, name)
+                assert (run, column) not in found, (run, column)  # each value once
+                found[run, column] = cell
+    expected = {(run, c): shown(v) for run, row in rows.items() for c, v in row.items()
+                if c not in ("run", "overrides")}
+    assert found == expected
+    return tables
+
+
+def check_aggregated_markdown(report_dir):
+    """Every table at most READABLE_COLUMNS wide; every group's mean ± std of aggregated.csv in one."""
+    md = (report_dir / "aggregated.md").read_text()
+    rows = {r["group"]: r for r in read_csv(report_dir / "aggregated.csv")}
+    found = {}
+    for heading, header, body in markdown_tables(md):
+        assert len(header) <= READABLE_COLUMNS, (heading, header)
+        assert header[0] == "group", heading
+        for group, *cells in body:
+            for name, cell in zip(header[1:], cells):
+                found[group, column_of(heading, name)] = cell
+    expected = {}
+    for group, row in rows.items():
+        for column in ("n_seeds", "seeds", "n_failed", "runs"):
+            expected[group, column] = row[column]
+        for column in (c[:-len("_mean")] for c in row if c.endswith("_mean")):
+            std = row[f"{column}_std"]
+            expected[group, column] = shown(row[f"{column}_mean"]) + (
+                "" if std == "nan" else f" ± {float(std):.3g}")
+    assert found == expected
+
+
+def test_markdown_tables_are_readable_and_hold_every_csv_value(sweep):
+    """summary.csv has 75 columns here; summary.md splits them into narrow tables, losing none."""
+    _, report, runs = sweep
+    assert len(read_csv(report / "summary.csv")[0]) > 70
+    tables = check_summary_markdown(report)
+    assert [h for h, _, _ in tables][:2] == ["Runs", "Metrics"]
+    # A table per matrix and statistic, a gate per column.
+    stat_tables = [(h, header) for h, header, _ in tables if h.startswith("`stats/")]
+    assert len(stat_tables) == 3 * 5 + 1
+    assert ("`stats/lstm/recurrent_kernel/<gate>/change`", ["run", "overrides", *GATES]) in stat_tables
+    check_aggregated_markdown(report)
+
+
 def test_aggregated_means_over_seeds(sweep):
     _, report, runs = sweep
     rows = {r["run"]: r for r in read_csv(report / "summary.csv")}
@@ -115,7 +222,9 @@ def test_aggregated_means_over_seeds(sweep):
             assert float(group[f"{column}_mean"]) == pytest.approx(np.mean(values), rel=1e-12)
             assert float(group[f"{column}_std"]) == pytest.approx(statistics.stdev(values), rel=1e-9)
     md = (report / "aggregated.md").read_text()
-    assert md.count("| units=") == 2 and "±" in md
+    assert "±" in md
+    for _, _, body in markdown_tables(md):
+        assert sorted(row[0] for row in body) == ["units=4", "units=6"]
 
 
 def _png_size(path):
@@ -225,7 +334,6 @@ def test_auto_reader_is_python_unless_tensorflow_is_imported(monkeypatch):
 def test_failed_and_broken_jobs_are_reported_not_fatal(tmp_path):
     """A job marked failed, one without metrics.json, one with a broken one, a truncated event file."""
     from lstm_experiments.report import build_report
-    from tests.helpers.synthetic_sweep import make_synthetic_sweep
 
     sweep_dir = make_synthetic_sweep(tmp_path / "sweep", n_runs=6, n_steps=3, failed=(1,),
                                      no_metrics=(4,))
@@ -250,13 +358,13 @@ def test_failed_and_broken_jobs_are_reported_not_fatal(tmp_path):
 
 SYNTHETIC_STEPS = 4
 INPUT_TAG = "gates/lstm/recurrent_kernel/input"
+# The report folder's record of the files its report wrote.
+MANIFEST = ".report-files.json"
 
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
     """A 2 x 2 synthetic sweep (units x seed) with gate images at steps 0 .. 3."""
-    from tests.helpers.synthetic_sweep import make_synthetic_sweep
-
     return make_synthetic_sweep(tmp_path_factory.mktemp("synthetic") / "sweep", n_runs=4,
                                 n_steps=SYNTHETIC_STEPS, images=True)
 
@@ -325,16 +433,111 @@ def test_python_m_report_writes_what_the_script_writes(synthetic, tmp_path):
     )
     assert module.returncode == 0, module.stdout + module.stderr
     assert script.returncode == 0, script.stdout + script.stderr
-    written = sorted(p.name for p in by_module.iterdir())
-    assert written == sorted(p.name for p in by_script.iterdir())
+    written = sorted(p.name for p in by_module.iterdir() if p.name != MANIFEST)
+    assert written == sorted(p.name for p in by_script.iterdir() if p.name != MANIFEST)
     assert written == sorted(
         ["summary.csv", "summary.md", "aggregated.csv", "aggregated.md",
          "strip_lstm_recurrent_kernel_forget.png", "index.html"]
-        + [f"stats_lstm_recurrent_kernel_{s}.png" for s in STATS[:5]]
+        + [f"stats_lstm_recurrent_kernel_{s}.png" for s in SYNTHETIC_STATS]
     )
+    assert json.loads((by_module / MANIFEST).read_text()) == {"files": written}
     for name in ("summary.csv", "aggregated.csv"):
         assert (by_module / name).read_bytes() == (by_script / name).read_bytes()
     # The listing after the timed first line, with the output directory itself left out.
     assert module.stdout.splitlines()[1:] == [
         line.replace(str(by_script), str(by_module)) for line in script.stdout.splitlines()[1:]]
     assert f"wrote {len(written)} files to {by_module}:" in module.stdout
+
+
+# --------------------------------------------------------------------------- one report per folder
+
+
+def report_into(sweep_dir, out, *args):
+    """Run the report's main into ``out``; its stdout."""
+    import contextlib
+    import io
+
+    from lstm_experiments.report import main
+
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        assert main([str(sweep_dir), "--out", str(out), "--reader", "python", "--jobs", "1", *args]) == 0
+    return stdout.getvalue()
+
+
+def index_figures(out):
+    return re.findall(r'\sdata-file="([^"]+)"', (out / "index.html").read_text())
+
+
+def test_a_second_report_replaces_the_first_and_keeps_the_users_files(synthetic, tmp_path):
+    """--gate input --steps 0,1, then --gate forget: the input strip goes, the folder and its page hold
+    the second report only; a user's files stay, even one named like a strip."""
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    (out / "strip_mine.png").write_bytes(b"mine")
+    report_into(synthetic, out, "--gate", "input", "--steps", "0,1")
+    assert (out / "strip_lstm_recurrent_kernel_input.png").is_file()
+    second = report_into(synthetic, out, "--gate", "forget")
+    listed = [line.strip() for line in second.splitlines() if line.startswith("  ")]
+    assert sorted(p.name for p in out.iterdir()) == sorted([*listed, MANIFEST, "notes.txt", "strip_mine.png"])
+    assert "strip_lstm_recurrent_kernel_input.png" not in listed
+    assert "strip_lstm_recurrent_kernel_forget.png" in listed
+    assert ("removed what the previous report there wrote and this one did not: "
+            "strip_lstm_recurrent_kernel_input.png") in second.splitlines()
+    assert [n for n in index_figures(out) if n.startswith("strip_")] == ["strip_lstm_recurrent_kernel_forget.png"]
+    assert "recurrent_kernel/input" not in (out / "index.html").read_text().split("<h2 id=\"strips\">")[1]
+    assert (out / "notes.txt").read_text() == "mine" and (out / "strip_mine.png").read_bytes() == b"mine"
+    assert json.loads((out / MANIFEST).read_text()) == {"files": sorted(listed)}
+
+
+def test_a_report_folder_from_before_the_manifest_is_replaced_by_its_index(synthetic, tmp_path):
+    """No manifest: the figures the old index.html shows are the old report's, nothing else."""
+    out = tmp_path / "report"
+    report_into(synthetic, out, "--gate", "input,cell")
+    (out / MANIFEST).unlink()
+    (out / "strip_lstm_recurrent_kernel_output.png").write_bytes(b"mine")  # not on the old page
+    report_into(synthetic, out, "--gate", "forget")
+    strips = sorted(p.name for p in out.glob("strip_*.png"))
+    assert strips == ["strip_lstm_recurrent_kernel_forget.png", "strip_lstm_recurrent_kernel_output.png"]
+
+
+def test_a_report_that_fails_half_way_is_cleaned_up_by_the_next(synthetic, tmp_path, monkeypatch):
+    """The manifest of a failed report lists the previous files and every file it set out to write."""
+    from lstm_experiments.report import build
+
+    out = tmp_path / "report"
+    report_into(synthetic, out, "--gate", "input")
+
+    def broken(path, **kwargs):
+        raise OSError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(build, "write_index", broken)
+        with pytest.raises(OSError, match="disk full"):
+            report_into(synthetic, out, "--gate", "forget")
+    recorded = set(json.loads((out / MANIFEST).read_text())["files"])
+    assert {"strip_lstm_recurrent_kernel_input.png", "strip_lstm_recurrent_kernel_forget.png",
+            "index.html"} <= recorded
+    report_into(synthetic, out, "--gate", "cell")
+    assert sorted(p.name for p in out.glob("strip_*.png")) == ["strip_lstm_recurrent_kernel_cell.png"]
+
+
+def test_a_manifest_never_reaches_outside_its_folder(tmp_path):
+    """Names with a path in them, folders and links are never removed, whatever the manifest says."""
+    from lstm_experiments.report.folder import ReportFolder
+
+    out = tmp_path / "report"
+    (out / "sub").mkdir(parents=True)
+    (tmp_path / "outside.txt").write_text("x")
+    (out / "sub" / "inner.txt").write_text("x")
+    (out / "link.png").symlink_to(tmp_path / "outside.txt")
+    (out / "old.png").write_text("x")
+    (out / MANIFEST).write_text(json.dumps(
+        {"files": ["../outside.txt", "sub/inner.txt", "sub", "link.png", "old.png", "..", ""]}))
+    with ReportFolder(out) as folder:
+        folder.wrote(folder.path("index.html")).write_text("page")
+    assert folder.removed == ["old.png"]
+    assert (tmp_path / "outside.txt").is_file() and (out / "sub" / "inner.txt").is_file()
+    assert (out / "link.png").is_symlink()
+    assert json.loads((out / MANIFEST).read_text()) == {"files": ["index.html"]}

@@ -6,7 +6,8 @@ report and returns a ``Report``; ``main(argv)`` is the command line
 (``python -m lstm_experiments.report SWEEP_DIR``, scripts/compare_gates.py).
 Modules: ``runs`` (reading), ``naming`` (tags, sort order), ``groups``
 (labels, seed groups), ``tables``, ``curves``, ``strips``, ``figures``,
-``page`` (``index.html``), ``build``, ``cli``. Importing this package imports neither TensorFlow nor
+``page`` (``index.html``), ``folder`` (the file names; one report per folder),
+``build``, ``cli``. Importing this package imports neither TensorFlow nor
 matplotlib.
 """
 

@@ -8,7 +8,8 @@
 - ``aggregated.csv`` / ``aggregated.md``: runs whose overrides differ only by
   ``seed`` form a group; mean and sample standard deviation (ddof=1) across the
   group's completed runs of every numeric column, with ``n_seeds``; a run that
-  did not complete is left out of the means;
+  did not complete is left out of the means. The CSV files have every column in
+  one row; the Markdown files split them into narrow tables (``tables.py``);
 - ``stats_<layer>_<matrix>_<statistic>.png``: one panel per gate, one line per
   run over the steps, a seed group drawn as its mean with a shaded ±std band;
 - ``strip_<layer>_<matrix>_<gate>.png``: the gate's image
@@ -17,24 +18,29 @@
 - ``index.html``: all of the above on one self-contained page (``report/page.py``:
   figures as data: URIs, inline CSS, no script), written last.
 
+The folder holds one report: the files a previous report wrote there and this
+one does not are removed, and nothing else (``report/folder.py``).
+
 What was asked for but is in no run becomes a warning, not an error.
 """
 
 from __future__ import annotations
 
 import glob
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lstm_experiments.report import folder
 from lstm_experiments.report.curves import plot_statistic
+from lstm_experiments.report.folder import DEFAULT_OUT, TABLE_FILES
 from lstm_experiments.report.groups import Group, common_overrides, seed_groups
 from lstm_experiments.report.page import Figure, curve_figure, strip_figure, write_index
 from lstm_experiments.report.naming import GATE_ORDER, known_order, natural_key, parse_kind
 from lstm_experiments.report.runs import Run, read_sweep
 from lstm_experiments.report.strips import build_strip
 from lstm_experiments.report.tables import (
+    GATE_PLACEHOLDER,
     aggregated_markdown,
     aggregated_table,
     summary_markdown,
@@ -42,8 +48,6 @@ from lstm_experiments.report.tables import (
     write_csv,
 )
 from lstm_experiments.tensorboard import tags
-
-DEFAULT_OUT = "report"
 
 
 @dataclass
@@ -56,6 +60,8 @@ class Report:
     read_seconds: float
     # The figures among ``files``, with the headings index.html gives them.
     figures: list[Figure] = field(default_factory=list)
+    # The files of the previous report in ``out_dir`` that this one did not write, removed.
+    removed: list[str] = field(default_factory=list)
 
 
 def _select(requested: list[str], available: set[str], known: tuple[str, ...]) -> list[str]:
@@ -74,23 +80,18 @@ def _available(stats: list[tags.Tag]) -> str:
     return ", ".join(pairs) or "none"
 
 
-def _safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.=-]+", "-", text)
-
-
-TABLE_FILES = ("summary.csv", "summary.md", "aggregated.csv", "aggregated.md")
-
-
-def _write_tables(sweep_dir: Path, out_dir: Path, runs: list[Run], groups: list[Group]):
-    """summary.csv/.md and aggregated.csv/.md: the paths written, in that order, and the
-    (columns, rows) of the summary and of the aggregated table."""
+def _write_tables(sweep_dir: Path, out: folder.ReportFolder, runs: list[Run], groups: list[Group]):
+    """summary.csv/.md and aggregated.csv/.md, in that order: the (columns, rows) of the summary
+    and of the aggregated table."""
     columns, rows = summary_table(runs)
-    write_csv(out_dir / "summary.csv", columns, rows)
-    (out_dir / "summary.md").write_text(summary_markdown(sweep_dir, runs, columns, rows))
+    write_csv(out.path(folder.SUMMARY_CSV), columns, rows)
+    out.path(folder.SUMMARY_MD).write_text(summary_markdown(sweep_dir, runs, columns, rows))
     agg_columns, agg_rows, numeric = aggregated_table(runs, groups)
-    write_csv(out_dir / "aggregated.csv", agg_columns, agg_rows)
-    (out_dir / "aggregated.md").write_text(aggregated_markdown(sweep_dir, agg_columns, agg_rows, numeric))
-    return [out_dir / n for n in TABLE_FILES], (columns, rows), (agg_columns, agg_rows)
+    write_csv(out.path(folder.AGGREGATED_CSV), agg_columns, agg_rows)
+    out.path(folder.AGGREGATED_MD).write_text(aggregated_markdown(sweep_dir, agg_columns, agg_rows, numeric))
+    for name in TABLE_FILES:
+        out.wrote(out.path(name))
+    return (columns, rows), (agg_columns, agg_rows)
 
 
 def build_report(
@@ -127,11 +128,23 @@ def build_report(
     if not runs:
         raise FileNotFoundError(f"no run directories under {sweep_dir}")
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     groups = seed_groups(runs)
-    files, summary, aggregated = _write_tables(sweep_dir, out_dir, runs, groups)
-    figures: list[Figure] = []
+    with folder.ReportFolder(out_dir) as out:
+        summary, aggregated = _write_tables(sweep_dir, out, runs, groups)
+        figures = _write_figures(runs, groups, out, layers, matrices, gates, steps, warnings)
+        out.wrote(write_index(
+            out.path(folder.INDEX), sweep_dir=sweep_dir, runs=runs, summary=summary, aggregated=aggregated,
+            figures=figures, warnings=warnings, reader=used_reader, common=common_overrides(runs),
+            table_files=list(TABLE_FILES),
+        ))
+    return Report(runs, out_dir, out.written, warnings, used_reader, read_seconds, figures, out.removed)
 
+
+def _write_figures(runs: list[Run], groups: list[Group], out: folder.ReportFolder, layers, matrices, gates,
+                   steps, warnings: list[str]) -> list[Figure]:
+    """The curves and strips of the chosen layers, matrices and gates, written into ``out``;
+    each thing asked for but logged by no run is added to ``warnings``."""
+    figures: list[Figure] = []
     stats = [p for r in runs for t in r.scalars if (p := parse_kind(t, tags.STATS))]
     logged = sorted({t for r in runs for t, plugin in r.plugins.items()
                      if plugin == "images" and parse_kind(t, tags.GATES)})
@@ -148,9 +161,9 @@ def build_report(
                     f"layers/matrices with stats: {_available(stats)}"
                 )
             for name in names:
-                path = out_dir / f"stats_{_safe(layer)}_{_safe(matrix)}_{name}.png"
+                path = out.path(folder.stats_file(layer, matrix, name))
                 if plot_statistic(runs, groups, layer, matrix, name, path):
-                    files.append(path)
+                    out.wrote(path)
                     gates_drawn = sorted({p.gate for p in stats if (p.layer, p.matrix, p.statistic)
                                           == (layer, matrix, name)}, key=lambda g: known_order(g, GATE_ORDER))
                     figures.append(curve_figure(path, layer, matrix, name, gates_drawn))
@@ -158,21 +171,16 @@ def build_report(
                            if (p := parse_kind(t, tags.GATES)) and (p.layer, p.matrix) == (layer, matrix)}
             chosen = _select(list(gates), image_gates, GATE_ORDER)
             if not chosen:
-                warnings.append(f"no {tags.gate_image(layer, matrix, '<gate>')} images in any run")
+                warnings.append(f"no {tags.gate_image(layer, matrix, GATE_PLACEHOLDER)} images in any run")
             for gate in chosen:
                 tag = tags.gate_image(layer, matrix, gate)
-                path = out_dir / f"strip_{_safe(layer)}_{_safe(matrix)}_{_safe(gate)}.png"
+                path = out.path(folder.strip_file(layer, matrix, gate))
                 if build_strip(runs, tag, list(steps), path) is not None:
-                    files.append(path)
+                    out.wrote(path)
                     figures.append(strip_figure(path, layer, matrix, gate, list(steps)))
                 else:
                     warnings.append(
                         f"no {tag} images in any run (log them with viz=gates); "
                         f"gate images logged: {', '.join(logged) or 'none'}"
                     )
-    files.append(write_index(
-        out_dir, sweep_dir=sweep_dir, runs=runs, summary=summary, aggregated=aggregated,
-        figures=figures, warnings=warnings, reader=used_reader, common=common_overrides(runs),
-        table_files=list(TABLE_FILES),
-    ))
-    return Report(runs, out_dir, files, warnings, used_reader, read_seconds, figures)
+    return figures

@@ -6,7 +6,8 @@ The same command as ``python -m lstm_experiments.report`` and ``python scripts/c
         [--matrix recurrent_kernel] [--gate forget] [--steps 0,last]
 
 It writes the tables, the figures and ``index.html`` (all of them on one page)
-into ``--out`` (default ``<sweep>/report``); ``build`` lists them.
+into ``--out`` (default ``<sweep>/report``); ``build`` lists them. A previous
+report's files there that this one does not write are removed (``folder``).
 
 ``python -m lstm_experiments.report`` and the ``lstm-experiments-report``
 console script run the same ``main``. A bad ``--gate`` or ``--steps`` value
@@ -22,6 +23,7 @@ import sys
 from pathlib import Path
 
 from lstm_experiments.report.build import build_report
+from lstm_experiments.report.folder import DEFAULT_OUT
 from lstm_experiments.report.naming import GATE_ORDER
 from lstm_experiments.report.runs import READERS, default_jobs
 from lstm_experiments.report.strips import parse_steps
@@ -61,7 +63,7 @@ def report_parser() -> argparse.ArgumentParser:
         "all of them on one page, figures embedded, readable offline in any browser.",
     )
     parser.add_argument("sweep", type=Path, help="the sweep directory, multirun/<date>/<time>")
-    parser.add_argument("--out", type=Path, help="output directory (default: <sweep>/report); "
+    parser.add_argument("--out", type=Path, help=f"output directory (default: <sweep>/{DEFAULT_OUT}); "
                         "summary.csv/.md, aggregated.csv/.md, stats_*.png, strip_*.png, index.html")
     parser.add_argument("--layer", type=_list_arg, default=["lstm"],
                         help="layer(s), comma-separated, or 'all' (default: lstm)")
@@ -110,4 +112,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {len(report.files)} files to {report.out_dir}:")
     for path in report.files:
         print(f"  {path.name}")
+    if report.removed:
+        print(f"removed what the previous report there wrote and this one did not: {', '.join(report.removed)}")
     return 0

@@ -28,15 +28,16 @@ from pathlib import Path
 
 import numpy as np
 
-from lstm_experiments.report.tables import csv_cell
+from lstm_experiments.report.tables import GATE_PLACEHOLDER, csv_cell, is_number, rounded
+from lstm_experiments.tensorboard import tags
 
-INDEX = "index.html"
 CURVE = "curve"
 STRIP = "strip"
 
 # Nothing but the page's own data: images and inline CSS; no script, no fetch, no frame.
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'none'"
 
+# What each of tags.STATISTICS measures, for the curves' descriptions.
 STATISTIC_MEANINGS = {
     "mean": "the mean of the gate's block of the matrix",
     "std": "the standard deviation of the gate's block",
@@ -82,7 +83,7 @@ class Figure:
 
 def curve_figure(path: Path, layer: str, matrix: str, statistic: str, gates: list[str]) -> Figure:
     meaning = STATISTIC_MEANINGS.get(statistic, f"the statistic {statistic}")
-    tag = f"stats/{layer}/{matrix}/<gate>/{statistic}"
+    tag = tags.statistic(layer, matrix, GATE_PLACEHOLDER, statistic)
     return Figure(
         Path(path), CURVE, f"{statistic} of {layer} / {matrix}, per gate over the steps",
         f"{tag}: {meaning}. One panel per gate ({', '.join(gates)}), one line per run over the logged"
@@ -94,7 +95,7 @@ def curve_figure(path: Path, layer: str, matrix: str, statistic: str, gates: lis
 def strip_figure(path: Path, layer: str, matrix: str, gate: str, steps: list) -> Figure:
     return Figure(
         Path(path), STRIP, f"{gate} gate of {layer} / {matrix}: its image across runs",
-        f"gates/{layer}/{matrix}/{gate} of every run (columns, in the summary's order) at steps"
+        f"{tags.gate_image(layer, matrix, gate)} of every run (columns, in the summary's order) at steps"
         f" {', '.join(map(str, steps))} (rows), each tile at its logged pixels; blue < 0 < red,"
         " each run on its own colour scale s, printed above its column.",
     )
@@ -104,17 +105,13 @@ def _e(value) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-
 def _cell(value) -> str:
     """A <td>: text as is; a number rounded, its exact CSV value in ``title``."""
     if value is None:
         return "<td></td>"
-    if _is_number(value):
+    if is_number(value):
         exact = csv_cell(value)
-        shown = f"{float(value):.4g}" if isinstance(value, (float, np.floating)) else exact
+        shown = rounded(value) if isinstance(value, (float, np.floating)) else exact
         return f'<td class="num" title="{_e(exact)}">{_e(shown)}</td>'
     return f'<td class="text">{_e(value)}</td>'
 
@@ -228,8 +225,8 @@ def index_html(
     return "\n".join(parts)
 
 
-def write_index(out_dir: Path, **kwargs) -> Path:
-    """Write ``index.html`` into ``out_dir``; its path. Arguments: those of ``index_html``."""
-    path = Path(out_dir) / INDEX
+def write_index(path: Path, **kwargs) -> Path:
+    """Write the page (``index.html``) to ``path``; the path. Arguments: those of ``index_html``."""
+    path = Path(path)
     path.write_text(index_html(**kwargs), encoding="utf-8")
     return path

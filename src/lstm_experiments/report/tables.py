@@ -6,6 +6,12 @@ tag (the tag is the column). The aggregated table has, for every seed group,
 the mean and sample standard deviation (ddof=1) of every numeric column over
 the group's completed runs, with ``n_seeds``. CSV cells round-trip exactly;
 Markdown cells are rounded for reading.
+
+The CSV files hold a row per run (or group) with every column, about 75 for a
+sweep with ``viz=stats``; the Markdown files hold the same cells in tables of
+at most ``MD_MAX_COLUMNS`` columns, each row led by its run (or group): the
+status, the metrics, then one table per layer, matrix and statistic with a
+gate per column, as the curves have a panel per gate.
 """
 
 from __future__ import annotations
@@ -16,12 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from lstm_experiments.report.groups import Group, common_overrides, run_label, varying_keys
-from lstm_experiments.report.naming import known_order, natural_key, stat_tag_key
+from lstm_experiments.report.naming import known_order, natural_key, parse_kind, stat_tag_key
 from lstm_experiments.report.runs import Run
 from lstm_experiments.tensorboard import tags
 
 
-def _is_number(value) -> bool:
+def is_number(value) -> bool:
+    """An int or float of any width, not a bool."""
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
@@ -73,7 +80,7 @@ def aggregated_table(runs: list[Run], groups: list[Group]) -> tuple[list[str], l
     by_name = {row["run"]: row for row in rows}
     numeric = [
         c for c in columns[4:]
-        if c != "final_step" and any(_is_number(row[c]) for row in rows)
+        if c != "final_step" and any(is_number(row[c]) for row in rows)
     ]
     out_columns = ["group", "overrides", "n_seeds", "seeds", "n_failed", "runs"]
     for c in numeric:
@@ -91,7 +98,7 @@ def aggregated_table(runs: list[Run], groups: list[Group]) -> tuple[list[str], l
         }
         for c in numeric:
             values = [by_name[r.name][c] for r in done]
-            values = [float(v) if _is_number(v) else math.nan for v in values]
+            values = [float(v) if is_number(v) else math.nan for v in values]
             row[f"{c}_mean"], row[f"{c}_std"] = _mean_std(values)
         out_rows.append(row)
     return out_columns, out_rows, numeric
@@ -116,11 +123,16 @@ def write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
             writer.writerow([csv_cell(row.get(c)) for c in columns])
 
 
+def rounded(value) -> str:
+    """A float as summary.md, aggregated.md and index.html show it: 4 significant digits."""
+    return f"{float(value):.4g}"
+
+
 def _md_cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, (float, np.floating)):
-        return f"{float(value):.4g}"
+        return rounded(value)
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
@@ -131,47 +143,105 @@ def markdown_table(columns: list[str], rows: list[list]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# The widest table summary.md and aggregated.md hold; the CSV files hold every column in one row.
+MD_MAX_COLUMNS = 8
+# In a statistic's table the gates are the columns; its heading is the tag with this in their place.
+GATE_PLACEHOLDER = "<gate>"
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
+
+
+def column_sections(title: str, columns: list[str], width: int) -> list[tuple[str, list[tuple[str, str]]]]:
+    """``columns`` as tables of at most ``width`` value columns: [(heading, [(header, column)])].
+
+    ``stats/<layer>/<matrix>/<gate>/<statistic>`` columns get a table per layer, matrix and
+    statistic, headed by the tag with ``<gate>`` in the gate's place, a gate per column (as the
+    curves have a panel per gate); the other columns go under ``title``.
+    """
+    plain = [c for c in columns if parse_kind(c, tags.STATS) is None]
+    sections = [(title, [(c, c) for c in part]) for part in _chunks(plain, width)] if plain else []
+    by_statistic: dict[str, list[tuple[str, str]]] = {}
+    for column in sorted((c for c in columns if c not in plain), key=stat_tag_key):
+        p = parse_kind(column, tags.STATS)
+        heading = tags.statistic(p.layer, p.matrix, GATE_PLACEHOLDER, p.statistic)
+        by_statistic.setdefault(heading, []).append((p.gate, column))
+
+    def layer_matrix_statistic(heading: str):
+        _, layer, matrix, _, statistic = stat_tag_key(by_statistic[heading][0][1])
+        return layer, matrix, statistic
+
+    for heading in sorted(by_statistic, key=layer_matrix_statistic):
+        sections += [(heading, part) for part in _chunks(by_statistic[heading], width)]
+    return sections
+
+
+def _sectioned_markdown(keys: list[str], key_cells: list[list], sections, cells) -> str:
+    """One table per section: the ``keys`` columns first, then the section's columns;
+    ``cells(i, column)`` is row i's value of a column."""
+    out = []
+    for heading, part in sections:
+        headers = [header for header, _ in part]
+        rows = [[*key_cells[i], *(cells(i, column) for _, column in part)] for i in range(len(key_cells))]
+        title = f"`{heading}`" if parse_kind(heading, tags.STATS) else heading
+        out += [f"## {title}", "", markdown_table([*keys, *headers], rows)]
+    return "\n".join(out)
+
+
 def summary_markdown(sweep_dir: Path, runs: list[Run], columns: list[str], rows: list[dict]) -> str:
+    """summary.csv in tables of at most ``MD_MAX_COLUMNS`` columns, each row led by the run."""
     keys = varying_keys(runs)
     common = common_overrides(runs)
     failed = [r.name for r in runs if not r.completed]
-    md_columns = ["run", "overrides", *columns[2:]]
-    md_rows = []
-    for run, row in zip(runs, rows):
-        md_rows.append([run.name, run_label(run, keys) if keys else "", *(row[c] for c in columns[2:])])
+    key_cells = [[run.name, run_label(run, keys) if keys else ""] for run in runs]
+    sections = [("Runs", [(c, c) for c in ("status", "note", "final_step")])]
+    sections += column_sections("Metrics", [c for c in columns[4:] if c != "final_step"], MD_MAX_COLUMNS - 2)
     head = [
         f"# Sweep summary: {sweep_dir}",
         "",
         f"{len(runs)} runs, {len(runs) - len(failed)} completed"
         + (f", failed: {', '.join(failed)}" if failed else "") + ".",
         f"Overrides shared by every run: `{' '.join(common)}`" if common else "No override is shared by every run.",
-        "The overrides column shows the overrides that vary; `summary.csv` has them all.",
-        "Metrics come from each run's metrics.json; `stats/...` columns are the value at"
-        " the run's last logged step (`final_step`).",
+        "The overrides column shows the overrides that vary; `summary.csv` has them all, and every"
+        " column of these tables in one row per run.",
+        "Metrics come from each run's metrics.json; each `stats/...` table is one statistic of one"
+        f" matrix, a gate per column (the tag with the gate in place of `{GATE_PLACEHOLDER}`), at the run's"
+        " last logged step (`final_step`).",
         "",
     ]
-    return "\n".join(head) + "\n" + markdown_table(md_columns, md_rows)
+    return "\n".join(head) + "\n" + _sectioned_markdown(
+        ["run", "overrides"], key_cells, sections, lambda i, column: rows[i][column])
+
+
+def _mean_std_cell(mean: float, std: float) -> str:
+    return rounded(mean) + ("" if math.isnan(std) else f" ± {std:.3g}")
 
 
 def aggregated_markdown(
     sweep_dir: Path, columns: list[str], rows: list[dict], numeric: list[str]
 ) -> str:
-    md_columns = ["group", "n_seeds", "seeds", "n_failed", *numeric]
-    md_rows = []
-    for row in rows:
-        cells = [row["group"], row["n_seeds"], row["seeds"], row["n_failed"]]
-        for c in numeric:
-            mean, std = row[f"{c}_mean"], row[f"{c}_std"]
-            cells.append(f"{mean:.4g}" + ("" if math.isnan(std) else f" ± {std:.3g}"))
-        md_rows.append(cells)
+    """aggregated.csv in tables of at most ``MD_MAX_COLUMNS`` columns, each row led by the group."""
     multi = any(row["n_seeds"] > 1 for row in rows)
+    key_cells = [[row["group"]] for row in rows]
+    sections = [("Groups", [(c, c) for c in ("n_seeds", "seeds", "n_failed", "runs")])]
+    sections += column_sections("Metrics", numeric, MD_MAX_COLUMNS - 1)
+
+    def cells(i, column):
+        row = rows[i]
+        if column not in numeric:
+            return row[column]
+        return _mean_std_cell(row[f"{column}_mean"], row[f"{column}_std"])
+
     head = [
         f"# Sweep aggregated over seeds: {sweep_dir}",
         "",
         "Runs whose overrides differ only by `seed` form a group. Each cell is the mean"
         " ± the sample standard deviation (ddof=1) over the group's completed runs"
-        " (`n_seeds`); failed runs are left out and counted in `n_failed`.",
+        " (`n_seeds`); failed runs are left out and counted in `n_failed`. `aggregated.csv` has"
+        " every column of these tables in one row per group; each `stats/...` table is one"
+        f" statistic of one matrix, a gate per column (the tag with the gate in place of `{GATE_PLACEHOLDER}`).",
     ]
     if not multi:
         head.append("No group has more than one completed seed, so there is no spread.")
-    return "\n".join(head + [""]) + "\n" + markdown_table(md_columns, md_rows)
+    return "\n".join(head + [""]) + "\n" + _sectioned_markdown(["group"], key_cells, sections, cells)
