@@ -7,8 +7,8 @@ tensorboard_activations.png (gate activations on the probe batch),
 tensorboard_histograms.png and tensorboard_curves.png (the per-gate change
 curves of every run in the log directory, overlaid).
 Needs Debian's chromium and the test extra (Playwright). Runs from any
-directory; a run without the tags a picture needs is an error naming the
-visualizer to turn on (nothing is written then).
+directory; a run without the tags the pictures need is one error line naming
+every visualizer to turn on (nothing is written then).
 """
 
 import argparse
@@ -27,6 +27,19 @@ SETTLE_SECONDS = 3.0
 SAMPLES = ["--samples_per_plugin", "images=1000"]
 
 
+def missing_tags(logged: dict[str, set[str]], wanted: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The (plugin, tag regex, visualizer) of ``wanted`` that no tag of ``logged[plugin]`` matches."""
+    return [(plugin, pattern, visualizer) for plugin, pattern, visualizer in wanted
+            if not any(re.search(pattern, tag) for tag in logged.get(plugin, ()))]
+
+
+def missing_message(logdir: Path, missing: list[tuple[str, str, str]]) -> str:
+    """One line naming every missing kind of tag and every visualizer that would log them."""
+    what = ", ".join(f"no {plugin} matching {pattern!r} (viz={visualizer})" for plugin, pattern, visualizer in missing)
+    visualizers = list(dict.fromkeys(visualizer for _, _, visualizer in missing))
+    return f"error: {logdir} has {what}; run it with {', '.join(visualizers)} among its visualizers"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("logdir", type=Path)
@@ -39,30 +52,31 @@ def main() -> None:
     args = parser.parse_args()
     if not args.logdir.is_dir():
         sys.exit(f"error: {args.logdir}: no such run or sweep directory")
-    with tensorboard(args.logdir, extra_args=SAMPLES) as base, Browser() as browser:
-        for plugin, pattern, visualizer in (("images", args.gates, "gates"), ("images", args.activations, "activations"),
-                                            ("histograms", args.histograms, "histograms"),
-                                            ("scalars", args.curves, "stats")):
-            logged = {tag for run in get_json(f"{base}/data/plugin/{plugin}/tags").values() for tag in run}
-            if not any(re.search(pattern, tag) for tag in logged):
-                sys.exit(f"error: {args.logdir} has no {plugin} matching {pattern!r}; "
-                         f"run it with viz={visualizer} among its visualizers")
+    wanted = [("images", args.gates, "gates"), ("images", args.activations, "activations"),
+              ("histograms", args.histograms, "histograms"), ("scalars", args.curves, "stats")]
+    with tensorboard(args.logdir, extra_args=SAMPLES) as base:
+        logged = {plugin: {tag for run in get_json(f"{base}/data/plugin/{plugin}/tags").values() for tag in run}
+                  for plugin in dict.fromkeys(plugin for plugin, _, _ in wanted)}
+        missing = missing_tags(logged, wanted)
+        if missing:
+            sys.exit(missing_message(args.logdir, missing))
         args.out.mkdir(parents=True, exist_ok=True)
-        page = browser.open(dashboard_url(base, "images", args.gates))
-        wait_for_images(page, 4)
-        time.sleep(SETTLE_SECONDS)
-        page.screenshot(path=str(args.out / "tensorboard_gates.png"))
-        page = browser.open(dashboard_url(base, "images", args.activations))
-        wait_for_images(page, 4)
-        time.sleep(SETTLE_SECONDS)
-        page.screenshot(path=str(args.out / "tensorboard_activations.png"))
-        for name, dashboard, tag_filter in (
-            ("histograms", "histograms", args.histograms),
-            ("curves", "scalars", args.curves),
-        ):
-            page = browser.open(dashboard_url(base, dashboard, tag_filter))
-            time.sleep(SETTLE_SECONDS * 3)
-            page.screenshot(path=str(args.out / f"tensorboard_{name}.png"))
+        with Browser() as browser:
+            page = browser.open(dashboard_url(base, "images", args.gates))
+            wait_for_images(page, 4)
+            time.sleep(SETTLE_SECONDS)
+            page.screenshot(path=str(args.out / "tensorboard_gates.png"))
+            page = browser.open(dashboard_url(base, "images", args.activations))
+            wait_for_images(page, 4)
+            time.sleep(SETTLE_SECONDS)
+            page.screenshot(path=str(args.out / "tensorboard_activations.png"))
+            for name, dashboard, tag_filter in (
+                ("histograms", "histograms", args.histograms),
+                ("curves", "scalars", args.curves),
+            ):
+                page = browser.open(dashboard_url(base, dashboard, tag_filter))
+                time.sleep(SETTLE_SECONDS * 3)
+                page.screenshot(path=str(args.out / f"tensorboard_{name}.png"))
     print(f"screenshots in {args.out}")
 
 
