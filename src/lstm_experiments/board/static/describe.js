@@ -1,92 +1,97 @@
 // What the tooltip says about the cell under the mouse: {lines (text), data (data-* attributes)}.
+// Pure: every function gets the data it describes (tests/js/describe.test.mjs).
 
 import { formatValue, signed } from './dom.js';
-import { isMaskedStep, isMissing, valueText, valuesAt } from './input_view.js';
-import { keys, loadActivations } from './model.js';
-import { PANEL_LABELS, asMatrixShape } from './runs.js';
+import { isMaskedStep, isMissing, valueText, valuesAt } from './input_data.js';
+import { PANEL_LABELS, asMatrixShape } from './labels.js';
+import { runTitle } from './runs.js';
 
-export function describeWeight(app, panel, { col, row }) {
-  const { run, layer, matrix, gateIndex, perGate } = panel;
-  const current = app.store.peek(keys.weights(run.run, layer.layer, matrix.matrix, panel.step));
-  const initial = app.store.peek(keys.weights(run.run, layer.layer, matrix.matrix, 0));
+const blockRange = (i, block, total) => (block > 1 ? `${i * block}–${Math.min((i + 1) * block, total) - 1}` : String(i));
+
+/** The row's words: a named feature, an input or h unit, or the rows of a block. */
+function rowText(matrix, row, block) {
+  const [fullRows] = asMatrixShape(matrix.shape);
+  if (block > 1) return `rows ${blockRange(row, block, fullRows)}`;
+  if (matrix.rows && matrix.rows[row] !== undefined && matrix.rows[row] !== null) return `row ${row}: ${matrix.rows[row]}`;
+  if (matrix.matrix === 'kernel') return `row ${row}: input ${row}`;
+  if (matrix.matrix === 'recurrent_kernel') return `row ${row}: h unit ${row}`;
+  return 'row 0';
+}
+
+/**
+ * A weight cell. run, layer, matrix: /runs entries; gateIndex; step (shown); current and initial:
+ * the fused matrix at that step and at step 0 ({shape, data}; initial may be missing); cell {col, row}.
+ */
+export function describeWeight({ run, layer, matrix, gateIndex, step, current, initial }, { col, row }) {
   if (!current) return null;
   const cols = current.shape[1];
+  const perGate = cols / layer.gates.length;
   const index = row * cols + gateIndex * perGate + col;
   const value = current.data[index];
   const start = initial ? initial.data[index] : NaN;
   const gate = layer.gates[gateIndex];
   const block = matrix.reduced ? matrix.block : 1;
-  const [fullRows] = asMatrixShape(matrix.shape);
-  const range = (i, total) => (block > 1 ? `${i * block}–${Math.min((i + 1) * block, total) - 1}` : String(i));
-  let rowText;
-  if (block > 1) rowText = `rows ${range(row, fullRows)}`;
-  else if (matrix.rows && matrix.rows[row] !== undefined && matrix.rows[row] !== null) rowText = `row ${row}: ${matrix.rows[row]}`;
-  else if (matrix.matrix === 'kernel') rowText = `row ${row}: input ${row}`;
-  else if (matrix.matrix === 'recurrent_kernel') rowText = `row ${row}: h unit ${row}`;
-  else rowText = 'row 0';
-  const unitText = block > 1 ? `units ${range(col, layer.units)}` : `unit ${col}`;
+  const unitText = block > 1 ? `units ${blockRange(col, block, layer.units)}` : `unit ${col}`;
   const lines = [
-    `run: ${run.name || run.run}`,
+    `run: ${runTitle(run)}`,
     `${layer.layer} · ${matrix.matrix} · ${gate} gate`,
-    `${rowText} · ${unitText}`,
-    `value ${formatValue(value)} at step ${panel.step}`,
+    `${rowText(matrix, row, block)} · ${unitText}`,
+    `value ${formatValue(value)} at step ${step}`,
     initial ? `${formatValue(start)} at step 0 · change ${signed(value - start)}` : 'step 0: loading',
   ];
   if (block > 1) lines.push(`each cell is one ${block}×${block} block of the full ${matrix.shape.join(' × ')} matrix`);
   return {
     lines,
-    data: { run: run.run, layer: layer.layer, matrix: matrix.matrix, gate, row, unit: col, step: panel.step,
+    data: { run: run.run, layer: layer.layer, matrix: matrix.matrix, gate, row, unit: col, step,
       value: String(value), initial: String(start) },
   };
 }
 
-export function describeActivation(app, panel, { col: t, row: unit }) {
-  const { run, layer, index, name } = panel;
-  const step = app.shownStep(run);
-  const current = app.store.peek(keys.activations(run.run, layer.layer, step));
+/**
+ * An activation cell. panel: {index, name} of the /activations panels; sequence (asked for);
+ * current / initial: /activations at the shown step and at step 0 (initial: undefined while
+ * loading, null when step 0 is not kept); inputLine: the input's tooltip line ('' if none).
+ */
+export function describeActivation({ run, layer, panel, step, sequence, current, initial, inputLine = '' }, { col: t, row: unit }) {
   if (!current) return null;
   const [, sequences, time, units] = current.shape;
-  const q = Math.min(app.state.sequence, sequences - 1);
-  const at = ((index * sequences + q) * time + t) * units + unit;
+  const q = Math.min(sequence, sequences - 1);
+  const at = ((panel.index * sequences + q) * time + t) * units + unit;
   const value = current.data[at];
   const masked = isMissing(value);
   const block = Math.ceil(layer.units / units);
   const unitText = block > 1 ? `units ${unit * block}–${Math.min((unit + 1) * block, layer.units) - 1} (one block)` : `unit ${unit}`;
-  const initialKey = keys.activations(run.run, layer.layer, 0);
-  const initial = app.store.peek(initialKey);
-  if (!initial && !app.store.error(initialKey) && run.steps.includes(0)) loadActivations(app.store, run.run, layer.layer, 0);
   const start = initial ? initial.data[at] : NaN;
   let before;
   if (masked) before = `the layer's mask leaves time ${t} of sequence ${q} out`;
-  else if (!initial) before = run.steps.includes(0) ? 'step 0: loading' : 'step 0: not kept';
+  else if (!initial) before = initial === null ? 'step 0: not kept' : 'step 0: loading';
   else before = `${valueText(start, 'masked step')} at step 0 · change ${isMissing(start) ? '–' : signed(value - start)}`;
   const lines = [
-    `run: ${run.name || run.run}`,
-    `${layer.layer} · ${PANEL_LABELS[name] || `${name} gate`} · probe sequence ${q}`,
+    `run: ${runTitle(run)}`,
+    `${layer.layer} · ${PANEL_LABELS[panel.name] || `${panel.name} gate`} · probe sequence ${q}`,
     `time ${t} · ${unitText}`,
     masked ? `masked step at step ${step}` : `value ${formatValue(value)} at step ${step}`,
     before,
   ];
-  const input = panel.input ? panel.input.lineAt(q, t) : '';
-  if (input) lines.push(input);
-  return { lines, data: { run: run.run, layer: layer.layer, panel: name, sequence: q, time: t, unit, step,
+  if (inputLine) lines.push(inputLine);
+  return { lines, data: { run: run.run, layer: layer.layer, panel: panel.name, sequence: q, time: t, unit, step,
     value: String(value), initial: String(start), masked: String(masked) } };
 }
 
-/** The input under the mouse: every feature's value at that time (lines), or the hovered feature's (strip). */
-export function describeInput(app, view, { col: t, row }) {
-  const input = view.current;
+/**
+ * The input under the mouse: every feature's value at that time (lines), or the hovered feature's
+ * (strip). input: {shape, data}; source 'layer' (what the layer read at `step`) or 'probe'; line: the
+ * input's tooltip line; mode 'lines' | 'strip'.
+ */
+export function describeInput({ run, layer, input, source, step, sequence, mode, line }, { col: t, row }) {
   if (!input) return null;
-  const q = view.sequence;
-  const feature = view.mode === 'strip' ? row : null;
-  const values = valuesAt(input, q, t);
+  const feature = mode === 'strip' ? row : null;
+  const values = valuesAt(input, sequence, t);
   const masked = isMaskedStep(values);
-  const where = view.source === 'layer' ? `${view.layer.layer} reads, step ${view.step}` : 'the model\'s input, step 0';
-  const lines = [`run: ${view.run.name || view.run.run}`, `input · ${where}`, `probe sequence ${q} · time ${t}`,
-    view.lineAt(q, t, feature)];
-  const data = { run: view.run.run, layer: view.layer.layer, source: view.source, sequence: q, time: t,
-    masked: String(masked), values: values.map(String).join(',') };
-  if (view.source === 'layer') data.step = view.step;
+  const where = source === 'layer' ? `${layer.layer} reads, step ${step}` : 'the model\'s input, step 0';
+  const lines = [`run: ${runTitle(run)}`, `input · ${where}`, `probe sequence ${sequence} · time ${t}`, line];
+  const data = { run: run.run, layer: layer.layer, source, sequence, time: t, masked: String(masked), values: values.map(String).join(',') };
+  if (source === 'layer') data.step = step;
   if (feature !== null) Object.assign(data, { feature, value: String(values[feature]) });
   else if (values.length === 1) data.value = String(values[0]);
   return { lines, data };

@@ -6,6 +6,10 @@
 // from outside; its other modules and style.css are addressed relative to this module.
 // Data (run names, tags, feature names) reaches the DOM only as text (dom.js).
 //
+// The page is one module per view (controls, stepbar, banner, weights_grid / runs_strip,
+// activations with input_view, saturation, tooltip), each with build(container, state, env) and
+// paint(state, parts, env); app.js holds the one state and its one setState -> render path.
+//
 // Hooks for tests (tests/test_board_browser.py), kept stable:
 //   [data-testid=lstm-gates]    the root; data-step: the slider's step; data-complete="true"
 //                               once every panel shows that step's data
@@ -13,11 +17,17 @@
 //   [data-testid=step-label]    "k / last · after epoch k"; data-step
 //   [data-testid=play], [data-testid=follow-latest], [data-testid=layer-select],
 //   [data-testid=view-weights], [data-testid=view-change], [data-testid=scale-shared|own],
-//   [data-testid=gate-select], [data-testid=matrix-select], [data-testid=sequence-select]
-//   [data-testid=run-checkbox]  one per run; data-run: the run's TensorBoard name
+//   [data-testid=change-scale-step|run] (the change's scale: this step's, or the run's over its steps),
+//   [data-testid=gate-select], [data-testid=matrix-select], [data-testid=sequence-select],
+//   [data-testid=jump-weights|activations|saturation] (scroll a section to the top)
+//   [data-testid=run-checkbox]  one per run, in the page's order; data-run: the run's TensorBoard name;
+//                               [data-testid=run-label] its label (the run's title); runs-all, runs-none
 //   [data-testid=panel]         a weight canvas (one gate of one matrix of one run):
 //                               data-run, data-layer, data-matrix, data-gate, data-step (the step
 //                               it shows), data-rows / data-cols (its cells), data-view
+//   [data-testid=panel-shape]   under each weight panel: its own shape ("2 × 32")
+//   [data-testid=legend]        a weight legend: data-scale, data-view, data-change-scale, data-covered
+//                               (the steps a run-wide change scale was taken over)
 //   [data-testid=activation-panel]  data-run, data-layer, data-panel, data-step; a masked step is grey
 //   [data-testid=input-panel]   the input above each activation panel (input_view.js): data-run, data-layer,
 //                               data-panel (the panel below it), data-source (layer: what the layer read,
@@ -25,7 +35,7 @@
 //                               /probe?run, no data-step), data-mode (lines | strip, above 8 features),
 //                               data-count, data-scale (largest |value|), data-sequence; data-rows/-cols
 //   [data-testid=feature-legend]  the input's legend (feature names, or the strip's caption and scale)
-//   [data-testid=saturation-panel]  data-gate, data-step (the marked step)
+//   [data-testid=saturation-panel]  data-gate, data-step (the marked step); saturation-text under it
 //   [data-testid=tooltip]       the hover box; data-run, data-matrix, data-gate, data-row,
 //                               data-unit, data-step, data-value, data-initial (full precision),
 //                               data-masked ("true" at a step the mask leaves out: data-value NaN);
@@ -33,7 +43,8 @@
 //                               comma-separated), data-feature and data-value (a strip's hovered row)
 //   [data-testid=banner]        shown when TensorBoard kept fewer steps than were logged
 //   window.lstmGates            {app, shownSteps(), setStep(k), redraws: [{step, ms}]}:
-//                               redraws times each complete redraw (performance.now()).
+//                               redraws times each complete render (performance.now()); app.state,
+//                               app.steps, app.store and app.panels are read by scripts/bench/board.py.
 
 import { GatesApp } from './app.js';
 

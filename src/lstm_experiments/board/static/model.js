@@ -19,22 +19,6 @@ export function apiUrl(route, query = {}) {
   return text ? `${route}?${text}` : route;
 }
 
-// Python's json writes NaN and Infinity, which JSON.parse refuses: outside strings,
-// NaN becomes null (read back as NaN) and Infinity 1e999 (which parses as Infinity).
-const NON_JSON = /"(?:[^"\\]|\\.)*"|-?\bNaN\b|-?\bInfinity\b/g;
-
-export function parseJson(text) {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    return JSON.parse(text.replace(NON_JSON, (token) => {
-      if (token[0] === '"') return token;
-      if (token.endsWith('NaN')) return 'null';
-      return token[0] === '-' ? '-1e999' : '1e999';
-    }));
-  }
-}
-
 export class HttpError extends Error {
   constructor(url, status, body) {
     super(`${url}: HTTP ${status}${body ? `: ${body.slice(0, 200)}` : ''}`);
@@ -46,7 +30,7 @@ export async function getJson(url) {
   const response = await fetch(url, { credentials: 'same-origin' });
   const text = await response.text();
   if (!response.ok) throw new HttpError(url, response.status, text);
-  return parseJson(text);
+  return JSON.parse(text); // the server sends NaN and infinities as null (board/plugin.py)
 }
 
 /** Nested lists (any depth) of numbers or nulls as one flat Float32Array (null -> NaN). */
@@ -93,6 +77,11 @@ export class Store {
 
   onLoad(listener) {
     this.listeners.add(listener);
+  }
+
+  /** The value if loaded, without touching its place in the eviction order. */
+  cached(key) {
+    return this.ready.get(key);
   }
 
   peek(key) {

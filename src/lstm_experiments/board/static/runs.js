@@ -1,21 +1,48 @@
-// Pure helpers about runs: their steps and their names (no DOM, testable in node).
+// Runs: their order, their titles and which are ticked at first. Pure (tests/js/runs.test.mjs).
+//
+// The /runs route may give each run a `title` (what differs between runs, from Hydra's overrides)
+// and an `order` (an integer for sorting them); without them the TensorBoard name stands in.
 
-export const sortedNumbers = (values) => [...new Set(values)].sort((a, b) => a - b);
+export const TICK_ALL_AT_MOST = 4; // this many runs or fewer are all ticked when the page opens
 
-/** The largest of sorted steps that is <= step (the first one if none is). */
-export function stepAtOrBefore(steps, step) {
-  if (!steps.length) return null;
-  let found = steps[0];
-  for (const s of steps) {
-    if (s <= step) found = s; else break;
+const CHUNKS = /(\d+(?:\.\d+)?)|(\D+)/g;
+
+/** Compare two texts with their numbers as numbers: 'units=32' < 'units=128'. */
+export function naturalCompare(a, b) {
+  const left = String(a).match(CHUNKS) || [];
+  const right = String(b).match(CHUNKS) || [];
+  for (let i = 0; i < Math.min(left.length, right.length); i++) {
+    const x = left[i];
+    const y = right[i];
+    const nx = /^\d/.test(x) ? Number(x) : NaN;
+    const ny = /^\d/.test(y) ? Number(y) : NaN;
+    if (!Number.isNaN(nx) && !Number.isNaN(ny)) {
+      if (nx !== ny) return nx - ny;
+    } else if (x !== y) {
+      return x < y ? -1 : 1;
+    }
   }
-  return found;
+  if (left.length !== right.length) return left.length - right.length;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function nearest(steps, value) {
-  let best = steps[0];
-  for (const s of steps) if (Math.abs(s - value) < Math.abs(best - value)) best = s;
-  return best;
+/** What the page calls a run: its title, else its display name, else its TensorBoard name. */
+export const runTitle = (run) => run.title || run.name || run.run;
+
+const hasOrder = (run) => Number.isFinite(run.order);
+
+/** Runs in the page's order: by `order` where both have one, else naturally by title, then name. */
+export function sortRuns(runs) {
+  return runs.slice().sort((a, b) => {
+    if (hasOrder(a) && hasOrder(b) && a.order !== b.order) return a.order - b.order;
+    return naturalCompare(runTitle(a), runTitle(b)) || naturalCompare(a.run, b.run);
+  });
+}
+
+/** The runs ticked before the user ticks any: all of a few, else the first. */
+export function defaultSelection(runs, atMost = TICK_ALL_AT_MOST) {
+  if (!runs.length) return [];
+  return runs.length <= atMost ? runs.map((run) => run.run) : [runs[0].run];
 }
 
 /** A sweep job's name ("units=16,viz=[gates,stats]") as [key, value] pairs; null if it is not one. */
@@ -49,9 +76,5 @@ export function distinguishingNames(names) {
   return maps.map((map) => differing.filter((key) => map.has(key)).map((key) => `${key}=${map.get(key)}`).join(',') || '(defaults)');
 }
 
-/** A matrix shape as rows x columns (a bias of one row may come as [columns]). */
-export const asMatrixShape = (shape) => (shape.length === 1 ? [1, shape[0]] : shape);
-
-export const MATRIX_LABELS = { kernel: 'kernel', recurrent_kernel: 'recurrent kernel', bias: 'bias', recurrent_bias: 'recurrent bias' };
-// A SimpleRNN's one block is its new state before masking: labelled as such, not as a gate.
-export const PANEL_LABELS = { cell_state: 'cell state c', hidden: 'hidden h', state: 'tanh(x W + h U + b)' };
+/** A run's layer of that name, or null. */
+export const layerOf = (run, name) => (run && (run.layers || []).find((layer) => layer.layer === name)) || null;

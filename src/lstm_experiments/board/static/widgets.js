@@ -1,5 +1,5 @@
-// Canvas drawing: heat maps (one canvas pixel per value, scaled up by CSS with
-// image-rendering: pixelated), colour legends and small line charts.
+// Canvas widgets the views draw with: heat maps (one canvas pixel per value, scaled up by CSS
+// with image-rendering: pixelated), colour legends and line charts.
 
 import { putBwr } from './colour.js';
 import { el, formatScale } from './dom.js';
@@ -48,14 +48,9 @@ export class HeatCanvas {
   }
 }
 
-/** Pixels per value along an axis: an integer when it fits, a fraction when it must shrink. */
-export function pixelsPer(count, available, largest = 32) {
-  if (count <= 0) return 1;
-  if (count > available) return available / count;
-  return Math.max(1, Math.min(largest, Math.floor(available / count)));
-}
-
 const LEGEND_WIDTH = 128;
+const TICK_FONT = '11px sans-serif';
+const TICK_COLOUR = '#616161';
 
 /**
  * A colour legend: a bar from low to high with its labels.
@@ -111,10 +106,12 @@ export class LineChart {
    * series: [{points: [[x, y]...], colour}]; x range [x0, x1] maps to [left, width-right];
    * y range [y0, y1] to the height; marker: an x to draw as a vertical line;
    * xAt(x): optional mapping of x to a pixel (overrides the range);
-   * bands: [[left, right]] in pixels, shaded in bandColour behind the lines (masked steps).
+   * bands: [[left, right]] in pixels, shaded in bandColour behind the lines (masked steps);
+   * ticks: [low, high] labels of y (left corners); xTicks: [first, last] of x, the last drawn
+   * in the bottom right corner (the first would sit on the y axis' low label).
    */
-  draw({ series, x0, x1, y0, y1, marker = null, xAt = null, zero = null, pad = 2, ticks = null, bands = [],
-    bandColour = '#dcdcdc' }) {
+  draw({ series, x0, x1, y0, y1, marker = null, xAt = null, zero = null, pad = 2, ticks = null, xTicks = null,
+    bands = [], bandColour = '#dcdcdc' }) {
     const g = this.context;
     const w = this.width;
     const h = this.height;
@@ -131,14 +128,20 @@ export class LineChart {
       g.lineTo(w, Math.round(py(zero)) + 0.5);
       g.stroke();
     }
+    g.fillStyle = TICK_COLOUR;
+    g.font = TICK_FONT;
     if (ticks) {
-      // y labels drawn on the canvas, at the top and bottom left
-      g.fillStyle = '#9e9e9e';
-      g.font = '9px sans-serif';
+      g.textAlign = 'left';
       g.textBaseline = 'top';
       g.fillText(ticks[1], 2, 1);
       g.textBaseline = 'bottom';
       g.fillText(ticks[0], 2, h - 1);
+    }
+    if (xTicks) {
+      g.textBaseline = 'bottom';
+      g.textAlign = 'right';
+      g.fillText(xTicks[1], w - 2, h - 1);
+      g.textAlign = 'left';
     }
     if (marker !== null) {
       g.strokeStyle = '#555';

@@ -1,4 +1,4 @@
-// Unit tests of the pure functions of board/static/input_view.js: `node --test tests/js/`
+// Unit tests of the pure functions of board/static/input_data.js: `node --test tests/js/`
 // (tests/test_board_browser.py runs them too). No DOM: only functions that need none are called.
 
 import assert from 'node:assert/strict';
@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import {
   MAX_INPUT_LINES, featureLabel, inputLine, inputMode, inputShape, inputSource, isMaskedStep, maskedSteps,
   stripCaption, valueText, valuesAt,
-} from '../../src/lstm_experiments/board/static/input_view.js';
+} from '../../src/lstm_experiments/board/static/input_data.js';
 
 /** An input as model.js makes it: shape and a flat Float32Array (null -> NaN). */
 const input = (shape, values, extra = {}) => ({ shape, data: Float32Array.from(values, (v) => (v === null ? NaN : v)), ...extra });

@@ -1,0 +1,56 @@
+// What the views paint from: the Store's data, asked for by route. A view's paint calls these and
+// gets {value} (loaded), {error} (failed) or {} (loading: the load starts, and the key goes into
+// `wanted`, so that its arrival repaints that view; GatesApp keeps one `wanted` per view).
+
+import {
+  keys, loadActivations, loadLayerInput, loadProbe, loadSaturation, loadWeights,
+} from './model.js';
+
+export function makeSource(store, changeScales, wanted) {
+  const need = (key, load) => {
+    const value = store.peek(key);
+    if (value) return { value };
+    const error = store.error(key);
+    if (error) return { error };
+    wanted.add(key);
+    load();
+    return {};
+  };
+  return {
+    weights: (run, layer, matrix, step) => need(keys.weights(run, layer, matrix, step),
+      () => loadWeights(store, run, layer, matrix, step)),
+    activations: (run, layer, step) => need(keys.activations(run, layer, step),
+      () => loadActivations(store, run, layer, step)),
+    layerInput: (run, layer, step) => need(keys.layerInput(run, layer, step),
+      () => loadLayerInput(store, run, layer, step)),
+    probe: (run) => need(keys.probe(run), () => loadProbe(store, run)),
+    /** version: anything that changes when the run has new steps. */
+    saturation: (run, layer, version) => need(keys.saturation(run, layer, version),
+      () => loadSaturation(store, run, layer, version)),
+    /** The largest |W_t - W_0| of a matrix at one step (both loaded). */
+    stepChange: (run, layer, matrix, step, current, initial) => changeScales.at(run, layer, matrix, step, current, initial),
+    /**
+     * The largest |W_t - W_0| of a matrix over the run's steps the page has: {scale, covered, total}.
+     * Loads nothing (the prefetcher does); a step still missing is wanted, so its arrival repaints.
+     */
+    runChange(runEntry, layer, matrix) {
+      const run = runEntry.run;
+      const initial = store.cached(keys.weights(run, layer, matrix, 0));
+      let scale = 0;
+      let covered = 0;
+      for (const step of runEntry.steps) {
+        let known = changeScales.get(run, layer, matrix, step);
+        if (known === undefined && initial) {
+          const current = store.cached(keys.weights(run, layer, matrix, step));
+          if (current) known = changeScales.at(run, layer, matrix, step, current, initial);
+        }
+        if (known === undefined) wanted.add(keys.weights(run, layer, matrix, step));
+        else {
+          covered += 1;
+          scale = Math.max(scale, known);
+        }
+      }
+      return { scale, covered, total: runEntry.steps.length };
+    },
+  };
+}

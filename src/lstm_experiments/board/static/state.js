@@ -1,0 +1,108 @@
+// The page's state: one plain object, replaced (never changed) by GatesApp.setState(patch), which
+// runs normalize() over the merged object so every handler gets the same rules. Pure
+// (tests/js/state.test.mjs).
+//
+// Fields set by handlers: runs (sorted), samplesFlag, downsampled, runsError, loaded; selected and
+// selectionTouched (the user ticked or unticked a run); layer; view ('weights' | 'change');
+// changeScale ('step' | 'run'); scale ('shared' | 'own', runs side by side); gate, matrix (the
+// compared panel); step, follow, playing; sequence, activationsRun; width, height (the frame).
+// Derived here, never patched: steps (every selected run's kept steps), byRun.
+
+import { defaultSelection, layerOf, sortRuns } from './runs.js';
+import { nearest, playNext, playStart, sortedNumbers, stepAtOrBefore, stepBy } from './steps.js';
+
+export const SAMPLES_FLAG = '--samples_per_plugin=lstm_gates=100000';
+const DEFAULT_GATE = 'forget';
+const DEFAULT_MATRIX = 'recurrent_kernel';
+
+export const DEFAULTS = Object.freeze({
+  runs: [], samplesFlag: SAMPLES_FLAG, downsampled: false, runsError: null, loaded: false,
+  selected: [], selectionTouched: false, layer: null, view: 'weights', changeScale: 'step', scale: 'shared',
+  gate: null, matrix: DEFAULT_MATRIX, step: null, follow: true, playing: false, sequence: 0, activationsRun: null,
+  width: 1200, height: 900,
+});
+
+const pick = (options, wanted, preferred) => {
+  if (options.includes(wanted)) return wanted;
+  return options.includes(preferred) ? preferred : options[0] ?? wanted;
+};
+
+/** The state with every derived field and rule applied (see the top of this module). */
+export function normalize(input) {
+  const state = { ...DEFAULTS, ...input };
+  const runs = state.runs;
+  const byRun = new Map(runs.map((run) => [run.run, run]));
+  const ids = runs.map((run) => run.run);
+  const wanted = state.selectionTouched ? state.selected : defaultSelection(runs);
+  const selected = ids.filter((id) => wanted.includes(id)); // the picker's order
+  const chosen = selected.map((id) => byRun.get(id));
+
+  const layers = [...new Set(chosen.flatMap((run) => (run.layers || []).map((layer) => layer.layer)))];
+  const layer = layers.length ? pick(layers, state.layer, null) : state.layer;
+
+  const steps = sortedNumbers(chosen.flatMap((run) => run.steps || []));
+  let step = null;
+  if (steps.length) {
+    if (state.follow || state.step === null || state.step === undefined) step = steps[steps.length - 1];
+    else step = steps.includes(state.step) ? state.step : stepAtOrBefore(steps, state.step);
+  }
+
+  let { gate, matrix } = state;
+  const first = chosen.map((run) => layerOf(run, layer)).find(Boolean);
+  if (first) {
+    gate = pick(first.gates, gate, DEFAULT_GATE);
+    matrix = pick(first.matrices.map((m) => m.matrix), matrix, DEFAULT_MATRIX);
+  }
+
+  const withActivations = chosen.filter((run) => layerOf(run, layer)?.activations).map((run) => run.run);
+  const activationsRun = withActivations.length ? pick(withActivations, state.activationsRun, null) : null;
+  const info = activationsRun ? layerOf(byRun.get(activationsRun), layer).activations : null;
+  const sequence = info && state.sequence < (info.sequences ?? 1) ? state.sequence : 0;
+  const playing = state.playing && steps.length > 1;
+
+  return { ...state, byRun, selected, layer, steps, step, gate, matrix, activationsRun, sequence, playing };
+}
+
+// ---------------------------------------------------------------- selectors
+
+export const selectedRuns = (state) => state.selected.map((id) => state.byRun.get(id)).filter(Boolean);
+
+/** The layer names the selected runs have, in order. */
+export const layerNames = (state) => [...new Set(selectedRuns(state).flatMap((run) => (run.layers || []).map((l) => l.layer)))];
+
+/** The step a run shows: the slider's, or the run's latest before it (runs keep different steps). */
+export const shownStep = (state, run) => stepAtOrBefore(run.steps || [], state.step);
+
+// ---------------------------------------------------------------- patches: what a handler asks for
+
+/** The run list from /runs. */
+export const runsPatch = (data) => ({
+  runs: sortRuns(Array.isArray(data.runs) ? data.runs : []).map((run) => ({ ...run, steps: sortedNumbers(run.steps || []) })),
+  samplesFlag: data.samples_flag || SAMPLES_FLAG, downsampled: Boolean(data.downsampled), runsError: null, loaded: true,
+});
+
+export const toggleRunPatch = (state, id, on) => ({
+  selected: on ? [...state.selected.filter((r) => r !== id), id] : state.selected.filter((r) => r !== id),
+  selectionTouched: true,
+});
+
+export const allRunsPatch = (state) => ({ selected: state.runs.map((run) => run.run), selectionTouched: true });
+export const noRunsPatch = () => ({ selected: [], selectionTouched: true });
+
+/** A step the user chose (slider, keys, setStep): it holds; follow latest and playing stop. */
+export const userStepPatch = (state, value) => (state.steps.length
+  ? { step: nearest(state.steps, value), follow: false, playing: false } : {});
+
+export const stepByPatch = (state, delta) => (state.steps.length
+  ? { step: stepBy(state.steps, state.step, delta), follow: false, playing: false } : {});
+
+export const followPatch = (on) => ({ follow: on, ...(on ? { playing: false } : {}) });
+
+export const playPatch = (state, on) => (on
+  ? { playing: true, follow: false, step: playStart(state.steps, state.step) } : { playing: false });
+
+/** One tick of the player: the next step, or stop at the last. */
+export function playTickPatch(state) {
+  const next = playNext(state.steps, state.step);
+  return next === null ? { playing: false } : { step: next };
+}

@@ -1,0 +1,84 @@
+// Runs and data as the plugin's routes give them (board/plugin.py), made up so that every step and
+// every cell has its own value: a view that paints the wrong step or cell paints a wrong colour.
+
+import { ChangeScales } from '../../src/lstm_experiments/board/static/scales.js';
+
+export const GATES = ['input', 'forget', 'cell', 'output'];
+const PANELS = ['input', 'forget', 'cell', 'output', 'cell_state', 'hidden'];
+
+/** A /runs entry of an LSTM run: `units` units on `features` inputs, these steps kept. */
+export function lstmRun(name, { units = 4, features = 2, steps = [0, 1, 2], time = 5, sequences = 2, saturation = true, extra = {} } = {}) {
+  const matrix = (matrix, shape, scale) => ({ matrix, shape, logged_shape: shape.length === 1 ? [1, shape[0]] : shape,
+    reduced: false, block: 1, scale, rows: matrix === 'kernel' ? Array.from({ length: features }, (_, i) => `x${i}`) : null });
+  return {
+    run: `${name}/tensorboard`, name, steps, max_step: steps[steps.length - 1], logged_steps: steps.length, kept_steps: steps.length,
+    features: Array.from({ length: features }, (_, i) => `x${i}`),
+    layers: [{
+      layer: 'lstm', cell: 'LSTMCell', gates: GATES, units, saturation,
+      matrices: [matrix('kernel', [features, 4 * units], 0.9), matrix('recurrent_kernel', [units, 4 * units], 0.7),
+        matrix('bias', [4 * units], 1)],
+      activations: { panels: PANELS, candidate: 'cell', sequences, time, input: true },
+    }],
+    ...extra,
+  };
+}
+
+/** The value of cell i of a matrix at a step: distinct for every step and cell, within [-1, 1]. */
+export const weightValue = (step, i) => Math.round((((i * 37) % 19) / 19 - 0.5 + step * 0.05) * 4096) / 4096;
+/** The value of an activation cell at a step, in [0, 1]. */
+export const activationValue = (step, i) => Math.round((((i * 13) % 29) / 29 * 0.8 + step * 0.05) * 4096) / 4096;
+
+export function weightsAt(run, matrix, step) {
+  const info = run.layers[0].matrices.find((m) => m.matrix === matrix);
+  const [rows, cols] = info.logged_shape;
+  return { shape: [rows, cols], data: Float32Array.from({ length: rows * cols }, (_, i) => weightValue(step, i)) };
+}
+
+export function activationsAt(run, step) {
+  const { units } = run.layers[0];
+  const { panels, sequences, time } = run.layers[0].activations;
+  const shape = [panels.length, sequences, time, units];
+  return { shape, panels, data: Float32Array.from({ length: shape.reduce((a, b) => a * b) }, (_, i) => activationValue(step, i)) };
+}
+
+export function inputAt(run, step) {
+  const { sequences, time } = run.layers[0].activations;
+  const count = run.features.length;
+  return { shape: [sequences, time, count], data: Float32Array.from({ length: sequences * time * count }, (_, i) => (i % 5) - 2 + step) };
+}
+
+/** /saturation of a run: each gate's low and high fractions at every step. */
+export function saturationOf(run) {
+  const gates = {};
+  GATES.forEach((gate, g) => {
+    gates[gate] = { low: run.steps.map((s) => [s, (g + 1) * 0.01 + s * 0.1]), high: run.steps.map((s) => [s, (g + 1) * 0.02 + s * 0.05]) };
+  });
+  return { gates };
+}
+
+/**
+ * A source (board/static/source.js' interface) over made-up data of these runs; `missing` lists
+ * steps not loaded yet (their loads pend), `asked` records what the views asked for.
+ */
+export function fakeSource(runs, { missing = [] } = {}) {
+  const byRun = new Map(runs.map((run) => [run.run, run]));
+  const changeScales = new ChangeScales();
+  const asked = [];
+  const answer = (step, make) => (missing.includes(step) ? {} : { value: make() });
+  const source = {
+    asked,
+    weights: (run, layer, matrix, step) => { asked.push(['weights', run, matrix, step]); return answer(step, () => weightsAt(byRun.get(run), matrix, step)); },
+    activations: (run, layer, step) => { asked.push(['activations', run, step]); return answer(step, () => activationsAt(byRun.get(run), step)); },
+    layerInput: (run, layer, step) => answer(step, () => inputAt(byRun.get(run), step)),
+    probe: (run) => ({ value: inputAt(byRun.get(run), 0) }),
+    saturation: (run) => ({ value: saturationOf(byRun.get(run)) }),
+    stepChange: (...args) => changeScales.at(...args),
+    runChange(runEntry, layer, matrix) {
+      const initial = weightsAt(runEntry, matrix, 0);
+      const steps = runEntry.steps.filter((s) => !missing.includes(s));
+      const scale = Math.max(0, ...steps.map((s) => changeScales.at(runEntry.run, layer, matrix, s, weightsAt(runEntry, matrix, s), initial)));
+      return { scale, covered: steps.length, total: runEntry.steps.length };
+    },
+  };
+  return source;
+}
