@@ -41,6 +41,9 @@ test('a few runs are all ticked at first, more than that only the first', () => 
   const five = [...four, run('e')];
   assert.deepEqual(defaultSelection(five), ['a/tensorboard']);
   assert.deepEqual(defaultSelection([]), []);
+  // A sweep still starting: its first 4 runs were all ticked; a 5th does not untick them.
+  assert.deepEqual(defaultSelection(five, ['a/tensorboard', 'b/tensorboard', 'c/tensorboard', 'd/tensorboard']),
+    ['a/tensorboard', 'b/tensorboard', 'c/tensorboard', 'd/tensorboard']);
 });
 
 test('side by side, a name is cut to the overrides that differ', () => {

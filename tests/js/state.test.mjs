@@ -41,6 +41,8 @@ test('runs that appear before the user ticks any are ticked while they are few',
   let state = withRuns([lstmRun('a')]);
   state = set(state, runsPatch({ runs: [lstmRun('a'), lstmRun('b')] }));
   assert.deepEqual(state.selected, ['a/tensorboard', 'b/tensorboard']);
+  state = set(state, runsPatch({ runs: ['a', 'b', 'c', 'd', 'e'].map((name) => lstmRun(name)) }));
+  assert.deepEqual(state.selected, ['a/tensorboard', 'b/tensorboard']); // a fifth run unticks none
 });
 
 test('follow latest shows the last step; a step the user chose holds', () => {

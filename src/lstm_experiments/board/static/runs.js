@@ -39,10 +39,15 @@ export function sortRuns(runs) {
   });
 }
 
-/** The runs ticked before the user ticks any: all of a few, else the first. */
-export function defaultSelection(runs, atMost = TICK_ALL_AT_MOST) {
+/**
+ * The runs ticked before the user ticks any: all of a few; of more, those already ticked (runs
+ * that appeared while the list was short stay ticked), else the first.
+ */
+export function defaultSelection(runs, ticked = [], atMost = TICK_ALL_AT_MOST) {
   if (!runs.length) return [];
-  return runs.length <= atMost ? runs.map((run) => run.run) : [runs[0].run];
+  if (runs.length <= atMost) return runs.map((run) => run.run);
+  const kept = runs.map((run) => run.run).filter((id) => ticked.includes(id));
+  return kept.length ? kept : [runs[0].run];
 }
 
 /** A sweep job's name ("units=16,viz=[gates,stats]") as [key, value] pairs; null if it is not one. */

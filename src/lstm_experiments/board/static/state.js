@@ -33,7 +33,7 @@ export function normalize(input) {
   const runs = state.runs;
   const byRun = new Map(runs.map((run) => [run.run, run]));
   const ids = runs.map((run) => run.run);
-  const wanted = state.selectionTouched ? state.selected : defaultSelection(runs);
+  const wanted = state.selectionTouched ? state.selected : defaultSelection(runs, state.selected);
   const selected = ids.filter((id) => wanted.includes(id)); // the picker's order
   const chosen = selected.map((id) => byRun.get(id));
 
