@@ -75,11 +75,11 @@ def browser(chromium):
 class Gates:
     """One browser page on the GATES tab: its TensorBoard page, the plugin's frame, what went wrong."""
 
-    def __init__(self, browser, base, routes=None):
+    def __init__(self, browser, base, routes=None, viewport=None):
         from tests.helpers.tensorboard_browser import VIEWPORT, plugin_frame
 
         self.dialogs, self.errors = [], []
-        self.page = browser._browser.new_page(viewport=VIEWPORT)
+        self.page = browser._browser.new_page(viewport=viewport or VIEWPORT)
         self.page.set_default_timeout(60_000)
         for pattern, handler in (routes or {}).items():
             self.page.route(pattern, handler)
@@ -210,6 +210,9 @@ def test_two_runs_side_by_side_on_a_shared_scale_or_their_own(gates):
     ]
     boxes = [cards.nth(i).locator("canvas").bounding_box() for i in range(2)]
     assert boxes[0]["y"] == boxes[1]["y"] and boxes[0]["x"] < boxes[1]["x"]  # side by side
+    # The same pixels per weight: 6 units are drawn 6/4 as wide and tall as 4.
+    assert math.isclose(boxes[1]["width"] / boxes[0]["width"], 6 / 4, rel_tol=0.01), boxes
+    assert math.isclose(boxes[1]["height"] / boxes[0]["height"], 6 / 4, rel_tol=0.01), boxes
     assert gates.frame.locator("[data-testid=legend]").count() == 1  # one shared scale
     gates.frame.locator("[data-testid=scale-own]").check()
     gates.wait_complete()
@@ -292,15 +295,144 @@ def test_the_page_follows_new_steps_without_a_reload(browser, server):
 
 def test_a_downsampling_tensorboard_gets_a_banner_with_the_exact_flag(browser, logdir):
     with tensorboard(logdir, expected_runs=len(RUNS), extra_args=["--samples_per_plugin", "lstm_gates=2"]) as base:
-        flag = get_json(f"{base}/data/plugin/lstm_gates/runs")["samples_flag"]
+        answer = get_json(f"{base}/data/plugin/lstm_gates/runs")
+        flag = answer["samples_flag"]
+        # A full reservoir may not say how many steps were logged (logged_steps null).
+        logged = {run["logged_steps"] for run in answer["runs"]}
+        kept = "2 steps (it may have dropped others)" if logged == {None} else f"2 of {len(STEPS)} steps"
         gates = Gates(browser, base)
         try:
             banner = gates.frame.locator("[data-testid=banner]")
-            assert banner.inner_text().strip() == f"⚠ TensorBoard kept 2 of {len(STEPS)} steps: restart with {flag}"
+            assert banner.inner_text().strip() == f"⚠ TensorBoard kept {kept}: restart with {flag}"
             assert gates.frame.locator("[data-testid=samples-flag]").inner_text() == flag
             assert not gates.errors, gates.errors
         finally:
             gates.close()
+
+
+# ------------------------------------------------------------------ what a new user tripped on
+
+def _labels(gates) -> list[str]:
+    return gates.frame.locator("[data-testid=run-label]").all_inner_texts()
+
+
+def _ticked(gates) -> list[str]:
+    boxes = gates.frame.locator("[data-testid=run-checkbox]")
+    return [boxes.nth(i).get_attribute("data-run") for i in range(boxes.count()) if boxes.nth(i).is_checked()]
+
+
+def test_runs_sort_naturally_a_few_are_all_ticked_and_all_or_none_tick_them(browser, server):
+    """The runs route's titles 'units=128', 'units=32', 'units=64' sort as numbers; an `order` wins."""
+    titles = {tensorboard_run("units=4"): "units=128", tensorboard_run("units=6"): "units=32", tensorboard_run(MALICIOUS): "units=64"}
+    mode = {"order": False}
+
+    def retitled(route):
+        response = route.fetch()
+        body = response.json()
+        for run in body["runs"]:
+            run["title"] = titles[run["run"]]
+            run.pop("order", None)
+            if mode["order"]:  # the server's order: the reverse of the natural one
+                run["order"] = {"units=128": 0, "units=64": 1, "units=32": 2}[run["title"]]
+        route.fulfill(response=response, json=body)
+
+    gates = Gates(browser, server, routes={"**/data/plugin/lstm_gates/runs": retitled})
+    try:
+        assert _labels(gates) == ["units=32", "units=64", "units=128"]
+        assert len(_ticked(gates)) == len(RUNS)  # a few runs: all ticked at first
+        assert gates.frame.locator("[data-testid=run-card]").count() == len(RUNS)
+        assert gates.frame.locator("[data-testid=run-card] .lg-card-title").all_inner_texts() == ["units=32", "units=64", "units=128"]
+        gates.frame.locator("[data-testid=runs-none]").click()
+        gates.frame.wait_for_function("() => !document.querySelector('[data-testid=panel]')")
+        assert _ticked(gates) == [] and "No run ticked" in gates.frame.locator("[data-testid=message]").inner_text()
+        gates.frame.locator("[data-testid=runs-all]").click()
+        gates.wait_complete()
+        assert len(_ticked(gates)) == len(RUNS) and gates.frame.locator("[data-testid=run-card]").count() == len(RUNS)
+        assert not gates.errors, gates.errors
+    finally:
+        gates.close()
+    mode["order"] = True
+    gates = Gates(browser, server, routes={"**/data/plugin/lstm_gates/runs": retitled})
+    try:
+        assert _labels(gates) == ["units=128", "units=64", "units=32"]
+    finally:
+        gates.close()
+
+
+def test_each_gate_panel_is_labelled_with_its_own_shape_and_thin_ones_are_big_enough_to_hover(gates, server):
+    gates.select_runs(["units=6"])
+    (run,) = [r for r in get_json(f"{server}/data/plugin/lstm_gates/runs")["runs"] if r["run"] == tensorboard_run("units=6")]
+    shapes = {m["matrix"]: m["shape"] for m in run["layers"][0]["matrices"]}
+    features = shapes["kernel"][0]
+    labels = gates.frame.eval_on_selector_all(
+        "[data-testid=panel-shape]", "(nodes) => nodes.map((n) => [n.dataset.matrix, n.dataset.gate, n.textContent])")
+    assert {(m, g): text for m, g, text in labels} == {
+        (m, g): f"{rows} × 6" for m, rows in (("kernel", features), ("recurrent_kernel", 6), ("bias", 1)) for g in GATES}
+    for matrix, rows in (("kernel", features), ("bias", 1)):
+        box = gates.frame.locator(f"[data-testid=panel][data-matrix={matrix}][data-gate=forget]").bounding_box()
+        assert box["height"] >= min(16 * rows, 32), (matrix, box)  # not a 14 px strip
+    tooltip = gates.hover_cell("[data-testid=panel][data-matrix=bias][data-gate=output]", 0, 5)
+    assert (tooltip.get_attribute("data-matrix"), tooltip.get_attribute("data-unit")) == ("bias", "5")
+
+
+def test_the_change_can_be_drawn_on_the_runs_fixed_scale_so_playing_shows_it_grow(gates, server):
+    import numpy as np
+
+    from lstm_experiments.viz.colour import diverging_rgb
+
+    gates.select_runs(["units=6"])
+    matrix, units, forget = "recurrent_kernel", 6, GATES.index("forget")
+
+    def weights(step):
+        answer = get_json(f"{server}/data/plugin/lstm_gates/weights?run={tensorboard_run('units=6')}&layer=lstm&matrix={matrix}&step={step}")
+        return np.asarray(answer["values"], np.float32)
+
+    change = {step: weights(step) - weights(0) for step in STEPS}
+    largest = {step: float(np.abs(change[step]).max()) for step in STEPS}
+    legend = f"[data-testid=legend][data-matrix={matrix}]"
+    gates.frame.locator("[data-testid=view-change]").check()
+    gates.wait_complete()
+    assert gates.frame.locator("[data-testid=change-scale]").is_visible()
+    gates.frame.locator("[data-testid=change-scale-run]").check()
+    gates.frame.wait_for_function(f"() => document.querySelector('{legend}').dataset.covered === '{len(STEPS)}'")
+    gates.move_slider(1)
+    scale = float(gates.frame.locator(legend).get_attribute("data-scale"))
+    assert math.isclose(scale, max(largest.values()), rel_tol=1e-6), (scale, largest)
+    assert largest[1] < scale  # on this step's own scale, step 1 would fill the colours
+    assert "over every step" in gates.frame.locator(legend).inner_text()
+    pixels = _pixels(gates.frame, f"[data-testid=panel][data-matrix={matrix}][data-gate=forget]")
+    expected = diverging_rgb(change[1][:, forget * units:(forget + 1) * units], scale).astype(np.int16)
+    assert np.abs(pixels[..., :3] - expected).max() <= 1
+    gates.move_slider(STEPS[-1])
+    assert float(gates.frame.locator(legend).get_attribute("data-scale")) == scale  # fixed while the slider moves
+    gates.frame.locator("[data-testid=change-scale-step]").check()
+    gates.wait_complete()
+    assert math.isclose(float(gates.frame.locator(legend).get_attribute("data-scale")), largest[STEPS[-1]], rel_tol=1e-6)
+
+
+def test_at_1600_by_1000_the_activations_are_above_the_fold_and_the_saturation_charts_readable(browser, server):
+    height = 1000
+    gates = Gates(browser, server, viewport={"width": 1600, "height": height})
+    try:
+        gates.select_runs(["units=6"])
+        first = gates.frame.locator("[data-testid=activation-panel]").first.bounding_box()
+        assert first["y"] + first["height"] <= height, first
+        charts = [gates.frame.locator("[data-testid=saturation-panel]").nth(i).bounding_box() for i in range(4)]
+        assert all(box["width"] >= 180 and box["height"] >= 100 for box in charts), charts
+        assert len({box["y"] for box in charts}) == 1  # one row
+        # One click brings the charts into view; the step bar stays on screen to drive them.
+        gates.frame.locator("[data-testid=jump-saturation]").click()
+        gates.frame.wait_for_function("""() => {
+            const box = document.querySelector('[data-testid=saturation-section]').getBoundingClientRect();
+            return box.top >= 0 && box.bottom <= window.innerHeight; }""")
+        chart = gates.frame.locator("[data-testid=saturation-panel]").first.bounding_box()
+        slider = gates.frame.locator("[data-testid=step-slider]").bounding_box()
+        assert chart["y"] + chart["height"] <= height and 0 <= slider["y"] < chart["y"], (chart, slider)
+        gates.move_slider(1)
+        assert gates.frame.locator("[data-testid=saturation-panel]").first.get_attribute("data-step") == "1"
+        assert not gates.errors, gates.errors
+    finally:
+        gates.close()
 
 
 # ------------------------------------------------------------------ what each layer read
