@@ -13,7 +13,7 @@ Writes, from a run or sweep directory:
   each gate's time x units panel, the cell and hidden states, the saturation curves.
 
 Needs Debian's chromium and the test extra (Playwright); TensorBoard keeps every step
-(``--samples_per_plugin lstm_gates=100000``).
+(``metadata.SAMPLES_FLAG``).
 """
 
 import argparse
@@ -27,7 +27,9 @@ from tests.helpers.tensorboard_browser import (  # noqa: E402
 )
 from tests.helpers.tensorboard_server import get_json, tensorboard  # noqa: E402
 
-SAMPLES = ["--samples_per_plugin", "lstm_gates=100000"]
+from lstm_experiments.board.metadata import SAMPLES_FLAG  # noqa: E402
+
+SAMPLES = [SAMPLES_FLAG]
 VIEWPORT = {"width": 1400, "height": 1600}
 SETTLE_MS = 500
 
@@ -73,7 +75,7 @@ def main() -> None:
     with tensorboard(args.logdir, expected_runs=expected, extra_args=SAMPLES) as base, Browser() as browser:
         runs = get_json(f"{base}/data/plugin/lstm_gates/runs")["runs"]
         if not runs:
-            sys.exit(f"error: no run in {args.logdir} logged GATES data (train with viz=gates)")
+            sys.exit(f"error: no run in {args.logdir} logged GATES data (train with viz.board=true, the default)")
         page = browser.open(f"{base}/#lstm_gates", viewport=VIEWPORT)
         frame = plugin_frame(page, "lstm_gates")
         wait_for_gates(frame)
