@@ -178,6 +178,28 @@ def wait_for_state(job_id: str | int, states: str | Iterable[str], timeout: floa
         time.sleep(POLL_SECONDS)
 
 
+def wait_for_accounted_state(job_id: str | int, state: str, timeout: float = 60.0) -> list[str]:
+    """Wait until sacct's latest run of the job is ``state``; returns every run's state (``job_runs``).
+
+    For assertions that read sacct: slurmctld sends a job's end to slurmdbd asynchronously, so
+    sacct can still say RUNNING for a moment after squeue (what :func:`wait_for_state` reads)
+    says COMPLETED. Raises TimeoutError, or AssertionError when sacct's latest run finished
+    in another state.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        runs = job_runs(job_id)
+        latest = runs[-1] if runs else ""
+        if latest == state:
+            return runs
+        if latest in FINISHED and state in FINISHED:
+            raise AssertionError(f"job {job_id}'s last run finished {latest}, not {state}\n{describe(job_id)}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"sacct: job {job_id}'s last run not {state} after {timeout:.0f} s "
+                               f"(runs: {runs or 'none'})\n{describe(job_id)}")
+        time.sleep(POLL_SECONDS)
+
+
 def submitit_job_ids(folder: str | Path) -> list[str]:
     """The job ids submitit submitted under ``folder`` (its ``<id>_submitted.pkl`` files, at any depth)."""
     ids = {path.name[: -len("_submitted.pkl")] for path in Path(folder).rglob("*_submitted.pkl")}
