@@ -23,6 +23,12 @@ _DROPPED_PREFIXES = (
 )
 
 
+# Answers from outside the config (a cluster's sbatch), each with the setting that fixes it.
+_REMEDIES = (
+    ("Invalid generic resource (gres) specification",
+     "cluster=slurm asks for one GPU per job (conf/cluster/slurm.yaml); on a cluster without GPUs "
+     "set hydra.launcher.gpus_per_node=0"),
+)
 _MISSING_OPTION = re.compile(r"Could not (?:load|find) '([\w/]+)/([^'/]+)'")
 # OmegaConf's complaints about a value an Enum field (a choice) cannot take: not a member's name,
 # not a string at all, or null.
@@ -60,7 +66,7 @@ def fold_hydra_report(report: str) -> str:
     as the range checks do.
     """
     if _TRACEBACK in report:
-        return _last_exception(report)
+        return _last_exception(report) + _remedy(report)
     parts: list[str] = []
     key = None
     for raw in report.splitlines():
@@ -84,7 +90,11 @@ def fold_hydra_report(report: str) -> str:
         text += f"; available options in '{missing.group(1)}': {', '.join(options)}"
     if key and key not in text:
         text += f" (key: {key})"
-    return f"error: {text}"
+    return f"error: {text}{_remedy(report)}"
+
+
+def _remedy(report: str) -> str:
+    return "".join(f"; {remedy}" for trigger, remedy in _REMEDIES if trigger in report)
 
 
 _TRACEBACK = "Traceback (most recent call last)"
