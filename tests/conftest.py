@@ -144,7 +144,7 @@ def saved_matrices(run_dir):
 
     final = keras.models.load_model(Path(run_dir) / "model.keras", compile=False)
     initial = keras.models.clone_model(final)
-    initial.load_weights(Path(run_dir) / "checkpoint" / "initial.weights.h5")
+    initial.load_weights(Path(run_dir) / "checkpoints" / "initial.weights.h5")
 
     def matrices(model):
         out = {}

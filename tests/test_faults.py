@@ -157,7 +157,7 @@ def test_sigterm_then_resume_matches_an_uninterrupted_run(tmp_path):
     command = [sys.executable, "-m", "lstm_experiments", *RESUMABLE, f"hydra.run.dir={run_dir}"]
     process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
-    state = run_dir / "checkpoint" / "state.json"
+    state = run_dir / "checkpoints" / "state.json"
     deadline = time.monotonic() + 120
     while not state.exists() and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
@@ -190,7 +190,7 @@ def test_sigterm_then_resume_matches_an_uninterrupted_run(tmp_path):
     final = keras.models.load_model(run_dir / "model.keras")
     initial = keras.models.clone_model(final)
     initial.optimizer = None  # the file holds the weights before the first step, no optimizer state
-    initial.load_weights(run_dir / "checkpoint" / "initial.weights.h5")
+    initial.load_weights(run_dir / "checkpoints" / "initial.weights.h5")
     forget = [m.get_layer("lstm").cell.recurrent_kernel.numpy()[:, 4:8] for m in (final, initial)]
     expected = np.linalg.norm(forget[0] - forget[1]) / np.linalg.norm(forget[1])
     step, last_change = resumed["stats/lstm/recurrent_kernel/forget/change"][-1]

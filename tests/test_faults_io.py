@@ -156,7 +156,7 @@ def test_a_checkpoint_that_cannot_be_written_stops_the_run_in_one_line(tmp_path)
     line = assert_one_line_error(result, f"cannot write the checkpoint in {run_dir / 'checkpoint'}", "File too large")
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["status"] == "failed" and metrics["reason"] in line
-    assert [p.name for p in (run_dir / "checkpoint").iterdir()] == ["initial.weights.h5"]
+    assert [p.name for p in (run_dir / "checkpoints").iterdir()] == ["initial.weights.h5"]
 
 
 class FailingDisk:
@@ -251,7 +251,7 @@ def test_a_killed_run_reads_back_reports_and_resumes(tmp_path):
 
     run_dir = tmp_path / "run"
     process = start_cli([*KILLED_RUN, f"hydra.run.dir={run_dir}"], tmp_path)
-    state = run_dir / "checkpoint" / "state.json"
+    state = run_dir / "checkpoints" / "state.json"
     try:
         wait_for(lambda: state.exists() and len(event_steps(run_dir / "tensorboard")) >= 3, process,
                  what="3 logged steps and a checkpoint")

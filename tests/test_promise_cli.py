@@ -43,7 +43,7 @@ def interrupted(tmp_path_factory):
         [sys.executable, "-m", "lstm_experiments", *LONG, f"hydra.run.dir={run_dir}"],
         cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    state = run_dir / "checkpoint" / "state.json"
+    state = run_dir / "checkpoints" / "state.json"
     deadline = time.monotonic() + 120
     while not state.exists() and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.02)
@@ -65,7 +65,7 @@ def test_ctrl_c_exits_130_and_marks_the_run_interrupted(interrupted):
     assert metrics["reason"] == "SIGINT"
     assert 1 <= metrics["epochs"] < 15
     # The checkpoint of the last whole epoch is kept, for resume=.
-    checkpoint = interrupted["run_dir"] / "checkpoint"
+    checkpoint = interrupted["run_dir"] / "checkpoints"
     assert json.loads((checkpoint / "state.json").read_text())["epoch"] == metrics["epochs"]
     assert (checkpoint / "latest.keras").is_file()
 

@@ -3,7 +3,7 @@
 Tag reference: ``delta/<layer>/<matrix>/<gate>`` is W_t − W_0 "on a per-step scale
 ``scale/<layer>/delta_<matrix>``", and "``change`` is ‖W_t − W_0‖/‖W_0‖, or the absolute
 ‖W_t − W_0‖ where W_0 is zero (a zero-initialised bias)". W_0 is read from the run's
-``checkpoint/initial.weights.h5`` and W_t (the last step) from ``model.keras``, with Keras.
+``checkpoints/initial.weights.h5`` and W_t (the last step) from ``model.keras``, with Keras.
 Every layer, matrix and gate of the three shared architecture runs is checked
 (test_visualizers.py only checks that the first delta image is white and a later one not).
 """

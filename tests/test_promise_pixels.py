@@ -4,7 +4,7 @@ The Tag reference: "Reading a pixel back: with scale s, where the blue channel i
 value is s·(R/255 − 1), elsewhere s·(1 − G/255)", the fixed scale is "the largest initial
 |w|" of the matrix and holds for the whole run, and a gate's slice is its block of Keras'
 fused matrix in Keras' order. The references here are Keras' own: the weights in the run's
-``model.keras`` (the last step) and in ``checkpoint/initial.weights.h5`` (step 0), and
+``model.keras`` (the last step) and in ``checkpoints/initial.weights.h5`` (step 0), and
 TensorBoard's reader for the event file. test_training.py checks the same for a one-layer
 LSTM; this covers a stacked LSTM (``lstm``, ``lstm_1``), a bidirectional one
 (``forward_lstm``, ``backward_lstm``) and a GRU with its ``recurrent_bias``.

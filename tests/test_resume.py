@@ -62,9 +62,9 @@ def test_resume_with_more_epochs_trains_on_and_says_so(tmp_path):
 
 
 DAMAGE = {
-    "checkpoint/latest.keras": lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]),
-    "checkpoint/initial.weights.h5": lambda p: p.write_bytes(b"\x89HDF\r\n" + b"\0" * 100),
-    "checkpoint/state.json": lambda p: p.write_text('{"epoch": '),
+    "checkpoints/latest.keras": lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]),
+    "checkpoints/initial.weights.h5": lambda p: p.write_bytes(b"\x89HDF\r\n" + b"\0" * 100),
+    "checkpoints/state.json": lambda p: p.write_text('{"epoch": '),
 }
 
 
@@ -80,6 +80,24 @@ def test_a_damaged_checkpoint_is_one_line_naming_the_file(complete_run, tmp_path
     line = assert_one_line_error(run_cli([f"resume={run_dir}", "train.epochs=3"], cwd=tmp_path, timeout=120),
                                  str(run_dir / name), "damaged")
     assert "resume:" in line
+
+
+def test_a_run_made_with_the_old_checkpoint_folder_resumes(complete_run, tmp_path):
+    """Runs kept their checkpoint in checkpoint/ before TensorBoard's warnings about that name had it
+    renamed to checkpoints/: resume= reads the old name, and the run goes on in its own folder."""
+    import shutil
+
+    _, complete = complete_run
+    run_dir = tmp_path / "run"
+    shutil.copytree(complete, run_dir)
+    (run_dir / "checkpoints").rename(run_dir / "checkpoint")
+    (run_dir / "metrics.json").write_text('{"status": "interrupted", "reason": "SIGTERM", "epochs": 2}')
+    result = run_cli([f"resume={run_dir}", "train.epochs=3"], cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert (metrics["status"], metrics["epochs"], metrics["resumed_from_epoch"]) == ("completed", 3, 2)
+    assert json.loads((run_dir / "checkpoint" / "state.json").read_text())["epoch"] == 3
+    assert not (run_dir / "checkpoints").exists()
 
 
 def test_resume_of_a_directory_without_a_checkpoint(tmp_path):
@@ -121,7 +139,7 @@ def test_a_sweep_run_again_skips_resumes_and_reruns(tmp_path):
     deadline = time.monotonic() + 120
     while "b.csv" not in job_dirs() and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
-    wait_for(job_dirs()["b.csv"] / "checkpoint" / "state.json", process)
+    wait_for(job_dirs()["b.csv"] / "checkpoints" / "state.json", process)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 143, stderr[-2000:]
@@ -140,7 +158,7 @@ def test_a_sweep_run_again_skips_resumes_and_reruns(tmp_path):
     assert this_sweep == {jobs["a.csv"].name: ("rerun", "completed"),
                           jobs["b.csv"].name: ("resumed", "completed"),
                           jobs["c.csv"].name: ("ran", "completed")}
-    assert "3 jobs completed, 1 rerun, 1 resumed" in result.stderr + result.stdout
+    assert "3 jobs, all completed; this command ran 1, resumed 1, reran 1" in result.stderr + result.stdout
     # The failed attempt is kept, aside; the resumed job's steps run on, none twice.
     assert (jobs["a.csv"] / "failed_attempts" / "1" / "metrics.json").read_text() == first_failure
     steps = [s for s, _ in read_tensors(jobs["b.csv"] / "tensorboard")["gates/lstm/kernel/forget"]]
@@ -150,7 +168,7 @@ def test_a_sweep_run_again_skips_resumes_and_reruns(tmp_path):
     before = {name: snapshot(job) for name, job in jobs.items()}
     again = run_cli(["-m", f"resume={sweep}"], cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-2000:]
-    assert "3 jobs completed, 3 skipped" in again.stderr + again.stdout
+    assert "3 jobs, all completed; this command skipped 3 (already complete)" in again.stderr + again.stdout
     for name, job in jobs.items():
         assert snapshot(job) == before[name]
 

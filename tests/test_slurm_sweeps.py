@@ -77,8 +77,8 @@ def wait_for_first_checkpoints(sweep, process, epochs=3):
     def checkpointed():
         if process.poll() is not None:
             raise AssertionError(f"the sweep ended early: {process.communicate()[1][-3000:]}")
-        jobs = [p for p in sweep.iterdir() if (p / "checkpoint" / "state.json").is_file()] if sweep.is_dir() else []
-        return jobs and json.loads((jobs[0] / "checkpoint" / "state.json").read_text())["epoch"] >= epochs
+        jobs = [p for p in sweep.iterdir() if (p / "checkpoints" / "state.json").is_file()] if sweep.is_dir() else []
+        return jobs and json.loads((jobs[0] / "checkpoints" / "state.json").read_text())["epoch"] >= epochs
 
     wait_until(checkpointed, 240, f"the job's checkpoint after epoch {epochs}")
 

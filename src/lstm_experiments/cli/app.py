@@ -8,16 +8,18 @@ and no traceback unless ``hydra.verbose=true`` or ``HYDRA_FULL_ERROR=1``. In a
 sweep, a failing job is recorded as failed in its metrics.json and the sweep
 goes on; the sweep summary then lists it.
 
-A sweep job whose directory already holds an earlier attempt (``-m
-resume=<sweep dir>``, or a Slurm job requeued after preemption) continues
-there: see ``run/run_state.py``. On a preemption's SIGUSR2 the run stops at
-the end of the batch and writes its files, then the signal goes on to
+A run or sweep job whose directory already holds an earlier attempt (``resume=``,
+``-m resume=<sweep dir>``, a Slurm job requeued after preemption) continues
+there: ``run/resume.py`` says what runs next. On a preemption's SIGUSR2 the run
+stops at the end of the batch and writes its files, then the signal goes on to
 submitit, which requeues the job.
+
+Importing this module changes nothing: ``main()`` registers the configs and
+resolvers (Hydra ships them to launchers' job processes with its own state).
 """
 
 import logging
 import os
-import shutil
 import signal
 import sys
 from pathlib import Path
@@ -27,18 +29,17 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from lstm_experiments.cli.compose_errors import ComposeStderr, release_held_stderr
-from lstm_experiments.cli.help import help_text, wants_help
-from lstm_experiments.cli.sweep_resume import expand_sweep_resume
-from lstm_experiments.errors import Interrupted, UserError, first_line
-from lstm_experiments.run.layout import DATA_FILE, LOG_FILE, METRICS_FILE, write_json_atomic
-from lstm_experiments.run.run_state import requeued_by_slurm
-from lstm_experiments.run.train import run_directory, train
+from lstm_experiments.cli.compose_errors import ComposeStderr, release_held_stderr, wants_full_errors
+from lstm_experiments.cli.help import config_request, config_text, help_text, wants_help
 from lstm_experiments.config.resolvers import register_resolvers
 from lstm_experiments.config.schema import register_configs
+from lstm_experiments.errors import Interrupted, UserError, first_line
+from lstm_experiments.run.resume import (
+    epochs_to_train_on, expand_sweep_resume, holds_no_run, record_failure, remove_unused_run_directory,
+    sweep_job_in_place,
+)
+from lstm_experiments.run.train import train_job
 
-register_configs()
-register_resolvers()
 log = logging.getLogger(__name__)
 
 CONFIG_PACKAGE = "pkg://lstm_experiments.conf"
@@ -60,32 +61,20 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {first_line(error, '')} (run with hydra.verbose=true for the traceback)"
 
 
-def _record_failure(run_dir: Path, reason: str) -> None:
-    """Mark the run failed in metrics.json, unless training already wrote a fuller record."""
-    path = run_dir / METRICS_FILE
-    if run_dir.is_dir() and not path.exists():
-        try:
-            write_json_atomic(path, {"status": "failed", "reason": reason})
-        except OSError:  # a full disk: the one-line error still says why
-            pass
-
-
 @hydra.main(version_base="1.3", config_path=CONFIG_PACKAGE, config_name="config")
 def task(cfg: DictConfig) -> float:
     """Train one model in Hydra's run directory; sweepers minimise the returned val_loss."""
     release_held_stderr()
     hydra_cfg = HydraConfig.get()
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    # The run's directory: with resume=<run dir> Hydra's run dir is that run (run/resume.py's resolver).
     run_dir = Path(hydra_cfg.runtime.output_dir)
     try:
         if multirun:
-            if cfg.get("resume") is not None and not Path(cfg.resume).is_dir():
-                raise UserError(f"resume={cfg.resume}: no such sweep directory")
-            in_place = cfg.get("resume") is not None or requeued_by_slurm()
-            metrics = train(cfg, run_dir, launcher=hydra_cfg.launcher, in_place=in_place)
+            metrics = train_job(cfg, run_dir, launcher=hydra_cfg.launcher, in_place=sweep_job_in_place(cfg))
         else:
-            run_dir = run_directory(cfg, run_dir)
-            metrics = train(cfg, run_dir, launcher=hydra_cfg.launcher, epochs=_resume_epochs(cfg, hydra_cfg))
+            metrics = train_job(cfg, run_dir, launcher=hydra_cfg.launcher,
+                                epochs=epochs_to_train_on(cfg, hydra_cfg.overrides.task))
         return float(metrics["val_loss"])
     except Interrupted as stop:
         from lstm_experiments.run.experiment import SIGNAL_EXIT_CODES
@@ -101,12 +90,12 @@ def task(cfg: DictConfig) -> float:
         if hydra_cfg.verbose or os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
         reason = _describe(error)
-        if not multirun and _only_hydra_files(Path(hydra_cfg.runtime.output_dir)):
+        if not multirun and holds_no_run(run_dir):
             # Stopped before training (a bad value or file): like a config Hydra cannot compose,
             # it leaves no run directory behind. A sweep's failed job keeps its directory, for the summary.
-            _remove_unused_run_directory(Path(hydra_cfg.runtime.output_dir))
+            remove_unused_run_directory(run_dir)
         else:
-            _record_failure(run_dir, reason)
+            record_failure(run_dir, reason)
         if multirun:
             print(f"error: job {hydra_cfg.job.num} ({run_dir.name}) failed: {reason}", file=sys.stderr)
             return FAILED_JOB_LOSS
@@ -114,52 +103,30 @@ def task(cfg: DictConfig) -> float:
         sys.exit(ERROR_EXIT_CODE)
 
 
-# What Hydra and the first steps of a run write before it trains: a directory holding only these
-# is no run yet.
-_BEFORE_TRAINING = {".hydra", LOG_FILE, DATA_FILE}
-DEFAULT_OUTPUTS = "outputs"  # where Hydra's runs go by default: outputs/<date>/<time>
-
-
-def _remove_unused_run_directory(directory: Path) -> None:
-    """Remove ``directory``, and the folders of outputs/<date>/<time> above it that are now empty."""
-    shutil.rmtree(directory, ignore_errors=True)
-    parent = directory.parent
-    if parent.parent.name == DEFAULT_OUTPUTS and parent != Path.cwd():
-        for folder in (parent, parent.parent):
-            try:
-                folder.rmdir()  # only when empty
-            except OSError:
-                break
-
-
-def _only_hydra_files(directory: Path) -> bool:
-    return directory.is_dir() and {p.name for p in directory.iterdir()} <= _BEFORE_TRAINING
-
-
-def _resume_epochs(cfg: DictConfig, hydra_cfg) -> int | None:
-    """``train.epochs`` when given with ``resume=`` (train on to it); other overrides are the run's own."""
-    if cfg.get("resume") is None:
-        return None
-    epochs = None
-    for override in hydra_cfg.overrides.task:
-        key = override.split("=", 1)[0].lstrip("+~")
-        if key == "train.epochs":
-            epochs = int(cfg.train.epochs)
-        elif key != "resume":
-            log.warning("resume: %s is ignored; a resumed run keeps the config it started with "
-                        "(only train.epochs=N may change)", override)
-    return epochs
-
-
 def main() -> None:
     """``python -m lstm_experiments``: Hydra's CLI, with config errors folded into one line."""
-    if wants_help(sys.argv[1:]):
-        print(help_text(sys.argv[1:]))
+    register_configs()
+    register_resolvers()
+    argv = sys.argv[1:]
+    if wants_help(argv):
+        print(help_text(argv))
         return
     try:
-        sys.argv[1:] = expand_sweep_resume(sys.argv[1:])
+        request = config_request(argv)
+        shown = config_text(request) if request is not None else None
+        if shown is not None:
+            sys.stdout.write(shown)
+            return
+        sys.argv[1:] = expand_sweep_resume(argv)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(ERROR_EXIT_CODE)
-    with ComposeStderr(sys.argv[1:]):
-        task()
+    try:
+        with ComposeStderr(sys.argv[1:]):
+            task()
+    except Exception as error:
+        # What escapes Hydra is its own check of the command line (two of --cfg, -m, --info...).
+        if wants_full_errors(sys.argv[1:]):
+            raise
+        print(f"error: {first_line(error)}", file=sys.stderr)
+        sys.exit(ERROR_EXIT_CODE)

@@ -1,19 +1,38 @@
-"""Sweep job directory names that say which overrides each job had, e.g. ``units=64,viz=gates``.
+"""Command-line overrides: how ``key=value`` is split, and the sweep job directory names built from them.
 
-TensorBoard names a run after its directory, so ``tensorboard --logdir <sweep dir>``
-shows these names instead of 0, 1, 2. Registered as the OmegaConf resolver
-``run_name`` and used by ``hydra.sweep.subdir``.
+Every module that reads an override's key or value (``-m resume=<sweep dir>``,
+``resume=`` with ``train.epochs=N``, the sweep report's grouping) splits it
+with ``split_override`` here.
+
+A sweep job's directory is named after its overrides, e.g.
+``units=64,viz=gates``: TensorBoard names a run after its directory, so
+``tensorboard --logdir <sweep dir>`` shows these names instead of 0, 1, 2.
+Registered as the OmegaConf resolver ``run_name`` and used by
+``hydra.sweep.subdir``; ``register_resolvers`` also registers the resume
+resolvers of ``run/resume.py``.
 """
 
 import hashlib
 import re
-from pathlib import Path
 
 # Most file systems allow 255 bytes per name; leave room for a hash suffix.
 MAX_NAME_BYTES = 200
 HASH_CHARS = 8
 # '/' would nest directories; the rest upset shells or other platforms.
 _UNSAFE = re.compile(r"[/\\\x00:*?\"<>|\s]")
+# Hydra's prefixes: + adds a key, ++ adds or overrides, ~ deletes.
+_OVERRIDE_PREFIXES = "+~"
+
+
+def split_override(override: str) -> tuple[str, str | None]:
+    """``("units", "4")`` for ``units=4``, ``+units=4`` or ``++units=4``; ``("seed", None)`` for ``~seed``."""
+    key, equals, value = str(override).partition("=")
+    return key.lstrip(_OVERRIDE_PREFIXES).strip(), (value if equals else None)
+
+
+def override_key(override: str) -> str:
+    """``units`` for ``units=4``, ``+seed=1``, ``~seed``."""
+    return split_override(override)[0]
 
 
 def run_name(override_dirname: str, job_num) -> str:
@@ -26,36 +45,11 @@ def run_name(override_dirname: str, job_num) -> str:
     return name
 
 
-
-# Where Hydra saves a command's config: .hydra/, or .hydra_resume/ in a directory that already
-# holds a run (resumed, requeued, or part of a sweep run again), so the run's own .hydra/ stays.
-HYDRA_DIR = ".hydra"
-RESUME_HYDRA_DIR = ".hydra_resume"
-
-
-def resume_run_dir(resume, default: str) -> str:
-    """``hydra.run.dir``: the run being resumed, or the usual new directory.
-
-    A resume path that is not a directory falls back to the new directory; the
-    task then reports it in one line (an error raised here would come out of
-    Hydra as a traceback).
-    """
-    if resume in (None, "", "None") or not Path(str(resume)).expanduser().is_dir():
-        return default
-    return str(Path(str(resume)).expanduser())
-
-
-def resume_output_subdir(output_dir) -> str:
-    """``hydra.output_subdir``: aside when ``output_dir`` already has a run's config, so that one stays.
-
-    Hydra evaluates it in each job, after making the job's directory and before saving the config.
-    """
-    saved = Path(str(output_dir)) / HYDRA_DIR / "config.yaml"
-    return RESUME_HYDRA_DIR if saved.is_file() else HYDRA_DIR
-
-
 def register_resolvers() -> None:
+    """The resolvers ``conf/config.yaml`` uses; called where a config is composed (``main()``, ``train()``)."""
     from omegaconf import OmegaConf
+
+    from lstm_experiments.run.resume import resume_output_subdir, resume_run_dir
 
     for name, function in (
         ("run_name", run_name),

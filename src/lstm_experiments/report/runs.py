@@ -49,6 +49,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from lstm_experiments.config.resolvers import override_key, split_override
 from lstm_experiments.report.naming import natural_key, parse_kind
 from lstm_experiments.run.layout import CONFIG_FILE, METRICS_FILE, OVERRIDES_FILE, TENSORBOARD_DIR
 from lstm_experiments.tensorboard import tags
@@ -99,11 +100,6 @@ class Run:
 
     def stat_tags(self) -> list[str]:
         return [t for t in self.scalars if parse_kind(t, tags.STATS)]
-
-
-def override_key(override: str) -> str:
-    """``units`` for ``units=4``, ``+seed=1``, ``~seed``."""
-    return override.lstrip("+~").split("=", 1)[0].strip()
 
 
 # --------------------------------------------------------------------------- discovery
@@ -275,7 +271,8 @@ def read_run(
     except (OSError, ValueError) as err:
         notes.append(f"unreadable {METRICS_FILE} ({err})")
 
-    seed = next((o.split("=", 1)[1] for o in overrides if override_key(o) == SEED_KEY and "=" in o), None)
+    seed = next((value for key, value in map(split_override, overrides) if key == SEED_KEY and value is not None),
+                None)
     if seed is None:
         try:
             seed = (_read_yaml(run_dir / CONFIG_FILE) or {}).get(SEED_KEY)

@@ -1,12 +1,12 @@
 """The training schedule's Keras callbacks, from ``cfg.train``: progress, early stopping, the learning rate.
 
-``fit`` gets, in this order: the guard, the checkpointer, then these, then
-``GateLogger`` (it reads the epoch's logs after them, so the learning rate is
-among them and is written as ``metrics/learning_rate``).
+Where each goes in ``fit``'s list, and why, is said where the list is built:
+``fit_callbacks`` in ``run/experiment.py``.
 """
 
 import logging
 import sys
+from dataclasses import dataclass
 
 import keras
 
@@ -59,29 +59,38 @@ class EarlyStopping(keras.callbacks.EarlyStopping):
                      "those of epoch %d", epoch + 1, self.monitor, self.patience, self.best_epoch + 1)
 
 
-def schedule_callbacks(train_cfg, metric_names) -> list:
+@dataclass(frozen=True)
+class Schedule:
+    """The schedule's callbacks by name (None: not asked for); ``fit_callbacks`` orders them."""
+
+    early_stopping: EarlyStopping | None
+    reduce_lr_on_plateau: keras.callbacks.ReduceLROnPlateau | None
+    epoch_log: EpochLog
+    learning_rate_in_logs: LearningRateInLogs
+
+    def record(self) -> dict:
+        """What early stopping did, for metrics.json: the epoch it stopped after and the best epoch."""
+        stopping = self.early_stopping
+        if stopping is None or stopping.stopped_epoch <= 0:
+            return {}
+        return {"stopped_epoch": stopping.stopped_epoch + 1, "best_epoch": stopping.best_epoch + 1}
+
+
+def schedule_callbacks(train_cfg, metric_names) -> Schedule:
     """The callbacks ``cfg.train`` asks for; ``metric_names`` are what the task logs (loss, val_loss...)."""
-    callbacks = [EpochLog(), LearningRateInLogs()]
     stopping, plateau = train_cfg.get("early_stopping"), train_cfg.get("reduce_lr_on_plateau")
     stopping = stopping if stopping is not None and stopping.get("patience") is not None else None
     plateau = plateau if plateau is not None and plateau.get("factor") is not None else None
     for key, options in (("train.early_stopping", stopping), ("train.reduce_lr_on_plateau", plateau)):
         if options is not None and options.monitor not in metric_names:
             raise ConfigValueError(f"{key}.monitor={options.monitor} (this run logs {', '.join(metric_names)})")
-    if plateau is not None:
-        callbacks.insert(0, keras.callbacks.ReduceLROnPlateau(
-            monitor=plateau.monitor, factor=plateau.factor, patience=plateau.patience, min_lr=plateau.min_lr,
-            verbose=0))
-    if stopping is not None:
-        callbacks.insert(0, EarlyStopping(
+    return Schedule(
+        early_stopping=None if stopping is None else EarlyStopping(
             monitor=stopping.monitor, patience=stopping.patience, min_delta=stopping.min_delta,
-            restore_best_weights=stopping.restore_best_weights, verbose=0))
-    return callbacks
-
-
-def early_stopping_record(callbacks) -> dict:
-    """What early stopping did, for metrics.json: the epoch it stopped after and the best epoch."""
-    for callback in callbacks:
-        if isinstance(callback, EarlyStopping) and callback.stopped_epoch > 0:
-            return {"stopped_epoch": callback.stopped_epoch + 1, "best_epoch": callback.best_epoch + 1}
-    return {}
+            restore_best_weights=stopping.restore_best_weights, verbose=0),
+        reduce_lr_on_plateau=None if plateau is None else keras.callbacks.ReduceLROnPlateau(
+            monitor=plateau.monitor, factor=plateau.factor, patience=plateau.patience, min_lr=plateau.min_lr,
+            verbose=0),
+        epoch_log=EpochLog(),
+        learning_rate_in_logs=LearningRateInLogs(),
+    )

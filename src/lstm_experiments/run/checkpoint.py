@@ -1,33 +1,31 @@
 """A run's checkpoint: the initial weights, and the model with its optimizer after the last whole epoch.
 
-    <run dir>/checkpoint/initial.weights.h5   the step-0 weights (fixed colour scales and W_0 come from them)
-    <run dir>/checkpoint/latest.keras         model + optimizer state after ``epoch`` epochs
-    <run dir>/checkpoint/state.json           {"epoch": n}
+    <run dir>/checkpoints/initial.weights.h5   the step-0 weights (fixed colour scales and W_0 come from them)
+    <run dir>/checkpoints/latest.keras         model + optimizer state after ``epoch`` epochs
+    <run dir>/checkpoints/state.json           {"epoch": n}
 
+(``checkpoint/`` in runs made before the rename; ``run/resume.py`` finds either.)
 Files are replaced atomically, so a kill mid-save leaves the previous checkpoint.
 A file damaged some other way (truncated by a full disk, edited) is refused
 on resume with one line naming it.
 """
 
-import json
 import os
 from pathlib import Path
 
 import keras
 
 from lstm_experiments.errors import UserError, first_line
-from lstm_experiments.run.layout import CHECKPOINT_DIR, INITIAL_WEIGHTS, write_json_atomic
-
-LATEST_MODEL = "latest.keras"
-STATE_FILE = "state.json"
+from lstm_experiments.run.layout import CHECKPOINT_STATE, INITIAL_WEIGHTS, LATEST_MODEL, write_json_atomic
+from lstm_experiments.run.resume import checkpoint_dir, checkpoint_epoch, readable_on_resume
 
 
 class RunCheckpoint:
     def __init__(self, run_dir: Path):
-        self.dir = Path(run_dir) / CHECKPOINT_DIR
+        self.dir = checkpoint_dir(run_dir)
 
     def exists(self) -> bool:
-        return (self.dir / STATE_FILE).is_file() and (self.dir / LATEST_MODEL).is_file()
+        return (self.dir / CHECKPOINT_STATE).is_file() and (self.dir / LATEST_MODEL).is_file()
 
     def save_initial(self, model) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -44,26 +42,21 @@ class RunCheckpoint:
         try:
             model.save(partial)
             os.replace(partial, self.dir / LATEST_MODEL)
-            write_json_atomic(self.dir / STATE_FILE, {"epoch": epoch})
+            write_json_atomic(self.dir / CHECKPOINT_STATE, {"epoch": epoch})
         except OSError:
             partial.unlink(missing_ok=True)
             raise
 
     def epoch(self) -> int:
-        path = self.dir / STATE_FILE
-        with _readable(path):
-            epoch = json.loads(path.read_text())["epoch"]
-            if not isinstance(epoch, int) or epoch < 0:
-                raise ValueError(f"epoch={epoch!r}")
-            return epoch
+        """The whole epochs saved; 0 before the first."""
+        return checkpoint_epoch(self.dir)
 
     def restore(self):
-        """(model with its optimizer state, epochs done); a run without a checkpoint starts at 0."""
+        """The model with its optimizer state after the last whole epoch; None before the first."""
         if not self.exists():
-            return None, 0
-        epoch = self.epoch()
-        with _readable(self.dir / LATEST_MODEL):
-            return keras.models.load_model(self.dir / LATEST_MODEL), epoch
+            return None
+        with readable_on_resume(self.dir / LATEST_MODEL):
+            return keras.models.load_model(self.dir / LATEST_MODEL)
 
     def initial_model(self, model):
         """A copy of ``model`` holding the step-0 weights."""
@@ -75,26 +68,9 @@ class RunCheckpoint:
         # file (saved before the first step) does not hold: Keras would warn that it skipped
         # "loading for optimizer 'adam'". The copy only carries weights, so it gets no optimizer.
         initial.optimizer = None
-        with _readable(path):
+        with readable_on_resume(path):
             initial.load_weights(path)
         return initial
-
-
-class _readable:
-    """Turns any failure to read a checkpoint file into one line naming it."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, traceback):
-        if error is None or isinstance(error, UserError) or not isinstance(error, Exception):
-            return False
-        reason = first_line(error)
-        raise UserError(f"resume: {self.path} is damaged and cannot be read ({reason}); "
-                        f"restore it or start the run again") from None
 
 
 class Checkpointer(keras.callbacks.Callback):

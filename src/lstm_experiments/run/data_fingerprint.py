@@ -13,9 +13,8 @@ import json
 from pathlib import Path
 
 from lstm_experiments.errors import DataError
-from lstm_experiments.run.layout import DATA_FILE, write_json_atomic
+from lstm_experiments.run.layout import DATA_FILE, SWEEP_CONFIG, write_json_atomic
 
-SWEEP_CONFIG = "multirun.yaml"  # Hydra's record in a sweep directory
 _CHUNK = 1 << 20
 
 

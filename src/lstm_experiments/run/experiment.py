@@ -1,76 +1,76 @@
 """One experiment: data, model, training with weight logging, then ``model.keras`` and ``metrics.json``.
 
 The plain function behind the Hydra entry point: ``run_experiment(cfg, output_dir) -> metrics``.
-It also resumes a run from its checkpoint (``resume=True``), in the same directory.
+It also resumes a run from its checkpoint (a ``Session`` of ``run/resume.py``), in the same directory.
 """
 
+import contextlib
 import logging
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
-from threadpoolctl import threadpool_limits
 
 from lstm_experiments.data import load_dataset
 from lstm_experiments.errors import Interrupted, TrainingFailed
 from lstm_experiments.run.data_fingerprint import check_and_record
 from lstm_experiments.run.layout import METRICS_FILE, MODEL_FILE, PNG_DIR, TENSORBOARD_DIR, write_json_atomic
-from lstm_experiments.run.tensorflow_setup import apply_thread_limit, import_tensorflow
+from lstm_experiments.run.resume import NEW_RUN, Session
+from lstm_experiments.run.tensorflow_setup import run_settings, threads_per_job
 
 log = logging.getLogger(__name__)
 
 SIGNAL_EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143, "SIGUSR2": 140}
-VISUALIZER_BLAS_THREADS = 1
 
 
 def write_metrics(output_dir: Path, metrics: dict) -> None:
     write_json_atomic(Path(output_dir) / METRICS_FILE, metrics)
 
 
-def run_experiment(cfg: DictConfig, output_dir: Path, threads: int | None = None,
-                   resume: bool = False, record: dict | None = None) -> dict:
-    """Train ``cfg``'s model in ``output_dir``; ``threads`` caps TensorFlow's CPU threads.
+def run_experiment(cfg: DictConfig, output_dir: Path, launcher=None, session: Session = NEW_RUN) -> dict:
+    """Train ``cfg``'s model in ``output_dir``; ``launcher`` (Hydra's) sets the threads of parallel jobs.
 
-    ``record`` goes into metrics.json as well (what this session was: a failed
-    attempt run again says where its files went); a resumed run adds
-    ``resumed_from_epoch``.
+    ``session`` says whether the run starts or resumes from its checkpoint, and
+    what metrics.json records of it (``run/resume.py``).
 
     The run is a sequence of named steps: load the data, start the drawing
     process, set up TensorFlow, build (or restore) the model, fit with the
     guard, checkpointer and ``GateLogger``, then save. Raises TrainingFailed on a
     NaN/inf loss and Interrupted on SIGINT/SIGTERM, after writing metrics.json
-    and keeping every step already logged.
+    and keeping every step already logged. What the run sets in this process
+    for its duration is set back when it ends (``run_settings``).
     """
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    check_and_record(cfg.data, output_dir, resume)  # the same CSV as before, when resuming or in a sweep
+    check_and_record(cfg.data, output_dir, session.resumes)  # the same CSV as before, when resuming or in a sweep
     data = load_data(cfg)  # bad data fails here, before the TensorFlow import
     drawer = start_drawing_process(cfg)  # from here on, the finally below closes it whatever fails
     logger = None
-    try:
-        set_up_tensorflow(cfg, threads)
-        from lstm_experiments.run.callbacks import early_stopping_record, schedule_callbacks
-        from lstm_experiments.run.checkpoint import Checkpointer
-        from lstm_experiments.run.guard import TrainingGuard
+    with contextlib.ExitStack() as settings:
+        try:
+            settings.enter_context(run_settings(cfg.seed, threads_per_job(cfg.get("threads"), launcher)))
+            from lstm_experiments.run.callbacks import schedule_callbacks
+            from lstm_experiments.run.checkpoint import Checkpointer
+            from lstm_experiments.run.guard import TrainingGuard
 
-        model, checkpoint, initial_epoch, initial_model = build_or_restore(cfg, data, output_dir, resume)
-        record = {**(record or {}), **({"resumed_from_epoch": initial_epoch} if resume else {})}
-        guard = TrainingGuard()
-        logger, drawer = gate_logger(cfg, data, output_dir, drawer, guard), None  # the logger owns it now
-        if resume:
-            logger.resume_from(initial_model, initial_epoch)
-        else:
-            from lstm_experiments.tensorboard.hparams import flatten_config, metric_tags
+            model, checkpoint, initial_model = build_or_restore(cfg, data, output_dir, session)
+            guard = TrainingGuard()
+            logger, drawer = gate_logger(cfg, data, output_dir, drawer, guard), None  # the logger owns it now
+            if session.resumes:
+                logger.resume_from(initial_model, session.start_epoch)
+            else:
+                from lstm_experiments.tensorboard.hparams import flatten_config, metric_tags
 
-            logger.write_hparams(flatten_config(cfg), metric_tags(data.task), trial_id=output_dir.name)
-        schedule = schedule_callbacks(cfg.train, task_metrics(data.task))
-        history = fit(model, cfg, data, initial_epoch, [guard, Checkpointer(checkpoint, guard), *schedule, logger])
-        record.update(early_stopping_record(schedule))
-    finally:
-        if logger is not None:
-            logger.close()
-        if drawer is not None:
-            drawer.close()
-    return finish(cfg, model, data, history, guard, checkpoint, initial_epoch, output_dir, record)
+                logger.write_hparams(flatten_config(cfg), metric_tags(data.task), trial_id=output_dir.name)
+            schedule = schedule_callbacks(cfg.train, task_metrics(data.task))
+            callbacks = fit_callbacks(guard, Checkpointer(checkpoint, guard), schedule, logger)
+            history = fit(model, cfg, data, session.start_epoch, callbacks)
+        finally:
+            if logger is not None:
+                logger.close()
+            if drawer is not None:
+                drawer.close()
+        record = {**session.record(), **schedule.record()}
+        return finish(cfg, model, data, history, guard, checkpoint, session.start_epoch, output_dir, record)
 
 
 def load_data(cfg: DictConfig):
@@ -101,38 +101,25 @@ def start_drawing_process(cfg: DictConfig):
     return DrawingProcess(priority=cfg.viz.worker_priority)
 
 
-def set_up_tensorflow(cfg: DictConfig, threads: int | None) -> None:
-    tf = import_tensorflow()
-    apply_thread_limit(threads if threads is not None else cfg.get("threads"))
-    # The visualizers' numpy work is small matrices: multi-threaded BLAS would only spin
-    # against TensorFlow's threads for the cores (far slower; docs/performance.md), so it gets one thread.
-    threadpool_limits(limits=VISUALIZER_BLAS_THREADS, user_api="blas")
-    import keras
-
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(cfg.seed)
-    tf.config.experimental.enable_op_determinism()
-
-
-def build_or_restore(cfg: DictConfig, data, output_dir: Path, resume: bool):
-    """(model, checkpoint, epochs already done, the step-0 model when resuming)."""
+def build_or_restore(cfg: DictConfig, data, output_dir: Path, session: Session):
+    """(model, checkpoint, the step-0 model when resuming)."""
     from lstm_experiments.model import build_model, compile_model
     from lstm_experiments.run.checkpoint import RunCheckpoint
 
     model = build_model(cfg.model, cfg.units, data.input_shape, data.task)
     compile_model(model, cfg.train, data.task)
     checkpoint = RunCheckpoint(output_dir)
-    if not resume:
+    if not session.resumes:
         checkpoint.save_initial(model)
-        return model, checkpoint, 0, None
-    restored, initial_epoch = checkpoint.restore()
+        return model, checkpoint, None
+    restored = checkpoint.restore()
     initial_model = checkpoint.initial_model(model)
     if restored is not None:
         model = restored
     else:
         model.set_weights(initial_model.get_weights())
-    log.info("resuming %s after epoch %d of %d", output_dir, initial_epoch, cfg.train.epochs)
-    return model, checkpoint, initial_epoch, initial_model
+    log.info("resuming %s after epoch %d of %d", output_dir, session.start_epoch, cfg.train.epochs)
+    return model, checkpoint, initial_model
 
 
 def gate_logger(cfg: DictConfig, data, output_dir: Path, drawer, guard):
@@ -155,6 +142,26 @@ def gate_logger(cfg: DictConfig, data, output_dir: Path, drawer, guard):
         feature_names=data.feature_names,
         initial_file=False,  # W_0 is checkpoint/initial.weights.h5
     ).attach(guard, drawer=drawer)
+
+
+def fit_callbacks(guard, checkpointer, schedule, logger) -> list:
+    """``fit``'s callbacks, in the order Keras calls them at every hook; the order is part of what a run means.
+
+    1. The guard: a NaN loss (or val_loss) or a signal marks the epoch before any other acts on it.
+    2. The checkpointer: saves an epoch the guard let count, with the weights training reached.
+    3. Early stopping: at the epoch that stops training (or the last), restores the best weights,
+       so the logger's last picture is the model that is saved.
+    4. ReduceLROnPlateau: sets the rate the next epoch trains with, before 6 reads it.
+    5. EpochLog: the epoch's log line.
+    6. LearningRateInLogs: the optimizer's rate into the epoch's logs, so ``metrics/learning_rate``
+       is the reduced one.
+    7. GateLogger, last: draws the weights and writes the logs as the others left them.
+
+    tests/test_callback_order.py fails if any of these moves.
+    """
+    ordered = (guard, checkpointer, schedule.early_stopping, schedule.reduce_lr_on_plateau, schedule.epoch_log,
+               schedule.learning_rate_in_logs, logger)
+    return [callback for callback in ordered if callback is not None]
 
 
 def fit(model, cfg: DictConfig, data, initial_epoch: int, callbacks: list):

@@ -9,21 +9,33 @@ import os
 import tempfile
 from pathlib import Path
 
-from lstm_experiments.config.resolvers import HYDRA_DIR
-
 FILE_MODE = 0o644
+
+# Where Hydra saves a command's config: .hydra/, or .hydra_resume/ in a directory that already
+# holds a run (resumed, requeued, or part of a sweep run again), so the run's own .hydra/ stays.
+HYDRA_DIR = ".hydra"
+RESUME_HYDRA_DIR = ".hydra_resume"
 
 TENSORBOARD_DIR = "tensorboard"
 MODEL_FILE = "model.keras"
 METRICS_FILE = "metrics.json"
 PNG_DIR = "images"
-CHECKPOINT_DIR = "checkpoint"
+# Not "checkpoint": TensorBoard's projector reads a file of that name beside a run's event files
+# as TensorFlow's checkpoint index, and for a folder warns "FailedPreconditionError ... Checkpoint
+# ignored" every time it looks. Runs made before the rename keep theirs (LEGACY_CHECKPOINT_DIR):
+# resume= reads either (run/resume.py).
+CHECKPOINT_DIR = "checkpoints"
+LEGACY_CHECKPOINT_DIR = "checkpoint"
 INITIAL_WEIGHTS = "initial.weights.h5"  # in CHECKPOINT_DIR: the step-0 weights
+LATEST_MODEL = "latest.keras"  # in CHECKPOINT_DIR: model + optimizer after the last whole epoch
+CHECKPOINT_STATE = "state.json"  # in CHECKPOINT_DIR: {"epoch": n}
 LOG_FILE = "lstm_experiments.log"
 DATA_FILE = "data.json"  # the CSV a run read: path, bytes, sha256
 CONFIG_FILE = Path(HYDRA_DIR) / "config.yaml"
 OVERRIDES_FILE = Path(HYDRA_DIR) / "overrides.yaml"
 SWEEP_SUMMARY_FILE = "sweep_summary.json"
+SWEEP_CONFIG = "multirun.yaml"  # Hydra's record in a sweep directory, with the sweep's overrides
+FAILED_ATTEMPTS_DIR = "failed_attempts"  # <job>/failed_attempts/<n>/: a failed job's files, before it ran again
 
 
 def write_json_atomic(path: Path, data: dict) -> None:

@@ -7,43 +7,58 @@ the command exits with status 1 after writing it, so scripts notice.
 Each job also says what this command did with it (``this_sweep``): ``ran``,
 ``resumed`` (continued from a checkpoint: ``-m resume=<sweep dir>`` or a Slurm
 requeue), ``rerun`` (failed before, run again), ``skipped`` (already
-completed, left as it was) or ``not run`` (in the directory, not in this sweep).
+completed, left as it was) or ``not run`` (in the directory, not in this sweep);
+``run/resume.py`` reads it from the job's metrics.json.
 """
 
 import json
 import logging
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from lstm_experiments.run.layout import METRICS_FILE, SWEEP_SUMMARY_FILE as SUMMARY_FILE, write_json_atomic
+from lstm_experiments.run.layout import HYDRA_DIR, METRICS_FILE, SWEEP_SUMMARY_FILE as SUMMARY_FILE, write_json_atomic
+from lstm_experiments.run.resume import NOT_RUN, Action, this_sweep
 
 log = logging.getLogger(__name__)
 
+# The end-of-sweep line says what this command did as verbs, so that the counts do not read as
+# more jobs: "3 jobs, all completed; this command skipped 3 (already complete)".
+_DONE_BY_THIS_COMMAND = {
+    Action.run.value: "ran {n}",
+    Action.resume.value: "resumed {n}",
+    Action.rerun.value: "reran {n}",
+    Action.skip.value: "skipped {n} (already complete)",
+    NOT_RUN: "left {n} alone (not in this sweep)",
+}
 
 
-def _this_sweep(metrics: dict, written_at: float, started_at: float | None) -> str:
-    if started_at is not None and written_at < started_at:
-        return "skipped" if metrics.get("status") == "completed" else "not run"
-    if "previous_attempt" in metrics:
-        return "rerun"
-    return "resumed" if "resumed_from_epoch" in metrics else "ran"
+def done_line(summary: dict) -> str:
+    """What the sweep's last log line says of a sweep whose jobs all completed."""
+    jobs = summary["jobs"]
+    done = Counter(job["this_sweep"] for job in jobs)
+    said = f"{len(jobs)} job{'' if len(jobs) == 1 else 's'}, all completed"
+    if set(done) <= {Action.run.value}:
+        return said
+    return said + "; this command " + ", ".join(
+        phrase.format(n=done[action]) for action, phrase in _DONE_BY_THIS_COMMAND.items() if done[action])
 
 
 def summarise_sweep(sweep_dir: Path, started_at: float | None = None) -> dict:
     """Every job of ``sweep_dir`` with its metrics; ``started_at`` (epoch seconds) tells skipped jobs apart."""
     jobs = []
-    for job_dir in sorted(p for p in Path(sweep_dir).iterdir() if (p / ".hydra").is_dir()):
+    for job_dir in sorted(p for p in Path(sweep_dir).iterdir() if (p / HYDRA_DIR).is_dir()):
         metrics_path = job_dir / METRICS_FILE
         try:
             metrics = json.loads(metrics_path.read_text())
             written_at = metrics_path.stat().st_mtime
         except (OSError, ValueError):
             metrics, written_at = {"status": "failed", "reason": f"no readable {METRICS_FILE}"}, time.time()
-        jobs.append({"job": job_dir.name, **metrics, "this_sweep": _this_sweep(metrics, written_at, started_at)})
+        jobs.append({"job": job_dir.name, **metrics, "this_sweep": this_sweep(metrics, written_at, started_at)})
     failed = [j for j in jobs if j.get("status") != "completed"]
     return {"jobs": jobs, "completed": len(jobs) - len(failed), "failed": len(failed)}
 
@@ -73,6 +88,4 @@ class SweepSummary(Callback):
             print(f"error: {summary['failed']} of {len(summary['jobs'])} jobs did not complete: "
                   f"{names}; see {sweep_dir / SUMMARY_FILE}", file=sys.stderr)
             sys.exit(1)
-        actions = sorted({j["this_sweep"] for j in summary["jobs"]} - {"ran"})
-        counts = "".join(f", {sum(j['this_sweep'] == a for j in summary['jobs'])} {a}" for a in actions)
-        log.info("sweep done: %d jobs completed%s; %s", summary["completed"], counts, sweep_dir / SUMMARY_FILE)
+        log.info("sweep done: %s; %s", done_line(summary), sweep_dir / SUMMARY_FILE)

@@ -1,19 +1,25 @@
-"""TensorFlow set up for a job: imported without its start-up noise, with a thread limit per job.
+"""TensorFlow set up for a job: imported without its start-up noise, with a thread limit per job,
+and the settings of one run, set back when it ends.
 
 Importing quietly:
 
 On machines without a GPU, TensorFlow prints cuInit/cudart lines and an absl
 warning straight to file descriptor 2 while it loads, before any Python or
 absl logging setting can apply. Unless the user set ``TF_CPP_MIN_LOG_LEVEL``
-themselves, we raise that level and hold back the known noise lines during the
-import; anything else TensorFlow prints there is passed on.
+themselves, we raise that level for the import and hold back the known noise
+lines; anything else TensorFlow prints there is passed on. The variable is
+removed again after the import, but TensorFlow reads it once, at its first log
+line: its C++ log lines stay held back in that process (measured: an XLA
+compile's INFO lines after the import print nothing).
 """
 
+import contextlib
 import logging
 import os
 import re
 import sys
 import tempfile
+from collections.abc import Iterator
 from types import ModuleType
 
 log = logging.getLogger(__name__)
@@ -56,6 +62,7 @@ def import_tensorflow() -> ModuleType:
             # Device discovery prints the second batch of cuda lines; do it now, quietly.
             tf.config.list_physical_devices()
         finally:
+            os.environ.pop(_USER_LEVEL_VAR, None)  # the caller's environment as it was
             sys.stderr.flush()
             os.dup2(saved_fd, 2)
             os.close(saved_fd)
@@ -99,3 +106,38 @@ def apply_thread_limit(threads: int | None) -> None:
         log.debug("TensorFlow already initialised; keeping its thread pools")
         return
     log.info("TensorFlow uses %d thread%s in this job", threads, "" if threads == 1 else "s")
+
+
+# The visualizers' numpy work is small matrices: multi-threaded BLAS would only spin against
+# TensorFlow's threads for the cores (far slower; docs/performance.md), so a run gives it one thread.
+VISUALIZER_BLAS_THREADS = 1
+
+
+@contextlib.contextmanager
+def run_settings(seed: int, threads: int | None) -> Iterator[None]:
+    """TensorFlow imported and set for one run; what can be set back is, when the run ends.
+
+    Set back: BLAS' thread count (one during the run) and op determinism (on during the run).
+    Left as the run set it, because TensorFlow cannot undo it: the thread pools when ``threads``
+    is given and TensorFlow had not started, the seeds of ``random``, numpy, TensorFlow and Keras
+    (``keras.utils.set_random_seed``), and Keras' cleared session. README: "A whole experiment from Python".
+    """
+    from threadpoolctl import threadpool_limits
+
+    tf = import_tensorflow()
+    apply_thread_limit(threads)
+    # TensorFlow's public API only switches determinism on; its own module also reads and clears it.
+    from tensorflow.python.framework import config as tf_config
+
+    determinism_was_on = tf_config.is_op_determinism_enabled()
+    with threadpool_limits(limits=VISUALIZER_BLAS_THREADS, user_api="blas"):
+        import keras
+
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(seed)
+        tf.config.experimental.enable_op_determinism()
+        try:
+            yield
+        finally:
+            if not determinism_was_on:
+                tf_config.disable_op_determinism()

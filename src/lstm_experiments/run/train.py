@@ -1,14 +1,16 @@
 """``train(cfg) -> metrics``: one experiment from Python, with the command line's checks and errors.
 
-``python -m lstm_experiments`` runs this same function in Hydra's run
-directory. From Python, give it a composed config, a dict of values or a list
-of overrides (``["units=8", "viz=all"]``); a bad value raises ``UserError``
-with the same one-line message the command line prints. Nothing here imports
-TensorFlow until the checks have passed.
+``python -m lstm_experiments`` runs the same training (``train_job``) in Hydra's
+run directory. From Python, give ``train`` a composed config, a dict of values
+or a list of overrides (``["units=8", "viz=all"]``); a bad value raises
+``UserError`` with the same one-line message the command line prints. Nothing
+here imports TensorFlow until the checks have passed.
+
+What the run directory holds, and what runs next in it (a new run, a resumed
+one, one left as it is), is ``run/resume.py``'s to say.
 """
 
 import logging
-import time
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -16,18 +18,24 @@ from omegaconf import DictConfig, OmegaConf
 from lstm_experiments.config.checks import check_config
 from lstm_experiments.config.input_shape import apply_input_shape
 from lstm_experiments.errors import UserError
-from lstm_experiments.run.layout import CONFIG_FILE
-from lstm_experiments.run.run_state import RunState, move_failed_attempt_aside, read_metrics, read_state
+from lstm_experiments.run.layout import LOG_FILE
+from lstm_experiments.run.resume import (  # noqa: F401 (resumable_state, run_directory: tests/test_override_fuzz.py)
+    Action, Plan, holds_no_run, plan_run, remove_unused_run_directory, resumable_state, resume_output_subdir,
+    resume_target, resumed_config, run_directory,
+)
+
+_resumable_state = resumable_state  # the name tests/test_override_fuzz.py imports
 
 log = logging.getLogger(__name__)
 
 CONFIG_MODULE = "lstm_experiments.conf"
-# Where a run goes when no directory is given: Hydra's default, relative to the working directory.
-DEFAULT_OUTPUT_DIR = "outputs/%Y-%m-%d/%H-%M-%S"
 
 
-def compose_config(overrides=()) -> DictConfig:
-    """The packaged config with ``overrides`` (``["units=8", "data=adding"]``), as the command line composes it."""
+def compose_config(overrides=(), with_hydra: bool = False) -> DictConfig:
+    """The packaged config with ``overrides`` (``["units=8", "data=adding"]``), as the command line composes it.
+
+    ``with_hydra``: with Hydra's own config under ``hydra``, as ``--cfg all`` prints it.
+    """
     from hydra import compose, initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
 
@@ -37,9 +45,9 @@ def compose_config(overrides=()) -> DictConfig:
     register_configs()
     register_resolvers()
     if GlobalHydra.instance().is_initialized():  # inside a Hydra app or test that set it up
-        return compose(config_name="config", overrides=list(overrides))
+        return compose(config_name="config", overrides=list(overrides), return_hydra_config=with_hydra)
     with initialize_config_module(version_base="1.3", config_module=CONFIG_MODULE):
-        return compose(config_name="config", overrides=list(overrides))
+        return compose(config_name="config", overrides=list(overrides), return_hydra_config=with_hydra)
 
 
 def as_config(cfg) -> DictConfig:
@@ -53,23 +61,11 @@ def as_config(cfg) -> DictConfig:
     raise UserError(f"cfg={type(cfg).__name__} (must be a DictConfig, a dict or a list of overrides)")
 
 
-def resumed_config(run_dir: Path) -> DictConfig:
-    """The config a run was started with (its own .hydra/config.yaml)."""
-    if not run_dir.is_dir():
-        raise UserError(f"resume={run_dir}: no such run directory")
-    saved = run_dir / CONFIG_FILE
-    if not saved.is_file():
-        raise UserError(f"resume={run_dir}: no .hydra/config.yaml there; is it a run directory?")
-    cfg = OmegaConf.load(saved)
-    cfg.resume = None
-    return cfg
-
-
-def run_directory(cfg: DictConfig, output_dir) -> Path:
-    """Where the run goes: the run being resumed, ``output_dir``, or outputs/<date>/<time>."""
-    if cfg.get("resume") is not None:
-        return Path(cfg.resume)
-    return Path(output_dir) if output_dir is not None else Path(time.strftime(DEFAULT_OUTPUT_DIR))
+def run_config(cfg: DictConfig, epochs: int | None = None) -> DictConfig:
+    """The config a run of ``cfg`` trains with: the resumed run's own (``epochs`` if given), ``input_shape``
+    applied. ``--cfg job`` prints it; ``train`` trains with it."""
+    target = resume_target(cfg.get("resume"))
+    return apply_input_shape(resumed_config(target, epochs) if target is not None else cfg)
 
 
 def train(cfg, output_dir=None, *, launcher=None, epochs: int | None = None, in_place: bool = False) -> dict:
@@ -89,50 +85,116 @@ def train(cfg, output_dir=None, *, launcher=None, epochs: int | None = None, in_
 
     Returns the metrics also written to ``metrics.json`` (``loss``, ``val_loss``,
     ``status``, ``epochs``...). Resuming a run that is already complete changes
-    nothing and returns its recorded metrics. Raises ``UserError`` (a one-line
+    nothing and returns its recorded metrics. Like the command line, it writes
+    the config and the overrides to ``.hydra/`` (``.hydra_resume/`` in a run it
+    resumes) and the run's log to ``lstm_experiments.log``; a run stopped by bad
+    input before it trained leaves no directory. Raises ``UserError`` (a one-line
     message) for bad input, ``TrainingFailed`` on a NaN loss and ``Interrupted``
     on SIGINT/SIGTERM.
     """
+    overrides = _overrides(cfg)
     cfg = as_config(cfg)
-    if in_place:
-        run_dir = Path(output_dir)
-        state = read_state(run_dir)
-        cfg = OmegaConf.merge(cfg, {"resume": None})
-    else:
-        run_dir = run_directory(cfg, output_dir)
-        state = _resumable_state(run_dir) if cfg.get("resume") is not None else RunState.new
-    record = {}
-    if state is RunState.completed:
-        done = read_metrics(run_dir)
-        if epochs is None or epochs <= done.get("epochs", 0):
-            log.info("%s is already complete (%s epochs); nothing changed", run_dir, done.get("epochs"))
-            return done
-        log.info("%s completed %s epochs; training on to %d as asked (train.epochs=%d)",
-                 run_dir, done.get("epochs"), epochs, epochs)
-    if state is RunState.failed and in_place:
-        moved = move_failed_attempt_aside(run_dir)
-        log.info("%s failed before (%s); running it again, its files moved to %s",
-                 run_dir.name, (read_metrics(moved) or {}).get("reason", "?"), moved)
-        record["previous_attempt"] = str(moved.relative_to(run_dir))
-        state = RunState.new
-    resume = state is not RunState.new
-    if resume:
-        cfg = resumed_config(run_dir)
-        if epochs is not None:
-            cfg.train.epochs = epochs
-    cfg = apply_input_shape(cfg)
+    plan = plan_run(cfg, output_dir, epochs=epochs, in_place=in_place)
+    if plan.session.action is Action.skip:
+        log.info(plan.said)
+        return plan.metrics
+    created = not plan.run_dir.exists()
+    try:
+        plan.run_dir.mkdir(parents=True, exist_ok=True)
+        with _run_log(plan.run_dir / LOG_FILE):
+            _save_hydra_files(plan.run_dir, cfg, overrides)
+            return _train(plan, launcher)
+    except UserError:
+        if created and holds_no_run(plan.run_dir):  # stopped before training: like the command line, no directory
+            remove_unused_run_directory(plan.run_dir)
+        raise
+
+
+def train_job(cfg: DictConfig, run_dir: Path, *, launcher=None, epochs: int | None = None,
+              in_place: bool = False) -> dict:
+    """``train`` for the Hydra task, which has already written ``.hydra/`` and set up the log."""
+    return _train(plan_run(cfg, run_dir, epochs=epochs, in_place=in_place), launcher)
+
+
+def _train(plan: Plan, launcher) -> dict:
+    if plan.said:
+        log.info(plan.said)
+    if plan.session.action is Action.skip:
+        return plan.metrics
+    cfg = apply_input_shape(plan.cfg)
     check_config(cfg)
     from lstm_experiments.run.experiment import run_experiment
-    from lstm_experiments.run.tensorflow_setup import threads_per_job
 
-    threads = threads_per_job(cfg.get("threads"), launcher)
-    return run_experiment(cfg, run_dir, threads=threads, resume=resume, record=record)
+    return run_experiment(cfg, plan.run_dir, launcher=launcher, session=plan.session)
 
 
-def _resumable_state(run_dir: Path) -> RunState:
-    """The state of the run ``resume=`` names; one line if there is nothing there to resume."""
-    resumed_config(run_dir)  # no such directory, or not a run: one line
-    state = read_state(run_dir)
-    if state is RunState.new:
-        raise UserError(f"resume={run_dir}: no checkpoint there yet; start the run again instead")
-    return state
+def _overrides(cfg) -> list[str]:
+    """What ``train`` was given, as Hydra's overrides.yaml lists a command's: the overrides, or a dict's
+    values as dotted ``key=value``; none for a composed config."""
+    if isinstance(cfg, list | tuple):
+        return [str(o) for o in cfg]
+    if not isinstance(cfg, dict):
+        return []
+
+    def flat(values: dict, prefix: str = ""):
+        for key, value in values.items():
+            if isinstance(value, dict):
+                yield from flat(value, f"{prefix}{key}.")
+            else:
+                yield f"{prefix}{key}={'null' if value is None else value}"
+
+    return list(flat(cfg))
+
+
+def _save_hydra_files(run_dir: Path, cfg: DictConfig, overrides: list[str]) -> None:
+    """config.yaml and overrides.yaml where the command line's Hydra puts them (Hydra's own hydra.yaml: no)."""
+    folder = run_dir / resume_output_subdir(run_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    OmegaConf.save(cfg, folder / "config.yaml")
+    OmegaConf.save(OmegaConf.create(overrides), folder / "overrides.yaml")
+
+
+class _run_log:
+    """The run's log file for the length of ``train``: every INFO line of the package, as the command line
+    writes it. The caller's own logging sees what it saw before (records under the level it had set
+    pass on to it; nothing more), and the logger is set back afterwards."""
+
+    FORMAT = "[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"  # Hydra's job log format
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.logger = logging.getLogger("lstm_experiments")
+
+    def __enter__(self):
+        self.saved = self.logger.level, self.logger.propagate
+        caller_level = self.logger.getEffectiveLevel()
+        self.file = logging.FileHandler(self.path)
+        self.file.setFormatter(logging.Formatter(self.FORMAT))
+        self.onward = _Onward(caller_level) if self.logger.propagate else None
+        for handler in (self.file, self.onward):
+            if handler is not None:
+                self.logger.addHandler(handler)
+        self.logger.setLevel(min(logging.INFO, caller_level))
+        self.logger.propagate = False
+        return self
+
+    def __exit__(self, *exc):
+        for handler in (self.file, self.onward):
+            if handler is not None:
+                self.logger.removeHandler(handler)
+        self.file.close()
+        level, self.logger.propagate = self.saved
+        self.logger.setLevel(level)
+        return False
+
+
+class _Onward(logging.Handler):
+    """Passes on to the root logger's handlers the records the caller's level let through."""
+
+    def __init__(self, level: int):
+        super().__init__()
+        self.caller_level = level
+
+    def emit(self, record):
+        if record.levelno >= self.caller_level:
+            logging.getLogger().handle(record)
