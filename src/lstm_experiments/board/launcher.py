@@ -94,7 +94,7 @@ def main(argv=None) -> int:
 
 
 def _forward_without_noise(stream) -> None:
-    from lstm_experiments.run.tensorflow_setup import is_noise
+    from lstm_experiments.tensorflow_noise import is_noise
 
     for line in stream:
         if not is_noise(line):

@@ -16,30 +16,17 @@ compile's INFO lines after the import print nothing).
 import contextlib
 import logging
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Iterator
 from types import ModuleType
 
+from lstm_experiments.tensorflow_noise import is_noise
+
 log = logging.getLogger(__name__)
 
 _USER_LEVEL_VAR = "TF_CPP_MIN_LOG_LEVEL"
 _QUIET_LEVEL = "3"
-_NOISE = re.compile(
-    r"All log messages before absl::InitializeLog"
-    r"|cudart_stub|cuda_driver|cuInit|cuda_diagnostics|cuda_executor"
-    r"|Could not find cuda drivers|cpu_feature_guard|To enable the following instructions"
-    r"|Unable to register cu(DNN|FFT|BLAS) factory|computation placer already registered"
-    r"|TF-TRT Warning|oneDNN custom operations are on"
-)
-
-
-def is_noise(line: str) -> bool:
-    """Whether ``line`` is one of TensorFlow's known start-up lines (also TensorBoard's, which imports it)."""
-    return _NOISE.search(line) is not None
-
-
 def _drop_noise(captured: str) -> str:
     kept = [line for line in captured.splitlines(keepends=True) if not is_noise(line)]
     return "".join(kept)
