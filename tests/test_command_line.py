@@ -11,7 +11,7 @@ import yaml
 from omegaconf import OmegaConf
 
 from conftest import run_cli
-from lstm_experiments.config.resolvers import override_key, split_override
+from lstm_experiments.config.overrides import override_key, split_override
 from lstm_experiments.run.sweep_summary import done_line
 from lstm_experiments.run.train import compose_config, run_config
 

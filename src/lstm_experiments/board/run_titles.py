@@ -7,7 +7,7 @@ apart (``title``) and sorts runs naturally (``order``):
 
 - a run directory holding Hydra's ``.hydra/overrides.yaml`` is titled by the
   overrides that differ between the runs listed (``units=32``), as the sweep
-  report labels its runs (``report.groups``);
+  report labels its runs (both by ``config.overrides``);
 - a single run given as the logdir, whose name is ``.``, by the directory's own name;
 - any other run by its name.
 
@@ -21,8 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from lstm_experiments.report.groups import run_label, varying_keys
-from lstm_experiments.report.naming import natural_key
+from lstm_experiments.config.overrides import label, natural_key, varying_keys
 from lstm_experiments.run.layout import OVERRIDES_FILE, TENSORBOARD_DIR
 
 RUN_SUFFIX = "/" + TENSORBOARD_DIR
@@ -49,7 +48,7 @@ def run_directory(logdir, run: str) -> Path | None:
 
 @dataclass(frozen=True)
 class _Titled:
-    """What ``report.groups`` reads of a run to label it."""
+    """A run's name and overrides, to label it by ``config.overrides``."""
 
     name: str
     overrides: list[str]
@@ -95,7 +94,8 @@ class RunTitles:
             overrides = self._read_overrides(run_directory(self.logdir, run))
             if overrides is not None:
                 titled[run] = _Titled(self.fallback(run), overrides)
-        keys = varying_keys(list(titled.values()))
-        title = {run: run_label(titled[run], keys) if run in titled else self.fallback(run) for run in runs}
+        keys = varying_keys([t.overrides for t in titled.values()])
+        title = {run: label(titled[run].overrides, keys, titled[run].name) if run in titled else self.fallback(run)
+                 for run in runs}
         ranked = sorted(runs, key=lambda run: (natural_key(title[run]), natural_key(run)))
         return {run: (title[run], order) for order, run in enumerate(ranked)}

@@ -1,8 +1,4 @@
-"""Command-line overrides: how ``key=value`` is split, and the sweep job directory names built from them.
-
-Every module that reads an override's key or value (``-m resume=<sweep dir>``,
-``resume=`` with ``train.epochs=N``, the sweep report's grouping) splits it
-with ``split_override`` here.
+"""The OmegaConf resolvers the configs use: sweep job directory names, and resuming's.
 
 A sweep job's directory is named after its overrides, e.g.
 ``units=64,viz=gates``: TensorBoard names a run after its directory, so
@@ -20,21 +16,6 @@ MAX_NAME_BYTES = 200
 HASH_CHARS = 8
 # '/' would nest directories; the rest upset shells or other platforms.
 _UNSAFE = re.compile(r"[/\\\x00:*?\"<>|\s]")
-# Hydra's prefixes: + adds a key, ++ adds or overrides, ~ deletes.
-_OVERRIDE_PREFIXES = "+~"
-
-
-def split_override(override: str) -> tuple[str, str | None]:
-    """``("units", "4")`` for ``units=4``, ``+units=4`` or ``++units=4``; ``("seed", None)`` for ``~seed``."""
-    key, equals, value = str(override).partition("=")
-    return key.lstrip(_OVERRIDE_PREFIXES).strip(), (value if equals else None)
-
-
-def override_key(override: str) -> str:
-    """``units`` for ``units=4``, ``+seed=1``, ``~seed``."""
-    return split_override(override)[0]
-
-
 def run_name(override_dirname: str, job_num) -> str:
     """A safe directory name from Hydra's ``override_dirname``; the job number if there is none."""
     name = _UNSAFE.sub("_", str(override_dirname)).strip(".") or f"job{job_num}"

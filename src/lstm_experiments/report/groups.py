@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lstm_experiments.report.runs import SEED_KEY, Run, override_key
+from lstm_experiments.config import overrides
+from lstm_experiments.config.overrides import override_key
+from lstm_experiments.report.runs import SEED_KEY, Run
 
 # A run named after its overrides is labelled by the ones that vary when its name is longer.
 DISPLAY_NAME_MAX = 24
@@ -17,14 +19,7 @@ DISPLAY_NAME_MAX = 24
 
 def varying_keys(runs: list[Run]) -> list[str]:
     """Override keys whose value is not the same in every run, in first-seen order."""
-    seen: dict[str, set] = {}
-    present: dict[str, int] = {}
-    for run in runs:
-        for override in run.overrides:
-            key = override_key(override)
-            seen.setdefault(key, set()).add(override)
-            present[key] = present.get(key, 0) + 1
-    return [k for k, v in seen.items() if len(v) > 1 or present[k] < len(runs)]
+    return overrides.varying_keys([run.overrides for run in runs])
 
 
 def common_overrides(runs: list[Run]) -> list[str]:
@@ -43,7 +38,7 @@ def varying_overrides(run: Run, keys: list[str], with_seed: bool = True) -> list
 
 def run_label(run: Run, keys: list[str]) -> str:
     """The run's varying overrides (``units=4 seed=1``), or its name if none vary."""
-    return " ".join(varying_overrides(run, keys)) or run.name
+    return overrides.label(run.overrides, keys, run.name)
 
 
 def display_label(run: Run, keys: list[str]) -> str:

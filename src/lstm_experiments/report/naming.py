@@ -9,8 +9,7 @@ unknown ones last.
 
 from __future__ import annotations
 
-import re
-
+from lstm_experiments.config.overrides import natural_key
 from lstm_experiments.gates.layout import GATE_NAMES
 from lstm_experiments.tensorboard import tags
 
@@ -22,11 +21,6 @@ def parse_kind(tag: str, kind: str) -> tags.Tag | None:
     """The parts of ``tag`` if it is one of the vocabulary's tags of ``kind``, else None."""
     parsed = tags.parse(tag)
     return parsed if parsed is not None and parsed.kind == kind else None
-
-
-def natural_key(text: str) -> list:
-    """Sort ``2`` before ``10`` and ``units=8`` before ``units=16``."""
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text)]
 
 
 def known_order(value: str, known: tuple[str, ...]) -> tuple[int, str]:

@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from lstm_experiments.config.resolvers import override_key, split_override
+from lstm_experiments.config.overrides import override_key, split_override
 from lstm_experiments.report.naming import natural_key, parse_kind
 from lstm_experiments.run.layout import CONFIG_FILE, METRICS_FILE, OVERRIDES_FILE, TENSORBOARD_DIR
 from lstm_experiments.tensorboard import tags

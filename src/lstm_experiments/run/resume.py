@@ -43,7 +43,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from lstm_experiments.config.resolvers import override_key, split_override
+from lstm_experiments.config.overrides import override_key, split_override
 from lstm_experiments.errors import UserError, first_line
 from lstm_experiments.run.layout import (
     CHECKPOINT_DIR, CHECKPOINT_STATE, CONFIG_FILE, DATA_FILE, FAILED_ATTEMPTS_DIR, HYDRA_DIR, INITIAL_WEIGHTS,
