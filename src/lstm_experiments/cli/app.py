@@ -31,7 +31,7 @@ from omegaconf import DictConfig
 
 from lstm_experiments.cli.compose_errors import ComposeStderr, release_held_stderr, wants_full_errors
 from lstm_experiments.cli.help import config_request, config_text, help_text, wants_help
-from lstm_experiments.config.resolvers import register_resolvers
+from lstm_experiments.run.resume import register_resolvers
 from lstm_experiments.config.schema import register_configs
 from lstm_experiments.errors import Interrupted, UserError, first_line
 from lstm_experiments.run.resume import (

@@ -184,6 +184,19 @@ def resume_output_subdir(output_dir) -> str:
     return RESUME_HYDRA_DIR if (Path(str(output_dir)) / CONFIG_FILE).is_file() else HYDRA_DIR
 
 
+def register_resolvers() -> None:
+    """The resolvers ``conf/config.yaml`` uses; called where a config is composed (``main()``, ``train()``)."""
+    from lstm_experiments.config.resolvers import run_name
+
+    for name, function in (
+        ("run_name", run_name),
+        ("resume_run_dir", resume_run_dir),
+        ("resume_output_subdir", resume_output_subdir),
+    ):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, function)
+
+
 # --------------------------------------------------------------------------- the command line
 
 MULTIRUN_FLAGS = ("-m", "--multirun")
@@ -290,6 +303,11 @@ class Session:
 NEW_RUN = Session()
 
 
+def resume_session(run_dir: Path) -> Session:
+    """Resuming the run in ``run_dir`` from its checkpoint (after its last whole epoch, or from step 0)."""
+    return Session(Action.resume, start_epoch=checkpoint_epoch(checkpoint_dir(run_dir)))
+
+
 def this_sweep(metrics: dict, written_at: float, started_at: float | None) -> str:
     """What the sweep that started at ``started_at`` did with a job whose metrics.json was written at ``written_at``."""
     if started_at is not None and written_at < started_at:
@@ -371,8 +389,7 @@ def plan_run(cfg: DictConfig, output_dir=None, *, epochs: int | None = None, in_
                     f"{run_dir.name} failed before ({reason}); running it again, its files moved to {moved}")
     if state is RunState.new:
         return Plan(run_dir, NEW_RUN, cfg)
-    session = Session(Action.resume, start_epoch=checkpoint_epoch(checkpoint_dir(run_dir)))
-    return Plan(run_dir, session, resumed_config(run_dir, epochs), None, said)
+    return Plan(run_dir, resume_session(run_dir), resumed_config(run_dir, epochs), None, said)
 
 
 # What stays in place when a failed attempt is moved aside: Hydra's records and the job's log

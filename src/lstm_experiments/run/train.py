@@ -39,7 +39,7 @@ def compose_config(overrides=(), with_hydra: bool = False) -> DictConfig:
     from hydra import compose, initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
 
-    from lstm_experiments.config.resolvers import register_resolvers
+    from lstm_experiments.run.resume import register_resolvers
     from lstm_experiments.config.schema import register_configs
 
     register_configs()
