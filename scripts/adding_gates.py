@@ -52,6 +52,8 @@ def main(argv=None) -> int:
     import keras
 
     from lstm_experiments.data import load_dataset
+    from lstm_experiments.run.layout import INITIAL_WEIGHTS
+    from lstm_experiments.run.resume import checkpoint_dir
 
     data = load_dataset(cfg.data, cfg.seed)
     x = data.x_val[: args.sequences]
@@ -59,7 +61,7 @@ def main(argv=None) -> int:
     trained = keras.models.load_model(args.run_dir / "model.keras")
     initial = keras.models.clone_model(trained)
     initial.optimizer = None
-    initial.load_weights(args.run_dir / "checkpoint" / "initial.weights.h5")
+    initial.load_weights(checkpoint_dir(args.run_dir) / INITIAL_WEIGHTS)
     units = cfg.units
     print(f"{len(x)} validation sequences of {x.shape[1]} steps, 2 marked each; gate means at the marked / "
           "the other steps, over all units and for the unit where they differ most")

@@ -60,6 +60,7 @@ def test_the_layout_is_written_once_per_run_however_many_event_files(tmp_path, r
 
     from lstm_experiments import GateLogger
     from lstm_experiments.run.experiment import run_experiment
+    from lstm_experiments.run.resume import resume_session
     from conftest import compose_config
 
     rng = np.random.default_rng(0)
@@ -77,6 +78,6 @@ def test_the_layout_is_written_once_per_run_however_many_event_files(tmp_path, r
     run_dir, _ = run_tiny(["viz=stats", "train.epochs=1"])
     cfg = compose_config(["units=4", "data.n_samples=48", "data.seq_len=6", "train.epochs=2",
                           "train.batch_size=16", "viz=stats"])
-    run_experiment(cfg, run_dir, resume=True)
+    run_experiment(cfg, run_dir, session=resume_session(run_dir))
     assert len(list((run_dir / "tensorboard").glob("events.out.tfevents.*"))) == 2
     assert _layout_records(run_dir / "tensorboard") == [0]

@@ -221,7 +221,7 @@ def through_the_config_path(args, tmp_path, skip_known=False) -> tuple[str, obje
     ``skip_known``: ("known", cfg) for a config with a mandatory value left out (``KNOWN_CRASHES``).
     """
     from lstm_experiments.config.checks import check_config
-    from lstm_experiments.run.train import _resumable_state, resumed_config, run_directory
+    from lstm_experiments.run.resume import resumable_state, resumed_config, run_directory
 
     try:
         cfg = compose_config(args)
@@ -241,7 +241,7 @@ def through_the_config_path(args, tmp_path, skip_known=False) -> tuple[str, obje
     try:
         run_dir = run_directory(cfg, tmp_path / "run")
         if cfg.get("resume") is not None:
-            _resumable_state(run_dir)
+            resumable_state(run_dir)
             cfg = resumed_config(run_dir)
         check_config(cfg)
         OmegaConf.to_container(cfg, resolve=True)  # the run reads every value

@@ -133,7 +133,7 @@ class GateLogger(keras.callbacks.Callback):
             and with a probe each layer's activations and input). Default True.
         initial_file: keep W_0 in ``log_dir`` (``gate_logger_initial.npz``), so that a later
             ``GateLogger`` on the same directory measures change from it. Default True (the
-            runner keeps its own in ``checkpoint/``).
+            runner keeps its own in ``checkpoints/``).
 
     Example:
 

@@ -140,7 +140,7 @@ def gate_logger(cfg: DictConfig, data, output_dir: Path, drawer, guard):
         worker_priority=cfg.viz.worker_priority,
         png_dir=output_dir / PNG_DIR if cfg.viz.png else None,
         feature_names=data.feature_names,
-        initial_file=False,  # W_0 is checkpoint/initial.weights.h5
+        initial_file=False,  # W_0 is checkpoints/initial.weights.h5
     ).attach(guard, drawer=drawer)
 
 

@@ -19,12 +19,10 @@ from lstm_experiments.config.checks import check_config
 from lstm_experiments.config.input_shape import apply_input_shape
 from lstm_experiments.errors import UserError
 from lstm_experiments.run.layout import LOG_FILE
-from lstm_experiments.run.resume import (  # noqa: F401 (resumable_state, run_directory: tests/test_override_fuzz.py)
-    Action, Plan, holds_no_run, plan_run, remove_unused_run_directory, resumable_state, resume_output_subdir,
-    resume_target, resumed_config, run_directory,
+from lstm_experiments.run.resume import (
+    Action, Plan, holds_no_run, plan_run, remove_unused_run_directory, resume_output_subdir, resume_target,
+    resumed_config,
 )
-
-_resumable_state = resumable_state  # the name tests/test_override_fuzz.py imports
 
 log = logging.getLogger(__name__)
 
