@@ -45,7 +45,7 @@ def served_stderr(command: list[str], port: int) -> str:
                 time.sleep(0.5)
         for path in ("/data/plugins_listing", "/data/plugins_listing", "/data/plugin/projector/runs"):
             urllib.request.urlopen(f"{base}{path}", timeout=60).read()
-            time.sleep(PROJECTOR_LOOK_SECONDS)
+        time.sleep(PROJECTOR_LOOK_SECONDS)  # its look runs in the background: once, after every request
     finally:
         server.terminate()
         _, stderr = server.communicate(timeout=30)
