@@ -93,7 +93,7 @@ def plugin_tags(plugins):
 
 
 def expected_tags(layers, activations=False):
-    expected = set()
+    expected = {metadata.position_tag()}
     for layer, matrices in layers:
         expected |= {metadata.weights_tag(layer, m) for m in matrices}
         expected |= {metadata.initial_tag(layer, m) for m in matrices}
@@ -362,7 +362,7 @@ def test_gate_logger_on_a_plain_keras_model_writes_the_same_plugin_tags(tmp_path
     second = [v for e in EventFileLoader(str(files[1])).Load() for v in e.summary.value
               if v.tag.startswith(f"{PLUGIN_NAME}/")]
     assert {v.tag for v in second} == {metadata.weights_tag("lstm", m) for m in LSTM_MATRICES} | {
-        metadata.activations_tag("lstm"), metadata.input_tag("lstm")}
+        metadata.activations_tag("lstm"), metadata.input_tag("lstm"), metadata.position_tag()}
     assert all(v.metadata.plugin_data.plugin_name == PLUGIN_NAME for v in second)
 
 

@@ -24,12 +24,16 @@ that two plugins use, so these never share a tag with the images):
   reduced block-wise.
 - ``lstm_gates/probe``, step 0 only: the probe sequences' input, float16
   (sequences, time, features), when the model has one input array.
+- ``lstm_gates/position``, every logged step: int64 [epoch, batch, event]:
+  where in training the step stands (the epoch, from 1, and the batches done
+  in it; 0, 0 before training) and ``EVENTS[event]``: nothing, the last finite
+  weights, or the weights after the batch whose loss became NaN or inf.
 
 In activations and inputs, a step the layer's mask leaves out is NaN.
 
 Each tag's summary metadata carries a JSON object (``content``) describing it;
 its keys are listed in ``WeightsContent``, ``ActivationsContent``,
-``ProbeContent`` and ``InputContent`` below. The writer builds one of these
+``ProbeContent``, ``InputContent`` and ``PositionContent`` below. The writer builds one of these
 (``encode_content``); the server reads it back into the same class
 (``parse_content``), so both sides name a key in one place.
 """
@@ -58,7 +62,14 @@ KIND_INITIAL = "initial"
 KIND_ACTIVATIONS = "activations"
 KIND_PROBE = "probe"
 KIND_INPUT = "input"
+KIND_POSITION = "position"
 INPUT = "input"
+POSITION = "position"
+# What is special about a logged step: the last weights before a loss became NaN or inf, and the
+# weights after that batch. ``lstm_gates/position``'s third value indexes EVENTS.
+LAST_FINITE = "last_finite"
+NON_FINITE = "non_finite"
+EVENTS = ("", LAST_FINITE, NON_FINITE)
 
 
 @dataclass
@@ -124,6 +135,17 @@ class InputContent:
     version: int = CONTENT_VERSION
 
 
+@dataclass
+class PositionContent:
+    """Metadata of ``lstm_gates/position``."""
+
+    kind: str  # KIND_POSITION
+    # Steps are the optimizer's iterations, logged every this many batches; None: steps are epochs.
+    log_every_batches: int | None = None
+    events: list[str] = field(default_factory=lambda: list(EVENTS))
+    version: int = CONTENT_VERSION
+
+
 def weights_tag(layer: str, matrix: str) -> str:
     return SEPARATOR.join((PLUGIN_NAME, layer, matrix))
 
@@ -138,6 +160,10 @@ def activations_tag(layer: str) -> str:
 
 def input_tag(layer: str) -> str:
     return SEPARATOR.join((PLUGIN_NAME, layer, INPUT))
+
+
+def position_tag() -> str:
+    return SEPARATOR.join((PLUGIN_NAME, POSITION))
 
 
 def probe_tag() -> str:
@@ -156,6 +182,7 @@ CONTENT_CLASSES = {
     KIND_ACTIVATIONS: ActivationsContent,
     KIND_PROBE: ProbeContent,
     KIND_INPUT: InputContent,
+    KIND_POSITION: PositionContent,
 }
 
 
@@ -170,7 +197,7 @@ def decode_content(raw: bytes) -> dict:
     return content
 
 
-def parse_content(raw) -> WeightsContent | ActivationsContent | ProbeContent | InputContent:
+def parse_content(raw) -> WeightsContent | ActivationsContent | ProbeContent | InputContent | PositionContent:
     """A tag's plugin content read back into the class that wrote it (``CONTENT_CLASSES`` by ``kind``).
 
     ``raw`` is the stored bytes or an already decoded object. Keys a newer writer added are

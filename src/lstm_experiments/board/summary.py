@@ -62,21 +62,30 @@ class GateBoard:
     reduce: str = str(ImageOptions.reduce)
     feature_names: tuple[str, ...] | None = None
     log_every: int = 1
+    log_every_batches: int | None = None
     # (layer, matrix) -> the fixed scale, from W_0 (taken once: W_0 never changes in a run).
     _scales: dict = field(default_factory=dict, repr=False)
     _warned: bool = field(default=False, repr=False)
 
     @classmethod
-    def from_options(cls, options: ImageOptions, feature_names=None, log_every: int = 1) -> "GateBoard":
+    def from_options(cls, options: ImageOptions, feature_names=None, log_every: int = 1,
+                     log_every_batches: int | None = None) -> "GateBoard":
         """A board with the image options' ``max_side_px`` and ``reduce`` (``viz.image``)."""
         return cls(max_side_px=int(options.max_side_px), reduce=str(options.reduce),
                    feature_names=tuple(feature_names) if feature_names is not None else None,
-                   log_every=int(log_every))
+                   log_every=int(log_every), log_every_batches=log_every_batches)
 
     def summarise(self, snapshot) -> dict[str, Tensor]:
-        """Every ``lstm_gates`` tensor of one snapshot: the weights, and with a probe the activations,
-        each layer's input and (step 0) the probe."""
-        return {**self.weights(snapshot), **self.activations(snapshot), **self.probe(snapshot)}
+        """Every ``lstm_gates`` tensor of one snapshot: its position, the weights, and with a probe the
+        activations, each layer's input and (step 0) the probe."""
+        return {**self.position(snapshot), **self.weights(snapshot), **self.activations(snapshot),
+                **self.probe(snapshot)}
+
+    def position(self, snapshot) -> dict[str, Tensor]:
+        """``lstm_gates/position``: [epoch, batch, event] of the step."""
+        content = metadata.PositionContent(kind=metadata.KIND_POSITION, log_every_batches=self.log_every_batches)
+        values = np.array([snapshot.epoch, snapshot.batch, metadata.EVENTS.index(snapshot.event)], np.int64)
+        return {metadata.position_tag(): Tensor(values, metadata.summary_metadata(content))}
 
     # ------------------------------------------------------------------ weights
 
@@ -104,7 +113,8 @@ class GateBoard:
         block = block_size(matrix.shape, self.max_side_px)
         if block > 1:
             matrix = reduce_blocks(matrix, self.max_side_px, self.reduce)
-        return np.asarray(matrix, dtype=DTYPE), block
+        with np.errstate(over="ignore"):  # beyond float16's 65504 (an exploding run): inf, shown saturated
+            return np.asarray(matrix, dtype=DTYPE), block
 
     def weights(self, snapshot) -> dict[str, Tensor]:
         """``lstm_gates/<layer>/<matrix>`` for every layer and matrix, and at step 0 their ``/initial``."""

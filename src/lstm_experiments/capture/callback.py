@@ -1,22 +1,31 @@
 """``GateLogger``: the Keras callback that logs every recurrent layer's gates of any model to TensorBoard.
 
-A step counts epochs: the first logged step is the weights when logging
-began (step 0, or ``initial_epoch`` when ``fit`` starts there), and each epoch
-that ends adds one, whatever ``fit`` call it belongs to. So a ``GateLogger``
-reused across ``fit`` calls (``fit(epochs=1)`` in a loop) goes on counting, and
-a ``GateLogger`` given a directory that already holds steps (another logger's,
-an earlier session's) continues after the largest one there, measuring change
-from the W_0 that logger kept (``INITIAL_FILE``): a step never repeats in a
-directory. Epoch metrics go to the same event file under ``metrics/<name>``.
-The runner uses this same callback for its runs (its resumes say where to
-continue, ``resume_from``).
+What a step is (``step_clock``): by default a step counts epochs (the first
+logged step is the weights when logging began: 0, or ``initial_epoch``), across
+``fit`` calls; with ``log_every_batches`` a step is the optimizer's iteration
+count, for every tag of the run. A ``GateLogger`` given a directory that
+already holds steps continues after the largest one there, measuring change
+from the W_0 the first logger kept (``log_directory``): a step never repeats
+in a directory. Epoch metrics go to the same event file under
+``metrics/<name>``; with batch logging, each logged batch also writes its loss
+and gradient norms (``batch/...``). The runner uses this same callback for its
+runs (``attach``, ``resume_from``).
+
+When a batch's loss becomes NaN or inf (``TerminateOnNaN``'s condition), the
+weights before that batch's update (the last finite ones: ``train_step_tap``)
+and after it are logged at their own steps, with the epoch's metrics so far
+and a text record (TensorBoard's Text dashboard) saying what happened where.
 
 On the training thread the callback only copies the weights to the host. A
 worker (a thread by default; ``background=False`` runs it inline) hands each
 snapshot to the drawer: a ``DrawingProcess`` by default, which draws, encodes
 and writes in a process of its own (so its Python never holds the training
 loop's interpreter lock), or a ``Drawer`` in this process. Calls reach the
-drawer in order (``interfaces``).
+drawer in order (``interfaces``). A batch step finds the worker behind (two
+steps waiting) is skipped, not waited for: training never waits on pictures
+of batches, memory stays bounded, and the count of skipped steps is logged
+(``skipped_steps``; docs/performance.md measures why). Step 0, epoch steps,
+the last step and a failure's steps are always written.
 
 Drawing never stops training, but a file that cannot be written does (a full
 disk, a file-size limit: the user must act): the drawer's failure stops
@@ -27,70 +36,31 @@ reason; otherwise ``fit`` raises ``EventFileError`` when it ends. The event file
 
 import dataclasses
 import logging
+import math
 from pathlib import Path
-from typing import Protocol
 
 import keras
-
 import numpy as np
 
+from lstm_experiments.board.metadata import LAST_FINITE, NON_FINITE
+from lstm_experiments.capture import arguments
+from lstm_experiments.capture.arguments import DEFAULT_VISUALIZERS
 from lstm_experiments.capture.drawer import INITIAL_FILE, Drawer, DrawingSpec
+from lstm_experiments.capture.interfaces import RunControl
+from lstm_experiments.capture.log_directory import held_steps
 from lstm_experiments.capture.model_capture import ModelCapture
+from lstm_experiments.capture.step_clock import StepClock
 from lstm_experiments.capture.workers import BackgroundWorker, InlineWorker
 from lstm_experiments.config.choices import Worker, parse
 from lstm_experiments.config.image_options import image_options
 from lstm_experiments.errors import EventFileError
 from lstm_experiments.tensorboard import tags
-from lstm_experiments.tensorboard.records import largest_step
 from lstm_experiments.viz import VISUALIZERS
 
 log = logging.getLogger(__name__)
 
-DEFAULT_VISUALIZERS = ("kernel", "gates", "bias")
-ALL = "all"
-
-
-def _visualizer_names(visualizers) -> tuple[str, ...]:
-    if visualizers == ALL:
-        return tuple(VISUALIZERS)
-    names = (visualizers,) if isinstance(visualizers, str) else tuple(visualizers)
-    unknown = [name for name in names if name not in VISUALIZERS]
-    if unknown:
-        raise ValueError(f"visualizers={unknown[0]!r} is not one of {', '.join(VISUALIZERS)} (or 'all')")
-    # The registry's order, as the runner's config gives them.
-    return tuple(name for name in VISUALIZERS if name in names)
-
-
-def _feature_names(names) -> tuple[str, ...] | None:
-    if names is None:
-        return None
-    if isinstance(names, str | bytes):
-        raise ValueError(f"feature_names={names!r} must be a sequence of names, one per input feature")
-    names = tuple(names)
-    bad = [name for name in names if not isinstance(name, str)]
-    if bad:
-        raise ValueError(f"feature_names: {bad[0]!r} is not a string")
-    return names
-
-
-class RunControl(Protocol):
-    """What a training loop of one's own gives ``GateLogger.attach`` (the runner's ``TrainingGuard``)."""
-
-    def fail(self, message: str) -> None:
-        """Stop training at the end of the batch; the run ends as failed with ``message``."""
-
-    def epoch_counts(self) -> bool:
-        """Whether the epoch now ending ran to its end (asked in ``on_epoch_end``)."""
-
-
-def _probe_pair(probe):
-    if probe is None:
-        return None
-    if not isinstance(probe, tuple | list) or len(probe) != 2:
-        raise ValueError("probe must be a pair (x, y), each what the model's fit takes (an array, or a list "
-                         f"or dict of arrays); received {type(probe).__name__} of length "
-                         f"{len(probe) if hasattr(probe, '__len__') else '?'}")
-    return tuple(probe)
+# The Text dashboard's record of a loss gone NaN or inf.
+FAILURE_TEXT_TAG = "failure"
 
 
 class GateLogger(keras.callbacks.Callback):
@@ -141,15 +111,16 @@ class GateLogger(keras.callbacks.Callback):
     """
 
     def __init__(self, log_dir, visualizers=DEFAULT_VISUALIZERS, log_every: int = 1, probe=None, image=None,
-                 background: bool = True, *, worker: str = "process", worker_priority: str = "idle",
-                 png_dir=None, feature_names=None, initial_file: bool = True, board: bool = True):
+                 background: bool = True, *, log_every_batches: int | None = None, worker: str = "process",
+                 worker_priority: str = "idle", png_dir=None, feature_names=None, initial_file: bool = True,
+                 board: bool = True):
         super().__init__()
-        if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 1:
-            raise ValueError(f"log_every={log_every!r} (must be an integer >= 1)")
-        feature_names = _feature_names(feature_names)
+        log_every = arguments.every(log_every, "log_every")
+        log_every_batches = arguments.every(log_every_batches, "log_every_batches", optional=True)
+        feature_names = arguments.feature_names(feature_names)
         worker = parse(Worker, worker, "worker")
-        probe = _probe_pair(probe)
-        names = _visualizer_names(visualizers)
+        probe = arguments.probe_pair(probe)
+        names = arguments.visualizer_names(visualizers)
         self.spec = DrawingSpec(
             logdir=str(Path(log_dir)),
             visualizers=names,
@@ -159,6 +130,7 @@ class GateLogger(keras.callbacks.Callback):
             feature_names=feature_names,
             log_every=log_every,
             initial_file=INITIAL_FILE if initial_file else None,
+            log_every_batches=log_every_batches,
         )
         self.log_every = log_every
         self.probe = probe
@@ -179,22 +151,31 @@ class GateLogger(keras.callbacks.Callback):
         self.drawer = None
         self.worker = None
         self.logged_steps: list[int] = []
-        # The last step counted (logged or not); None until logging begins.
-        self.step: int | None = None
-        # A step whose weights an earlier session logged (a resumed run, a directory continued): not again.
-        self._step_logged_before: int | None = None
+        # Batch steps skipped because the drawing was behind (never epoch steps, step 0 or the last).
+        self.skipped_steps = 0
+        self.clock = StepClock(log_every=log_every, log_every_batches=log_every_batches)
+        # Steps at or before this one an earlier session or logger wrote to the directory: not again.
+        self._written_through: int | None = None
         # W_0, {layer: {matrix: array}}: from the step-0 model of a resumed run, the directory's
         # INITIAL_FILE, or else this logger's first weights.
         self._initial: dict | None = None
         self._hparams = None
         self.capture: ModelCapture | None = None
+        self.tap = None  # a TrainStepTap while fit runs
         # Logging has begun but its first weights wait for Keras to build the model (the first batch).
         self._waiting_for_build = False
+        # The line of a loss gone NaN or inf, once seen: nothing more is logged after it.
+        self.loss_failure: str | None = None
         self._said: set[str] = set()
+
+    @property
+    def step(self) -> int | None:
+        """The last step counted (logged or not); None until logging begins."""
+        return self.clock.step
 
     # ------------------------------------------------------------------ set-up before fit
 
-    def attach(self, control: "RunControl", drawer=None) -> "GateLogger":
+    def attach(self, control: RunControl, drawer=None) -> "GateLogger":
         """Compose this logger with a training loop's own parts, as the runner does; before ``fit``.
 
         ``control`` (a ``RunControl``: the runner's ``TrainingGuard``) decides two things:
@@ -210,9 +191,11 @@ class GateLogger(keras.callbacks.Callback):
 
     def resume_from(self, initial_model, initial_epoch: int) -> None:
         """Continue a run after ``initial_epoch`` epochs: W_0 and the fixed colour scales come from
-        ``initial_model`` (the step-0 weights), and step 0 is not logged again."""
+        ``initial_model`` (the step-0 weights), and no step the run's directory holds is written again."""
         self._initial = {w.layer: w.matrices for w in ModelCapture(initial_model).weights()}
-        self.step = self._step_logged_before = initial_epoch
+        self.clock.epochs_done = initial_epoch
+        self._written_through = _largest(held_steps(self.spec.logdir)[0], None if self.clock.by_batch else
+                                         initial_epoch)
         self.spec = dataclasses.replace(self.spec, layout=False)  # the first session wrote it
 
     def write_hparams(self, hparams: dict, metric_tags, trial_id: str) -> None:
@@ -265,52 +248,66 @@ class GateLogger(keras.callbacks.Callback):
         if not capture.layers and not capture.discovery.unsupported and not capture.unbuilt():
             self._say(f"GateLogger: model {self.model.name!r} has no recurrent layer; nothing is drawn")
 
-    def log_weights(self, step: int, initial: bool = False) -> None:
-        """Log the model's weights (``initial``: as Keras made them) at ``step``."""
+    def _new(self, step: int) -> bool:
+        """Whether ``step`` is neither logged here yet nor held by the directory from before."""
+        return step not in self.logged_steps and (self._written_through is None or step > self._written_through)
+
+    def log_weights(self, step: int, initial: bool = False, event: str = "", matrices=None,
+                    batch_scalars: dict | None = None) -> bool:
+        """Log the weights at ``step`` (``initial``: as Keras made them; ``matrices``: these instead of
+        the model's, {layer: matrices}); whether it was handed to the drawer. With ``batch_scalars``
+        (a logged batch) it goes with them, or is skipped with them when the worker is behind."""
         if not self.spec.visualizers and not self.spec.board:
-            return
+            return False
         capture = self._capture()
-        snapshot = capture.snapshot(step, initial=initial)
-        for line in capture.unreached(snapshot):
-            self._say(line)
+        if matrices is None:
+            snapshot = capture.snapshot(step, initial=initial)
+            for line in capture.unreached(snapshot):
+                self._say(line)
+        else:
+            snapshot = capture.snapshot_of(step, matrices)
+        epoch, batch = self.clock.position()
+        if event == LAST_FINITE:
+            batch -= 1  # the weights before the failing batch's update
+        snapshot = dataclasses.replace(snapshot, epoch=epoch, batch=batch, event=event)
         if self._initial is None:
             # W_0, kept so that a second fit() (a new event file) measures change from the same start.
             self._initial = {w.layer: w.matrices for w in snapshot.layers}
-        self.worker.submit(self.drawer.draw, snapshot)
+        if batch_scalars is not None:
+            if not self.worker.try_submit(self._draw_batch, snapshot, batch_scalars):
+                self.skipped_steps += 1
+                return False
+        else:
+            self.worker.submit(self.drawer.draw, snapshot)
         self.logged_steps.append(step)
+        return True
 
     def _continue_in_directory(self) -> None:
-        """If ``log_dir`` already holds steps, count on after the largest, with W_0 from its INITIAL_FILE.
+        """If ``log_dir`` already holds steps: none of them again, and W_0 from the directory's INITIAL_FILE.
 
         Before the event file of this logger opens (it would hold a step 0 of its own).
         """
-        last = largest_step(self.spec.logdir)
+        last, initial = held_steps(self.spec.logdir)
         if last is None:
             return
-        self.step = self._step_logged_before = last
-        self.spec = dataclasses.replace(self.spec, layout=False)  # the directory's first logger wrote it
-        try:
-            with np.load(Path(self.spec.logdir) / INITIAL_FILE) as stored:
-                initial: dict = {}
-                for key in stored.files:
-                    layer, matrix = key.split("/", 1)
-                    initial.setdefault(layer, {})[matrix] = stored[key]
+        self._written_through = last
+        if not self.clock.by_batch:
+            self.clock.epochs_done = last  # by epoch the count goes on after it
+        if initial is not None:
             self._initial = initial
-            note = f"change is measured from the W_0 kept in {INITIAL_FILE}"
-        except (OSError, ValueError):
-            note = f"it keeps no {INITIAL_FILE}, so change is measured from the weights logging starts with"
-        log.info("GateLogger: %s already holds steps up to %d; logging continues at step %d; %s",
-                 self.spec.logdir, last, last + 1, note)
+        self.spec = dataclasses.replace(self.spec, layout=False)  # the directory's first logger wrote it
 
     def _begin_logging(self, epoch: int) -> None:
         """At the first epoch this logger sees: its first step, and its first weights."""
-        self.step = epoch  # the weights before epoch ``epoch``: 0, or fit's initial_epoch
+        self.clock.start(epoch, self._iterations())
         capture = self._capture()
         if capture.unbuilt() and not capture.build_from_probe():
             capture.watch_builds()  # Keras builds the model in the first batch: the step is logged after it
             self._waiting_for_build = True
             return
-        self.log_weights(self.step)
+        self._install_tap()
+        if self._new(self.step):
+            self.log_weights(self.step)
 
     def _log_built(self) -> None:
         """Log the first weights, as Keras made them, once the first batch has built the model."""
@@ -319,7 +316,73 @@ class GateLogger(keras.callbacks.Callback):
             self._say(f"GateLogger: layer {found.name!r} was made while the first batch ran: its step "
                       f"{self.step} shows its weights after that batch")
         self._say_notices()
-        self.log_weights(self.step, initial=True)
+        first = self.clock.iterations - 1 if self.clock.by_batch else self.step
+        if self._new(first):
+            self.log_weights(first, initial=True)
+        self._install_tap()
+
+    def _iterations(self) -> int:
+        optimizer = getattr(self.model, "optimizer", None)
+        return int(optimizer.iterations.numpy()) if optimizer is not None else 0
+
+    def _install_tap(self) -> None:
+        """Tap the train step for gradient norms and the weights before each update (``train_step_tap``)."""
+        if self.tap is not None or not self.capture.layers or getattr(self.model, "optimizer", None) is None:
+            return
+        from lstm_experiments.capture.train_step_tap import TrainStepTap
+
+        self.tap = TrainStepTap(self.model, self.capture.layers)
+        self.tap.install()
+
+    def _remove_tap(self) -> None:
+        if self.tap is not None:
+            self.tap.remove()
+            self.tap = None
+
+    # ------------------------------------------------------------------ batches and failures
+
+    def _batch_scalars(self) -> dict[str, float]:
+        """``batch/loss`` and the gradient norms of the last update, global and per recurrent cell."""
+        if self.tap is None or not self.tap.seen:
+            return {}
+        scalars = {tags.batch_loss(): self.tap.batch_loss()}
+        for cell, norm in self.tap.gradient_norms().items():
+            scalars[tags.batch_gradient_norm(cell or None)] = norm
+        return scalars
+
+    def _draw_batch(self, snapshot, scalars) -> None:
+        """One job for the worker: a logged batch's pictures and its scalars, or neither."""
+        self.drawer.draw(snapshot)
+        self.drawer.write_scalars(snapshot.step, scalars)
+
+    def _log_failure(self, loss: float, logs) -> None:
+        """The loss became NaN or inf in this batch: the last finite weights, the failing ones, the
+        epoch's metrics so far and the text that says what happened, each at its step; then no more."""
+        last_step, failing_step = self.clock.failure_steps()
+        epoch, batch = self.clock.position()
+        self.loss_failure = f"loss became {loss} in epoch {epoch}, batch {batch}"
+        lines = [f"**{self.loss_failure}** (step {failing_step})."]
+        previous = self.tap.previous_matrices() if self.tap is not None and self.tap.seen else None
+        if previous is not None and all(all(np_finite(m) for m in layer.values()) for layer in previous.values()):
+            if self._new(last_step):
+                self.log_weights(last_step, event=LAST_FINITE, matrices=previous)
+            lines.append(f"Step {last_step}: the last finite weights, before that batch's update.")
+        elif previous is not None:
+            lines.append("The weights were not finite before that batch's update either.")
+        else:
+            lines.append("The model's train step did not go through model.optimizer.apply_gradients: "
+                         "its last finite weights were not kept.")
+        self.log_weights(failing_step, event=NON_FINITE, matrices=None)
+        lines.append(f"Step {failing_step}: the weights after it (non-finite values drawn grey).")
+        metrics = {tags.metric(k): v for k, v in (logs or {}).items()}
+        metrics.update(self._batch_scalars())
+        self.worker.submit(self.drawer.write_scalars, failing_step, metrics)
+        lines.append("The epoch's metrics so far are logged at that step.")
+        self.worker.submit(self.drawer.write_text, failing_step, FAILURE_TEXT_TAG, "\n\n".join(lines))
+        log.warning("GateLogger: %s; the weights before and after it are logged at steps %d and %d of %s",
+                    self.loss_failure, last_step, failing_step, self.spec.logdir)
+
+    # ------------------------------------------------------------------ closing
 
     def _drawing_failed(self, message: str) -> None:
         """The drawer cannot write (any thread): stop training at the end of the batch."""
@@ -349,40 +412,71 @@ class GateLogger(keras.callbacks.Callback):
     # ------------------------------------------------------------------ Keras hooks
 
     def on_train_begin(self, logs=None):
-        if self.step is None:
+        if not self.clock.started and self._written_through is None:
             self._continue_in_directory()
         self._open()
+        if self.clock.started:  # a later fit(), or a resumed run: the optimizer says where it stands
+            self.clock.start(self.clock.epochs_done, self._iterations())
+            if self.capture is not None and not self._waiting_for_build:
+                self._install_tap()
 
     def on_epoch_begin(self, epoch, logs=None):
-        if self.step is None:
+        if not self.clock.started or self.capture is None:
             self._begin_logging(epoch)
+        self.clock.epoch_begins()
 
     def on_train_batch_begin(self, batch, logs=None):
-        # Not on_train_batch_end: defining it would make Keras wait for every batch's logs.
         if self._waiting_for_build and batch > 0:
             self._log_built()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.loss_failure is not None:
+            return
+        log_it = self.clock.batch_ends()
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self._log_failure(float(loss), logs)
+            return
+        if log_it and not self._waiting_for_build and self._new(self.step):
+            self.log_weights(self.step, batch_scalars=self._batch_scalars())
 
     def on_epoch_end(self, epoch, logs=None):
         if self._waiting_for_build:
             self._log_built()
+        if self.loss_failure is not None:
+            return
         if self.control is not None and not self.control.epoch_counts():
             return
-        # The count goes on across fit() calls; an initial_epoch further on moves it there.
-        self.step = max(self.step + 1, epoch + 1)
+        log_it = self.clock.epoch_ends(epoch)
         metrics = {tags.metric(k): v for k, v in (logs or {}).items()}
         # Through the worker too, so records reach the file in step order.
         self.worker.submit(self.drawer.write_scalars, self.step, metrics)
-        if self.step % self.log_every == 0:
+        if log_it and self._new(self.step):
             self.log_weights(self.step)
         else:
             self.worker.submit(self.drawer.flush)
 
     def on_train_end(self, logs=None):
-        if self._waiting_for_build:
-            self._log_built()
-        # The final weights are always logged, so the last image matches the trained model.
-        if self.step not in (None, self._step_logged_before) and self.step not in self.logged_steps:
-            self.log_weights(self.step)
-        self.close()
+        try:
+            if self._waiting_for_build:
+                self._log_built()
+            # The final weights are always logged, so the last image matches the trained model.
+            if self.loss_failure is None and self.step is not None and self._new(self.step):
+                self.log_weights(self.step)
+            if self.skipped_steps:
+                log.warning("GateLogger: %d batch steps were skipped while the drawing was behind (%s)",
+                            self.skipped_steps, self.spec.logdir)
+        finally:
+            self._remove_tap()
+            self.close()
         if self.failure is not None and self.control is None:
             raise EventFileError(f"GateLogger stopped training: {self.failure}")
+
+
+def _largest(*steps) -> int | None:
+    known = [step for step in steps if step is not None]
+    return max(known) if known else None
+
+
+def np_finite(matrix) -> bool:
+    return bool(np.isfinite(matrix).all())

@@ -52,6 +52,8 @@ class DrawingSpec:
     initial_file: str | None = None
     # Write the CUSTOM SCALARS layout (once per run: the first event file of a directory has it).
     layout: bool = True
+    # Steps are the optimizer's iterations, logged every this many batches; None: steps are epochs.
+    log_every_batches: int | None = None
 
 
 def failure_message(what: str, where, error: BaseException) -> str:
@@ -124,7 +126,8 @@ class Drawer:
         self._layout_pending = spec.layout
         self.painter = Painter(spec.image)
         self.visualizers = [VISUALIZERS[name]() for name in spec.visualizers]
-        self.board = GateBoard.from_options(spec.image, spec.feature_names, spec.log_every) if spec.board else None
+        self.board = (GateBoard.from_options(spec.image, spec.feature_names, spec.log_every, spec.log_every_batches)
+                      if spec.board else None)
         self.png_exporter = PngExporter(Path(spec.png_dir)) if spec.png_dir else None
         with self._writing(EVENT_FILE, spec.logdir):
             self.writer = SummaryWriter(Path(spec.logdir))
@@ -187,6 +190,12 @@ class Drawer:
         if self.failure is None:
             with self._writing(EVENT_FILE, self.writer.logdir):
                 self.writer.write_hparams(hparams, metric_tags, trial_id)
+
+    def write_text(self, step: int, tag: str, text: str) -> None:
+        if self.failure is None:
+            with self._writing(EVENT_FILE, self.writer.logdir):
+                self.writer.write_text(step, tag, text)
+                self.writer.flush()
 
     def flush(self) -> None:
         if self.failure is None:

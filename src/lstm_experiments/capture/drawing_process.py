@@ -217,6 +217,9 @@ class DrawingProcess:
     def write_hparams(self, hparams: dict, metric_tags, trial_id: str) -> None:
         self._call("write_hparams", hparams, list(metric_tags), trial_id)
 
+    def write_text(self, step: int, tag: str, text: str) -> None:
+        self._call("write_text", step, tag, text)
+
     def flush(self) -> None:
         self._call("flush")
 

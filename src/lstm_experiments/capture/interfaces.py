@@ -37,6 +37,9 @@ class DrawerInterface(Protocol):
     def write_hparams(self, hparams: dict, metric_tags, trial_id: str) -> None:
         """The HParams dashboard's record of this run."""
 
+    def write_text(self, step: int, tag: str, text: str) -> None:
+        """A text record at ``step`` (TensorBoard's Text dashboard)."""
+
     def flush(self) -> None:
         """Records written so far reach the file."""
 
@@ -52,8 +55,22 @@ class WorkerInterface(Protocol):
     def submit(self, function: Callable, *args) -> None:
         """Run ``function(*args)`` after every job submitted before it; a failing job is logged, not raised."""
 
+    def try_submit(self, function: Callable, *args) -> bool:
+        """``submit``, unless the worker is behind (its queue is full): then nothing, and False."""
+
     def drain(self) -> None:
         """Wait until every submitted job has run."""
 
     def close(self) -> None:
         """Stop the worker (after ``drain``)."""
+
+
+class RunControl(Protocol):
+    """What a training loop of one's own gives ``GateLogger.attach`` (the runner's ``TrainingGuard``)."""
+
+    def fail(self, message: str) -> None:
+        """Stop training at the end of the batch; the run ends as failed with ``message``."""
+
+    def epoch_counts(self) -> bool:
+        """Whether the epoch now ending ran to its end (asked in ``on_epoch_end``)."""
+

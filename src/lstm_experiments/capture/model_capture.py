@@ -158,6 +158,11 @@ class ModelCapture:
         return [layer_weights(found, self.built_weights.get(found.name) if initial else None)
                 for found in self.layers if found.cell.built]
 
+    def snapshot_of(self, step: int, matrices: dict) -> Snapshot:
+        """A snapshot of these weights ({layer: matrices}, ``train_step_tap``'s copies), without the probe."""
+        return Snapshot(step=step, layers=[layer_weights(found, matrices[found.name]) for found in self.layers
+                                           if found.name in matrices])
+
     def snapshot(self, step: int, initial: bool = False) -> Snapshot:
         """The weights (``initial``: as Keras made them) and, with a probe, what its visualizers need."""
         layers = self.weights(initial)

@@ -75,6 +75,12 @@ class Snapshot:
     # {layer: LayerProbe}, where the probe pass recorded each layer's input (a model that is not a
     # plain stack); None: the replay rebuilds the stack from ``probe_x``.
     probes: dict[str, LayerProbe] | None = None
+    # Where in training the step stands (``capture.step_clock``): the epoch (from 1; 0 before
+    # training) and the batches done in it, and what is special about it: "" (nothing),
+    # ``board.metadata``'s LAST_FINITE or NON_FINITE (a run whose loss became NaN or inf).
+    epoch: int = 0
+    batch: int = 0
+    event: str = ""
 
     @functools.cached_property
     def probe_activity(self) -> list:

@@ -54,6 +54,14 @@ class BackgroundWorker:
     def submit(self, function: Callable, *args) -> None:
         self._jobs.put((function, args))
 
+    def try_submit(self, function: Callable, *args) -> bool:
+        """``submit`` unless ``max_pending`` jobs already wait: then nothing, and False."""
+        try:
+            self._jobs.put_nowait((function, args))
+            return True
+        except queue.Full:
+            return False
+
     def drain(self) -> None:
         """Wait until every submitted job has run."""
         self._jobs.join()
@@ -72,6 +80,10 @@ class InlineWorker:
             function(*args)
         except Exception:
             log.exception("a logging job failed; training goes on")
+
+    def try_submit(self, function: Callable, *args) -> bool:
+        self.submit(function, *args)
+        return True
 
     def drain(self) -> None:
         pass

@@ -30,6 +30,12 @@ ACTIVATIONS = "activations"
 SATURATION = "saturation"
 GRADIENTS = "gradients"
 METRICS = "metrics"
+# Per logged batch (``log_every_batches``): the batch's own loss and its update's gradient norms.
+BATCH = "batch"
+BATCH_LOSS = "loss"
+BATCH_GRADIENT_NORM = "gradient_norm"
+# The Text dashboard's record of a loss gone NaN or inf (its own plugin: text).
+FAILURE = "failure"
 
 # The matrices of a recurrent cell, in the order a layer holds them.
 WEIGHT_MATRICES = ("kernel", "recurrent_kernel")
@@ -110,6 +116,17 @@ def metric(name: str) -> str:
     return _join(METRICS, name)
 
 
+def batch_loss() -> str:
+    """``batch/loss``: one logged batch's own loss (not the epoch's running mean Keras reports)."""
+    return _join(BATCH, BATCH_LOSS)
+
+
+def batch_gradient_norm(layer: str | None = None) -> str:
+    """``batch/gradient_norm``: the global norm of one batch's gradients over every trainable weight;
+    ``batch/gradient_norm/<layer>``: over one recurrent cell's weights."""
+    return _join(BATCH, BATCH_GRADIENT_NORM) if layer is None else _join(BATCH, BATCH_GRADIENT_NORM, layer)
+
+
 def metric_name(tag: str) -> str:
     """The metric's own name, as the HParams dashboard shows it (``metrics/val_loss`` -> ``val_loss``)."""
     return tag.split(SEPARATOR)[-1]
@@ -139,6 +156,7 @@ _FIELDS = {
     SATURATION: ("layer", "gate", "statistic"),
     GRADIENTS: ("layer", "matrix", "gate"),
     METRICS: ("statistic",),
+    BATCH: ("statistic", "layer"),
 }
 
 
@@ -146,6 +164,8 @@ def parse(tag: str) -> Tag | None:
     """The parts of one of this module's tags; None for anything else (another tool's tag)."""
     kind, *rest = tag.split(SEPARATOR)
     fields = _FIELDS.get(kind)
+    if kind == BATCH and len(rest) == 1:  # batch/loss, batch/gradient_norm: no layer
+        fields = fields[:1]
     if fields is None or len(rest) != len(fields) or not all(rest):
         return None
     return Tag(kind, **dict(zip(fields, rest)))

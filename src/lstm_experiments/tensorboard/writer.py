@@ -169,6 +169,12 @@ class SummaryWriter:
         self._add(0, config)
         self._add(0, hparams_summary.hparams_pb(hparams, trial_id=trial_id))
 
+    def write_text(self, step: int, tag: str, text: str) -> None:
+        """A text summary (TensorBoard's Text dashboard, markdown) at ``step``."""
+        from tensorboard.plugins.text.summary_v2 import text_pb  # protos only: no TensorFlow
+
+        self._add(step, text_pb(tag, text))
+
     def write_layout(self, scalar_tags, metric_tags=()) -> None:
         """The CUSTOM SCALARS tab's layout for these tags (``custom_scalars.py``), at step 0."""
         from lstm_experiments.tensorboard.custom_scalars import layout, layout_summary

@@ -1,0 +1,48 @@
+"""``GateLogger``'s arguments, checked when it is made: a ValueError names the argument and the value."""
+
+from lstm_experiments.viz import VISUALIZERS
+
+DEFAULT_VISUALIZERS = ("kernel", "gates", "bias")
+ALL = "all"
+
+
+def visualizer_names(visualizers) -> tuple[str, ...]:
+    """The visualizers' names in the registry's order (the order the runner's config gives them)."""
+    if visualizers == ALL:
+        return tuple(VISUALIZERS)
+    names = (visualizers,) if isinstance(visualizers, str) else tuple(visualizers)
+    unknown = [name for name in names if name not in VISUALIZERS]
+    if unknown:
+        raise ValueError(f"visualizers={unknown[0]!r} is not one of {', '.join(VISUALIZERS)} (or 'all')")
+    return tuple(name for name in VISUALIZERS if name in names)
+
+
+def feature_names(names) -> tuple[str, ...] | None:
+    if names is None:
+        return None
+    if isinstance(names, str | bytes):
+        raise ValueError(f"feature_names={names!r} must be a sequence of names, one per input feature")
+    names = tuple(names)
+    bad = [name for name in names if not isinstance(name, str)]
+    if bad:
+        raise ValueError(f"feature_names: {bad[0]!r} is not a string")
+    return names
+
+
+def probe_pair(probe):
+    if probe is None:
+        return None
+    if not isinstance(probe, tuple | list) or len(probe) != 2:
+        raise ValueError("probe must be a pair (x, y), each what the model's fit takes (an array, or a list "
+                         f"or dict of arrays); received {type(probe).__name__} of length "
+                         f"{len(probe) if hasattr(probe, '__len__') else '?'}")
+    return tuple(probe)
+
+
+def every(value, name: str, optional: bool = False) -> int | None:
+    """A positive whole number of epochs or batches (None allowed when ``optional``)."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name}={value!r} (must be an integer >= 1{' or None' if optional else ''})")
+    return value
