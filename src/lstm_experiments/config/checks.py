@@ -48,6 +48,7 @@ _RULES = [
     ("train.reduce_lr_on_plateau.min_lr", lambda v: v >= 0, "must be >= 0"),
     ("train.reduce_lr_on_plateau.monitor", lambda v: v in MONITORED, f"must be one of {', '.join(MONITORED)}"),
     ("viz.log_every", lambda v: v > 0, _POSITIVE),
+    ("viz.log_every_batches", lambda v: v > 0, _POSITIVE),
     ("viz.probe_size", lambda v: v > 0, _POSITIVE),
     ("threads", lambda v: v is None or v > 0, "must be > 0 or null"),
 ]

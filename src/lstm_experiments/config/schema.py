@@ -142,6 +142,9 @@ class VizConfig:
     """Which visualizers run (one flag each) and how often."""
 
     log_every: int = 1
+    # Log every N optimizer steps (batches) as well, a step then being the optimizer's iteration count
+    # for every tag; null: by epoch (log_every).
+    log_every_batches: Optional[int] = None
     kernel: bool = False
     gates: bool = False
     bias: bool = False

@@ -70,6 +70,8 @@ def run_experiment(cfg: DictConfig, output_dir: Path, launcher=None, session: Se
             if drawer is not None:
                 drawer.close()
         record = {**session.record(), **schedule.record()}
+        if cfg.viz.get("log_every_batches") is not None:  # batch steps may be skipped while drawing is behind
+            record["skipped_steps"] = logger.skipped_steps
         return finish(cfg, model, data, history, guard, checkpoint, session.start_epoch, output_dir, record)
 
 
@@ -132,6 +134,7 @@ def gate_logger(cfg: DictConfig, data, output_dir: Path, drawer, guard):
         output_dir / TENSORBOARD_DIR,
         visualizers=tuple(v.name for v in enabled_visualizers(cfg.viz)),
         log_every=cfg.viz.log_every,
+        log_every_batches=cfg.viz.get("log_every_batches"),
         probe=(data.x_val[: cfg.viz.probe_size], data.y_val[: cfg.viz.probe_size]),
         image=OmegaConf.to_container(cfg.viz.image, resolve=True, enum_to_str=True),
         board=cfg.viz.get("board", False),
