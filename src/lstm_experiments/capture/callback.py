@@ -1,37 +1,25 @@
 """``GateLogger``: the Keras callback that logs every recurrent layer's gates of any model to TensorBoard.
 
-What a step is (``step_clock``): by default a step counts epochs (the first
-logged step is the weights when logging began: 0, or ``initial_epoch``), across
-``fit`` calls; with ``log_every_batches`` a step is the optimizer's iteration
-count, for every tag of the run. A ``GateLogger`` given a directory that
-already holds steps continues after the largest one there, measuring change
-from the W_0 the first logger kept (``log_directory``): a step never repeats
-in a directory. Epoch metrics go to the same event file under
-``metrics/<name>``; with batch logging, each logged batch also writes its loss
-and gradient norms (``batch/...``). The runner uses this same callback for its
-runs (``attach``, ``resume_from``).
+It orchestrates the capture side, one job per module: which layers and what
+of them per step (``model_capture``), what a step is and where it stands
+(``step_clock``: epochs by default, the optimizer's iterations with
+``log_every_batches``), what the log directory already holds
+(``log_directory``: a step never repeats in a directory), the train step's
+gradient norms and pre-update weights (``train_step_tap``), a loss gone NaN or
+inf (``failure``) and the line to the drawer (``drawing_link``).
 
-When a batch's loss becomes NaN or inf (``TerminateOnNaN``'s condition), the
-weights before that batch's update (the last finite ones: ``train_step_tap``)
-and after it are logged at their own steps, with the epoch's metrics so far
-and a text record (TensorBoard's Text dashboard) saying what happened where.
-
-On the training thread the callback only copies the weights to the host. A
-worker (a thread by default; ``background=False`` runs it inline) hands each
-snapshot to the drawer: a ``DrawingProcess`` by default, which draws, encodes
-and writes in a process of its own (so its Python never holds the training
-loop's interpreter lock), or a ``Drawer`` in this process. Calls reach the
-drawer in order (``interfaces``). A batch step finds the worker behind (two
-steps waiting) is skipped, not waited for: training never waits on pictures
-of batches, memory stays bounded, and the count of skipped steps is logged
-(``skipped_steps``; docs/performance.md measures why). Step 0, epoch steps,
-the last step and a failure's steps are always written.
+On the training thread the callback only copies the weights to the host; the
+drawer (a process of its own by default) draws, encodes and writes, in order.
+A batch step that finds the drawing behind (two steps waiting) is skipped and
+counted (``skipped_steps``) rather than waited for: training never waits on
+pictures of batches and memory stays bounded (docs/performance.md measures
+it). Step 0, epoch steps, the last step and a failure's steps always wait.
 
 Drawing never stops training, but a file that cannot be written does (a full
-disk, a file-size limit: the user must act): the drawer's failure stops
-``fit`` at the end of the batch. Attached to a training loop's control
-(``attach``: the runner's guard), the run then ends as failed with that
-reason; otherwise ``fit`` raises ``EventFileError`` when it ends. The event file keeps every step written before.
+disk, a file-size limit: the user must act): ``fit`` stops at the end of the
+batch. Attached to a training loop's control (``attach``: the runner's
+guard), the run then ends as failed with that reason; otherwise ``fit`` raises
+``EventFileError`` when it ends. The event file keeps every step written before.
 """
 
 import dataclasses
@@ -40,17 +28,17 @@ import math
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from lstm_experiments.board.metadata import LAST_FINITE, NON_FINITE
 from lstm_experiments.capture import arguments
 from lstm_experiments.capture.arguments import DEFAULT_VISUALIZERS
-from lstm_experiments.capture.drawer import INITIAL_FILE, Drawer, DrawingSpec
+from lstm_experiments.capture.drawer import INITIAL_FILE, DrawingSpec
+from lstm_experiments.capture.drawing_link import DrawingLink
+from lstm_experiments.capture.failure import all_finite, failure_text
 from lstm_experiments.capture.interfaces import RunControl
 from lstm_experiments.capture.log_directory import held_steps
 from lstm_experiments.capture.model_capture import ModelCapture
 from lstm_experiments.capture.step_clock import StepClock
-from lstm_experiments.capture.workers import BackgroundWorker, InlineWorker
 from lstm_experiments.config.choices import Worker, parse
 from lstm_experiments.config.image_options import image_options
 from lstm_experiments.errors import EventFileError
@@ -58,9 +46,6 @@ from lstm_experiments.tensorboard import tags
 from lstm_experiments.viz import VISUALIZERS
 
 log = logging.getLogger(__name__)
-
-# The Text dashboard's record of a loss gone NaN or inf.
-FAILURE_TEXT_TAG = "failure"
 
 
 class GateLogger(keras.callbacks.Callback):
@@ -140,16 +125,11 @@ class GateLogger(keras.callbacks.Callback):
         if self.needs_probe and probe is None:
             log.warning("GateLogger: %s need probe=(x, y); they log nothing without it",
                         ", ".join(n for n, c in zip(names, classes) if getattr(c, "needs_probe", False)))
-        self.background = background
-        self.worker_kind = worker
-        self.worker_priority = worker_priority
-        # ``attach``: a drawer already started, and the training loop's control (its guard).
-        self._given_drawer = None
+        self.link = DrawingLink(background, worker, worker_priority)
+        # ``attach``: the training loop's control (its guard).
         self.control: RunControl | None = None
         # Why the pictures could not be written (a full disk...), or None.
         self.failure: str | None = None
-        self.drawer = None
-        self.worker = None
         self.logged_steps: list[int] = []
         # Batch steps skipped because the drawing was behind (never epoch steps, step 0 or the last).
         self.skipped_steps = 0
@@ -186,7 +166,7 @@ class GateLogger(keras.callbacks.Callback):
         before it imports TensorFlow); the logger starts and closes it.
         """
         self.control = control
-        self._given_drawer = drawer
+        self.link.given = drawer
         return self
 
     def resume_from(self, initial_model, initial_epoch: int) -> None:
@@ -205,27 +185,17 @@ class GateLogger(keras.callbacks.Callback):
     # ------------------------------------------------------------------ drawing
 
     def _open(self) -> None:
-        if self.drawer is not None:
+        if self.link.open:
             return
-        if self._given_drawer is not None:
-            self.drawer, self._given_drawer = self._given_drawer, None
-        elif self.background and self.worker_kind is Worker.process:
-            from lstm_experiments.capture.drawing_process import DrawingProcess
-
-            self.drawer = DrawingProcess(priority=self.worker_priority)
-        else:
-            self.drawer = Drawer()
-        # Before start: opening the event file may already fail.
-        self.drawer.on_failure = self._drawing_failed
-        self.drawer.start(self.spec)
+        first = []
+        if self._initial is not None:
+            first.append(("prime", (self._initial,)))
+        if self._hparams is not None:
+            first.append(("write_hparams", self._hparams))
+            self._hparams = None
+        self.link.start(self.spec, self._drawing_failed, first)
         # The CUSTOM SCALARS layout goes into the first event file of the run only.
         self.spec = dataclasses.replace(self.spec, layout=False)
-        self.worker = BackgroundWorker() if self.background else InlineWorker()
-        if self._initial is not None:
-            self.worker.submit(self.drawer.prime, self._initial)
-        if self._hparams is not None:
-            self.worker.submit(self.drawer.write_hparams, *self._hparams)
-            self._hparams = None
 
     def _say(self, line: str) -> None:
         """Log ``line`` once per logger."""
@@ -274,11 +244,11 @@ class GateLogger(keras.callbacks.Callback):
             # W_0, kept so that a second fit() (a new event file) measures change from the same start.
             self._initial = {w.layer: w.matrices for w in snapshot.layers}
         if batch_scalars is not None:
-            if not self.worker.try_submit(self._draw_batch, snapshot, batch_scalars):
+            if not self.link.try_call(_draw_batch, snapshot, batch_scalars):
                 self.skipped_steps += 1
                 return False
         else:
-            self.worker.submit(self.drawer.draw, snapshot)
+            self.link.call("draw", snapshot)
         self.logged_steps.append(step)
         return True
 
@@ -327,12 +297,11 @@ class GateLogger(keras.callbacks.Callback):
 
     def _install_tap(self) -> None:
         """Tap the train step for gradient norms and the weights before each update (``train_step_tap``)."""
-        if self.tap is not None or not self.capture.layers or getattr(self.model, "optimizer", None) is None:
-            return
-        from lstm_experiments.capture.train_step_tap import TrainStepTap
+        if self.tap is None and self.capture.layers and getattr(self.model, "optimizer", None) is not None:
+            from lstm_experiments.capture.train_step_tap import TrainStepTap
 
-        self.tap = TrainStepTap(self.model, self.capture.layers)
-        self.tap.install()
+            self.tap = TrainStepTap(self.model, self.capture.layers)
+            self.tap.install()
 
     def _remove_tap(self) -> None:
         if self.tap is not None:
@@ -342,18 +311,8 @@ class GateLogger(keras.callbacks.Callback):
     # ------------------------------------------------------------------ batches and failures
 
     def _batch_scalars(self) -> dict[str, float]:
-        """``batch/loss`` and the gradient norms of the last update, global and per recurrent cell."""
-        if self.tap is None or not self.tap.seen:
-            return {}
-        scalars = {tags.batch_loss(): self.tap.batch_loss()}
-        for cell, norm in self.tap.gradient_norms().items():
-            scalars[tags.batch_gradient_norm(cell or None)] = norm
-        return scalars
-
-    def _draw_batch(self, snapshot, scalars) -> None:
-        """One job for the worker: a logged batch's pictures and its scalars, or neither."""
-        self.drawer.draw(snapshot)
-        self.drawer.write_scalars(snapshot.step, scalars)
+        """``batch/loss`` and the gradient norms of the last update (``TrainStepTap.scalars``)."""
+        return self.tap.scalars() if self.tap is not None and self.tap.seen else {}
 
     def _log_failure(self, loss: float, logs) -> None:
         """The loss became NaN or inf in this batch: the last finite weights, the failing ones, the
@@ -361,24 +320,15 @@ class GateLogger(keras.callbacks.Callback):
         last_step, failing_step = self.clock.failure_steps()
         epoch, batch = self.clock.position()
         self.loss_failure = f"loss became {loss} in epoch {epoch}, batch {batch}"
-        lines = [f"**{self.loss_failure}** (step {failing_step})."]
         previous = self.tap.previous_matrices() if self.tap is not None and self.tap.seen else None
-        if previous is not None and all(all(np_finite(m) for m in layer.values()) for layer in previous.values()):
-            if self._new(last_step):
-                self.log_weights(last_step, event=LAST_FINITE, matrices=previous)
-            lines.append(f"Step {last_step}: the last finite weights, before that batch's update.")
-        elif previous is not None:
-            lines.append("The weights were not finite before that batch's update either.")
-        else:
-            lines.append("The model's train step did not go through model.optimizer.apply_gradients: "
-                         "its last finite weights were not kept.")
-        self.log_weights(failing_step, event=NON_FINITE, matrices=None)
-        lines.append(f"Step {failing_step}: the weights after it (non-finite values drawn grey).")
+        finite = all_finite(previous)
+        if finite and self._new(last_step):
+            self.log_weights(last_step, event=LAST_FINITE, matrices=previous)
+        self.log_weights(failing_step, event=NON_FINITE)
         metrics = {tags.metric(k): v for k, v in (logs or {}).items()}
-        metrics.update(self._batch_scalars())
-        self.worker.submit(self.drawer.write_scalars, failing_step, metrics)
-        lines.append("The epoch's metrics so far are logged at that step.")
-        self.worker.submit(self.drawer.write_text, failing_step, FAILURE_TEXT_TAG, "\n\n".join(lines))
+        self.link.call("write_scalars", failing_step, {**metrics, **self._batch_scalars()})
+        text = failure_text(self.loss_failure, last_step, failing_step, previous is not None, finite)
+        self.link.call("write_text", failing_step, tags.FAILURE, text)
         log.warning("GateLogger: %s; the weights before and after it are logged at steps %d and %d of %s",
                     self.loss_failure, last_step, failing_step, self.spec.logdir)
 
@@ -396,18 +346,7 @@ class GateLogger(keras.callbacks.Callback):
 
     def close(self) -> None:
         """Wait for every pending step to be drawn and written, then close the event file."""
-        if self.drawer is None:
-            if self._given_drawer is not None:
-                self._given_drawer.close()
-                self._given_drawer = None
-            return
-        try:
-            self.worker.drain()
-            self.worker.close()
-            self.drawer.sync()
-        finally:
-            self.drawer.close()
-            self.drawer = None
+        self.link.close()
 
     # ------------------------------------------------------------------ Keras hooks
 
@@ -450,18 +389,22 @@ class GateLogger(keras.callbacks.Callback):
         log_it = self.clock.epoch_ends(epoch)
         metrics = {tags.metric(k): v for k, v in (logs or {}).items()}
         # Through the worker too, so records reach the file in step order.
-        self.worker.submit(self.drawer.write_scalars, self.step, metrics)
+        self.link.call("write_scalars", self.step, metrics)
         if log_it and self._new(self.step):
             self.log_weights(self.step)
         else:
-            self.worker.submit(self.drawer.flush)
+            self.link.call("flush")
 
     def on_train_end(self, logs=None):
         try:
             if self._waiting_for_build:
                 self._log_built()
-            # The final weights are always logged, so the last image matches the trained model.
-            if self.loss_failure is None and self.step is not None and self._new(self.step):
+            # The final weights are always logged, so the last image matches the trained model; but not
+            # mid-epoch when the control cut it short (a signal): the resumed run goes on from its
+            # checkpoint and logs those batches itself.
+            cut_short = self.control is not None and not self.control.epoch_counts()
+            if self.loss_failure is None and self.step is not None and self._new(self.step) and not (
+                    cut_short and self.clock.by_batch):
                 self.log_weights(self.step)
             if self.skipped_steps:
                 log.warning("GateLogger: %d batch steps were skipped while the drawing was behind (%s)",
@@ -478,5 +421,7 @@ def _largest(*steps) -> int | None:
     return max(known) if known else None
 
 
-def np_finite(matrix) -> bool:
-    return bool(np.isfinite(matrix).all())
+def _draw_batch(drawer, snapshot, scalars) -> None:
+    """One job for the worker: a logged batch's pictures and its scalars, or neither."""
+    drawer.draw(snapshot)
+    drawer.write_scalars(snapshot.step, scalars)

@@ -28,6 +28,7 @@ import functools
 import numpy as np
 
 from lstm_experiments.capture.snapshot import cell_variables, host_matrices
+from lstm_experiments.tensorboard import tags
 
 
 class TrainStepTap:
@@ -101,6 +102,13 @@ class TrainStepTap:
     def batch_loss(self) -> float:
         """The last step's loss, as Keras' train step computed it for that batch alone."""
         return float(self._loss.numpy())
+
+    def scalars(self) -> dict[str, float]:
+        """The last step's ``batch/loss`` and ``batch/gradient_norm`` (global, then per recurrent cell)."""
+        scalars = {tags.batch_loss(): self.batch_loss()}
+        for cell, norm in self.gradient_norms().items():
+            scalars[tags.batch_gradient_norm(cell or None)] = norm
+        return scalars
 
     def gradient_norms(self) -> dict[str, float]:
         """{"": the global norm, cell name: its norm} of the last step's gradients."""
