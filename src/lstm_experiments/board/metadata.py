@@ -24,10 +24,12 @@ that two plugins use, so these never share a tag with the images):
   reduced block-wise.
 - ``lstm_gates/probe``, step 0 only: the probe sequences' input, float16
   (sequences, time, features), when the model has one input array.
-- ``lstm_gates/position``, every logged step: int64 [epoch, batch, event]:
-  where in training the step stands (the epoch, from 1, and the batches done
-  in it; 0, 0 before training) and ``EVENTS[event]``: nothing, the last finite
-  weights, or the weights after the batch whose loss became NaN or inf.
+- ``lstm_gates/position``, every logged step: int64 [epoch, batch, event,
+  last_finite]: where in training the step stands (the epoch, from 1, and the
+  batches done in it; 0, 0 before training), ``EVENTS[event]``: nothing, the
+  last finite weights, or the weights after the batch whose loss became NaN or
+  inf; and at that failing step, the step holding the last finite weights
+  (-1 elsewhere, or where they were not kept).
 
 In activations and inputs, a step the layer's mask leaves out is NaN.
 

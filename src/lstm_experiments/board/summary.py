@@ -82,9 +82,10 @@ class GateBoard:
                 **self.probe(snapshot)}
 
     def position(self, snapshot) -> dict[str, Tensor]:
-        """``lstm_gates/position``: [epoch, batch, event] of the step."""
+        """``lstm_gates/position``: [epoch, batch, event, last finite step] of the step."""
         content = metadata.PositionContent(kind=metadata.KIND_POSITION, log_every_batches=self.log_every_batches)
-        values = np.array([snapshot.epoch, snapshot.batch, metadata.EVENTS.index(snapshot.event)], np.int64)
+        values = np.array([snapshot.epoch, snapshot.batch, metadata.EVENTS.index(snapshot.event),
+                           snapshot.last_finite_step], np.int64)
         return {metadata.position_tag(): Tensor(values, metadata.summary_metadata(content))}
 
     # ------------------------------------------------------------------ weights
@@ -113,8 +114,11 @@ class GateBoard:
         block = block_size(matrix.shape, self.max_side_px)
         if block > 1:
             matrix = reduce_blocks(matrix, self.max_side_px, self.reduce)
-        with np.errstate(over="ignore"):  # beyond float16's 65504 (an exploding run): inf, shown saturated
-            return np.asarray(matrix, dtype=DTYPE), block
+        # An exploding run's finite weights beyond float16's range stay finite, at its largest value
+        # (drawn saturated); only NaN and inf are drawn grey.
+        largest = float(np.finfo(DTYPE).max)
+        finite = np.isfinite(matrix)
+        return np.where(finite, np.clip(matrix, -largest, largest), matrix).astype(DTYPE), block
 
     def weights(self, snapshot) -> dict[str, Tensor]:
         """``lstm_gates/<layer>/<matrix>`` for every layer and matrix, and at step 0 their ``/initial``."""

@@ -223,7 +223,7 @@ class GateLogger(keras.callbacks.Callback):
         return step not in self.logged_steps and (self._written_through is None or step > self._written_through)
 
     def log_weights(self, step: int, initial: bool = False, event: str = "", matrices=None,
-                    batch_scalars: dict | None = None) -> bool:
+                    batch_scalars: dict | None = None, last_finite_step: int = -1) -> bool:
         """Log the weights at ``step`` (``initial``: as Keras made them; ``matrices``: these instead of
         the model's, {layer: matrices}); whether it was handed to the drawer. With ``batch_scalars``
         (a logged batch) it goes with them, or is skipped with them when the worker is behind."""
@@ -239,7 +239,8 @@ class GateLogger(keras.callbacks.Callback):
         epoch, batch = self.clock.position()
         if event == LAST_FINITE:
             batch -= 1  # the weights before the failing batch's update
-        snapshot = dataclasses.replace(snapshot, epoch=epoch, batch=batch, event=event)
+        snapshot = dataclasses.replace(snapshot, epoch=epoch, batch=batch, event=event,
+                                       last_finite_step=last_finite_step)
         if self._initial is None:
             # W_0, kept so that a second fit() (a new event file) measures change from the same start.
             self._initial = {w.layer: w.matrices for w in snapshot.layers}
@@ -324,7 +325,8 @@ class GateLogger(keras.callbacks.Callback):
         finite = all_finite(previous)
         if finite and self._new(last_step):
             self.log_weights(last_step, event=LAST_FINITE, matrices=previous)
-        self.log_weights(failing_step, event=NON_FINITE)
+        kept = finite and last_step in self.logged_steps  # or logged already, as a step of its own
+        self.log_weights(failing_step, event=NON_FINITE, last_finite_step=last_step if kept else -1)
         metrics = {tags.metric(k): v for k, v in (logs or {}).items()}
         self.link.call("write_scalars", failing_step, {**metrics, **self._batch_scalars()})
         text = failure_text(self.loss_failure, last_step, failing_step, previous is not None, finite)

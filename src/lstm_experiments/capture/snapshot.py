@@ -81,6 +81,8 @@ class Snapshot:
     epoch: int = 0
     batch: int = 0
     event: str = ""
+    # At a NON_FINITE step: the step that holds the last finite weights (-1: not kept).
+    last_finite_step: int = -1
 
     @functools.cached_property
     def probe_activity(self) -> list:
