@@ -277,7 +277,11 @@ class GateLogger(keras.callbacks.Callback):
             self._waiting_for_build = True
             return
         self._install_tap()
-        if self._new(self.step):
+        # Going on in a directory that holds steps (a resumed run), by batch: only steps on the clock, as an
+        # uninterrupted run logs them (the restored optimizer stands at an epoch's end, not a logged batch).
+        off_clock = (self.clock.by_batch and self._written_through is not None
+                     and self.step % self.clock.log_every_batches != 0)
+        if self._new(self.step) and not off_clock:
             self.log_weights(self.step)
 
     def _log_built(self) -> None:
@@ -402,11 +406,11 @@ class GateLogger(keras.callbacks.Callback):
             if self._waiting_for_build:
                 self._log_built()
             # The final weights are always logged, so the last image matches the trained model; but not
-            # mid-epoch when the control cut it short (a signal): the resumed run goes on from its
-            # checkpoint and logs those batches itself.
-            cut_short = self.control is not None and not self.control.epoch_counts()
+            # by batch when the control stopped training on a signal: the resumed run goes on from its
+            # checkpoint and logs the steps on the clock itself, as an uninterrupted run does.
+            interrupted = self.control is not None and (not self.control.epoch_counts() or self.control.interrupted())
             if self.loss_failure is None and self.step is not None and self._new(self.step) and not (
-                    cut_short and self.clock.by_batch):
+                    interrupted and self.clock.by_batch):
                 self.log_weights(self.step)
             if self.skipped_steps:
                 log.warning("GateLogger: %d batch steps were skipped while the drawing was behind (%s)",

@@ -74,3 +74,6 @@ class RunControl(Protocol):
     def epoch_counts(self) -> bool:
         """Whether the epoch now ending ran to its end (asked in ``on_epoch_end``)."""
 
+    def interrupted(self) -> bool:
+        """Whether training stopped on a signal, to be resumed from its checkpoint (asked in ``on_train_end``)."""
+

@@ -90,3 +90,7 @@ class TrainingGuard(keras.callbacks.Callback):
     def epoch_counts(self) -> bool:
         """Whether the epoch now ending ran to its end (other callbacks ask this in on_epoch_end)."""
         return not self.epoch_cut_short
+
+    def interrupted(self) -> bool:
+        """Whether training stopped on a signal (the run is resumed from its checkpoint)."""
+        return self.signal_name is not None
