@@ -182,6 +182,31 @@ def test_a_loss_gone_inf_leaves_the_last_finite_and_the_failing_weights_at_their
     assert plugin_of(tmp_path)[tags.FAILURE] == "text"
 
 
+@pytest.mark.parametrize("by_batch", [False, True], ids=["by-epoch", "by-batch"])
+def test_a_weight_gone_inf_under_a_finite_loss_is_the_failing_batch(tmp_path, by_batch):
+    """SGD at 3e38: the first batch's loss is finite, its update overflows the weights to inf. That
+    batch is the failing one (not the next, whose loss is NaN and whose start is no longer finite)."""
+    model, x, y = _exploding_model()
+    model.compile(keras.optimizers.SGD(3e38), "mse")
+    initial = np.array(model.get_layer("lstm").cell.kernel)
+    logger = GateLogger(tmp_path, visualizers=("gates",), background=False,
+                        log_every_batches=5 if by_batch else None)
+    history = model.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0,
+                        callbacks=[logger, keras.callbacks.TerminateOnNaN()])
+    events = read_tensors(tmp_path)
+    positions = {step: [int(v) for v in value] for step, value in events[metadata.position_tag()]}
+    (failing,) = [step for step, v in positions.items() if metadata.EVENTS[v[2]] == metadata.NON_FINITE]
+    last = positions[failing][3]
+    assert positions[failing][:2] == [1, 1]  # epoch 1, batch 1
+    assert (last, failing) == ((0, 1) if by_batch else (1, 2))
+    logged = dict(events[metadata.weights_tag("lstm", "kernel")])
+    np.testing.assert_array_equal(logged[last], initial.astype(np.float16))  # what that batch started from
+    assert not np.isfinite(logged[failing]).all() and not np.isfinite(model.get_layer("lstm").cell.kernel).all()
+    ((text_step, text),) = _texts(tmp_path)
+    assert text_step == failing and "a weight became NaN or inf in epoch 1, batch 1" in text
+    assert len(history.history["loss"]) == 1  # TerminateOnNaN stopped the epoch at the next batch
+
+
 def test_the_runner_leaves_the_failing_batch_of_an_exploding_run(tmp_path):
     """The issue's run: SGD at learning rate 20 on sine data; the loss becomes inf in epoch 2, batch 6."""
     run_dir = tmp_path / "run"

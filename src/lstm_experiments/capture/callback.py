@@ -319,12 +319,13 @@ class GateLogger(keras.callbacks.Callback):
         """``batch/loss`` and the gradient norms of the last update (``TrainStepTap.scalars``)."""
         return self.tap.scalars() if self.tap is not None and self.tap.seen else {}
 
-    def _log_failure(self, loss: float, logs) -> None:
-        """The loss became NaN or inf in this batch: the last finite weights, the failing ones, the
-        epoch's metrics so far and the text that says what happened, each at its step; then no more."""
+    def _log_failure(self, what: str, logs) -> None:
+        """The loss or a weight became NaN or inf in this batch (``what`` says which): the last finite
+        weights, the failing ones, the epoch's metrics so far and the text that says what happened,
+        each at its step; then no more."""
         last_step, failing_step = self.clock.failure_steps()
         epoch, batch = self.clock.position()
-        self.loss_failure = f"loss became {loss} in epoch {epoch}, batch {batch}"
+        self.loss_failure = f"{what} in epoch {epoch}, batch {batch}"
         previous = self.tap.previous_matrices() if self.tap is not None and self.tap.seen else None
         finite = all_finite(previous)
         if finite and self._new(last_step):
@@ -380,7 +381,13 @@ class GateLogger(keras.callbacks.Callback):
         log_it = self.clock.batch_ends()
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
-            self._log_failure(float(loss), logs)
+            self._log_failure(f"loss became {float(loss)}", logs)
+            return
+        if self.tap is not None and not self.tap.weights_finite():
+            # The loss was finite before the update; the update made a weight NaN or inf.
+            self._log_failure("a weight became NaN or inf", logs)
+            if self.control is not None:
+                self.control.fail(self.loss_failure)
             return
         if log_it and not self._waiting_for_build and self._new(self.step):
             self.log_weights(self.step, batch_scalars=self._batch_scalars())

@@ -3,9 +3,9 @@
 A Keras callback sees a batch's logs, not its gradients, and the weights only
 after the optimizer changed them. Two things need more: the per-batch gradient
 norms (``batch/gradient_norm``: a spike is the first sign of an explosion) and
-the last finite weights of a run whose loss became NaN or inf (the update that
-made them non-finite has already been applied when ``on_train_batch_end``
-sees the loss).
+the last finite weights of a run whose loss or weights became NaN or inf (the
+update that made them non-finite has already been applied when
+``on_train_batch_end`` sees the loss).
 
 So the tap wraps the model's ``optimizer.apply_gradients`` (and
 ``optimizer.scale_loss``, which Keras' train step hands the batch's loss) for
@@ -14,8 +14,9 @@ inside the traced step, before the update, it stores the batch's own loss (the
 logs hold the epoch's running mean), the global gradient norm and each
 recurrent cell's norm in variables and copies every recurrent weight to a shadow
 variable (a device-side copy per step: one more assignment per recurrent
-weight, no transfer to the host). The host reads them only at a logged or a
-failing batch. ``remove`` puts the optimizer back and drops the traced step, so
+weight, no transfer to the host); after the update it notes whether every
+updated weight is finite (one boolean the host reads each batch). The host
+reads the rest only at a logged or a failing batch. ``remove`` puts the optimizer back and drops the traced step, so
 a later ``fit`` without the logger runs Keras' own.
 
 A train step of one's own that does not call ``model.optimizer.apply_gradients``
@@ -44,6 +45,7 @@ class TrainStepTap:
             # [global norm, then one per cell]; NaN until a step ran.
             self._norms = tf.Variable(np.full(1 + len(self.found), np.nan, np.float32), trainable=False)
             self._seen = tf.Variable(False, trainable=False)
+            self._finite = tf.Variable(True, trainable=False)  # every updated weight finite after the last step
             self._loss = tf.Variable(np.nan, dtype=tf.float32, trainable=False)
             self._shadows = {name: {key: tf.Variable(tf.zeros_like(v), trainable=False) for key, v in vs.items()}
                              for name, vs in self._variables.items()}
@@ -72,7 +74,10 @@ class TrainStepTap:
                 for key, variable in variables.items():
                     self._shadows[name][key].assign(variable)
             self._seen.assign(True)
-            return original(pairs, *args, **kwargs)
+            result = original(pairs, *args, **kwargs)
+            # After the update (the traced step orders stateful ops as written): one reduction per weight.
+            self._finite.assign(tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(v)) for _, v in pairs])))
+            return result
 
         @functools.wraps(original_scale)
         def scale_and_tap(loss):
@@ -98,6 +103,10 @@ class TrainStepTap:
     def seen(self) -> bool:
         """Whether a train step went through the tap (Keras' train step, or one that calls apply_gradients)."""
         return bool(self._seen.numpy())
+
+    def weights_finite(self) -> bool:
+        """Whether every weight the last step updated is finite after it (True before any step)."""
+        return bool(self._finite.numpy())
 
     def batch_loss(self) -> float:
         """The last step's loss, as Keras' train step computed it for that batch alone."""
