@@ -222,3 +222,30 @@ def test_the_runner_leaves_the_failing_batch_of_an_exploding_run(tmp_path):
     assert _steps(events, tags.metric("loss")) == [1, 3]
     ((step, text),) = _texts(run_dir / "tensorboard")
     assert step == 3 and "loss became inf in epoch 2, batch 6" in text
+
+
+def test_the_sweep_report_says_each_batch_steps_epoch_and_batch(run_tiny, tmp_path):
+    """The report reads lstm_gates/position as the GATES tab does: a strip's rows and the curves' axis
+    say a by-batch run's steps are iterations, each at its epoch and batch; a by-epoch run keeps its words."""
+    from lstm_experiments.report import main
+    from lstm_experiments.report.curves import step_axis
+    from lstm_experiments.report.runs import read_run
+    from lstm_experiments.report.strips import _position_lines
+
+    by_batch, _ = run_tiny(["viz.log_every_batches=2", "data=random", "data.features=2"])
+    by_epoch, _ = run_tiny(["data=random", "data.features=2"])
+    image = tags.gate_image("lstm", "kernel", "input")
+    batch_run, epoch_run = (read_run(path, path.name, image_tags=(image,)) for path in (by_batch, by_epoch))
+    written = {step: [int(v) for v in value] for step, value in
+               read_tensors(by_batch / "tensorboard")[metadata.position_tag()]}
+    assert {step: position[:2] for step, position in batch_run.positions.items()} == \
+        {step: tuple(value[:2]) for step, value in written.items()}
+    assert batch_run.by_batch and batch_run.log_every_batches == 2 and not epoch_run.by_batch
+    assert batch_run.position_text(4) == "epoch 2, batch 1" and batch_run.position_text(0) == "initial weights"
+    assert epoch_run.position_text(2) == "after epoch 2"
+    assert _position_lines([batch_run], [4]) == ["epoch 2,", "batch 1"]
+    assert _position_lines([epoch_run], [2]) == []
+    assert step_axis([batch_run]) == "step (optimizer iteration)" and step_axis([epoch_run]) == "step (epoch)"
+    # The report of both, by the command's own main.
+    assert main([str(by_batch.parent), "--out", str(tmp_path / "report"), "--reader", "python", "--jobs", "1"]) == 0
+    assert (tmp_path / "report" / "index.html").is_file()

@@ -20,6 +20,14 @@ from lstm_experiments.report.runs import Run
 from lstm_experiments.tensorboard import tags
 
 
+
+def step_axis(runs) -> str:
+    """The x label: a step is an epoch, or the optimizer's iteration in runs logged by batch."""
+    by_batch = {run.by_batch for run in runs}
+    if by_batch == {True}:
+        return "step (optimizer iteration)"
+    return "step (epoch, or iteration where logged by batch)" if True in by_batch else "step (epoch)"
+
 def _colors(n: int) -> list:
     import matplotlib
 
@@ -100,7 +108,7 @@ def plot_statistic(
                 ax.plot(steps, values, color=color, lw=1.0, ls="--",
                         label=f"{display_label(run, keys)} ({run.status})")
         ax.set_title(gate)
-        ax.set_xlabel("step (epoch)")
+        ax.set_xlabel(step_axis(run for group in groups for run in group.runs))
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(statistic)
     fig.suptitle(f"{layer} / {matrix}: {statistic}")

@@ -87,7 +87,8 @@ def curve_figure(path: Path, layer: str, matrix: str, statistic: str, gates: lis
     return Figure(
         Path(path), CURVE, f"{statistic} of {layer} / {matrix}, per gate over the steps",
         f"{tag}: {meaning}. One panel per gate ({', '.join(gates)}), one line per run over the logged"
-        " steps (epochs); a seed group with more than one completed run is drawn as its mean with a"
+        " steps (epochs, or optimizer iterations in a run logged by batch); a seed group with more than one"
+        " completed run is drawn as its mean with a"
         " shaded ±std band, a run that did not complete as a dashed line.",
     )
 

@@ -39,6 +39,7 @@ layers, and the tests compare them with ``EventAccumulator``'s.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 import os
@@ -49,6 +50,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from lstm_experiments.board import metadata
 from lstm_experiments.config.overrides import override_key, split_override
 from lstm_experiments.report.naming import natural_key, parse_kind
 from lstm_experiments.run.layout import CONFIG_FILE, METRICS_FILE, OVERRIDES_FILE, TENSORBOARD_DIR
@@ -81,6 +83,10 @@ class Run:
     # tag -> plugin name, every tag of the event files
     plugins: dict[str, str] = field(default_factory=dict)
     event_bytes: int = 0
+    # step -> (epoch, batch, event) from ``lstm_gates/position``; empty for a run logged before positions
+    positions: dict[int, tuple[int, int, str]] = field(default_factory=dict)
+    # ``viz.log_every_batches`` as ``lstm_gates/position``'s metadata says it; None: a step is an epoch
+    log_every_batches: int | None = None
 
     @property
     def completed(self) -> bool:
@@ -97,6 +103,27 @@ class Run:
             return None
         steps, values = self.scalars[tag]
         return float(values[-1]) if len(values) else None
+
+    @property
+    def by_batch(self) -> bool:
+        """Whether the run logged by batch (its steps are the optimizer's iterations)."""
+        return self.log_every_batches is not None
+
+    def position_text(self, step: int) -> str | None:
+        """Where ``step`` stands in training, as the GATES tab says it ("epoch 3, batch 150", "after
+        epoch 3", "epoch 2, batch 6 · loss became NaN or inf"); None where the run logged no position."""
+        found = self.positions.get(step)
+        if found is None:
+            return None
+        epoch, batch, event = found
+        where = f"epoch {epoch}, batch {batch}"
+        if event == metadata.LAST_FINITE:
+            return f"{where} · last finite weights"
+        if event == metadata.NON_FINITE:
+            return f"{where} · NaN or inf"
+        if (epoch, batch) == (0, 0):
+            return "initial weights"
+        return where if self.by_batch else f"after epoch {epoch}"
 
     def stat_tags(self) -> list[str]:
         return [t for t in self.scalars if parse_kind(t, tags.STATS)]
@@ -206,6 +233,7 @@ def _read_events(run: Run, files: list[Path], image_tags: tuple[str, ...], reade
     scalars: dict[str, dict[int, float]] = {}
     images: dict[str, dict[int, bytes]] = {}
     plugins = run.plugins
+    position_tag = metadata.position_tag()
     for path in files:
         for event in iter_events(path, reader, run.notes):
             if not event.HasField("summary"):
@@ -225,6 +253,14 @@ def _read_events(run: Run, files: list[Path], image_tags: tuple[str, ...], reade
                 ):
                     # An image summary is a string tensor [width, height, png, ...].
                     images.setdefault(tag, {})[step] = bytes(make_ndarray(value.tensor)[2])
+                elif tag == position_tag:
+                    if value.metadata.plugin_data.content:  # the first record of the tag carries it
+                        with contextlib.suppress(ValueError):
+                            every = metadata.parse_content(value.metadata.plugin_data.content).log_every_batches
+                            run.log_every_batches = int(every) if every else None
+                    epoch, batch, event = (int(v) for v in make_ndarray(value.tensor)[:3])
+                    name = metadata.EVENTS[event] if 0 <= event < len(metadata.EVENTS) else ""
+                    run.positions[step] = (epoch, batch, name)
     for tag, by_step in scalars.items():
         steps = np.fromiter(sorted(by_step), dtype=np.int64, count=len(by_step))
         run.scalars[tag] = (steps, np.array([by_step[s] for s in steps], dtype=np.float64))

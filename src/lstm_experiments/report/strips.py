@@ -95,6 +95,20 @@ def _scale_note(run: Run, tag: str, steps: list[int | None]) -> str:
     return "s=" + "/".join(f"{v:.3g}" for v in shown)
 
 
+def _position_lines(runs: list[Run], steps: list[int | None]) -> list[str]:
+    """The row label's lines for where its tiles stand in training, when their runs agree and one of
+    them logged by batch or failed ("epoch 3," "batch 150"); none for runs that log by epoch alone."""
+    words = {run.position_text(step) for run, step in zip(runs, steps) if step is not None}
+    if len(words) != 1 or None in words:
+        return ["(positions vary)"] if len(words) > 1 and any(run.by_batch for run in runs) else []
+    (said,) = words
+    if not said.startswith("epoch "):  # "after epoch 3", "initial weights": the step says it already
+        return []
+    where, _, event = said.partition(" · ")
+    epoch, batch = where.split(", ")
+    return [f"{epoch},", batch, *([event] if event else [])]
+
+
 def build_strip(
     runs: list[Run], tag: str, steps: list[int | str], path: Path, max_tile_px: int = 256
 ) -> StripLayout | None:
@@ -175,6 +189,7 @@ def build_strip(
             label = f"{want}\n(step {logged.pop()})" if len(logged) == 1 else f"{want}\n(steps vary)"
         else:
             label = f"step {want}"
+        label = "\n".join([label, *_position_lines(have, tile_steps[r])])
         text(4, tops[r], label)
         for c in range(n_cols):
             if tiles[r][c] is None:
