@@ -2,9 +2,10 @@
 
 Three tiny real runs in one log directory (units 4 and 6, and one whose directory is
 named like an HTML injection), served once per module with
-``--samples_per_plugin lstm_gates=1000``; and, in a log directory and TensorBoard of its
+``--samples_per_plugin lstm_gates=1000``; in a log directory and TensorBoard of its
 own, a ``GateLogger`` run of an ``Embedding(mask_zero=True)``-fed LSTM under a stacked one
-(what each layer read, masked steps). The page's test hooks are listed at the top of
+(what each layer read, masked steps); and in a third, a run whose loss became inf and a
+run logged every 2 batches (where each step stands in training). The page's test hooks are listed at the top of
 ``board/static/index.js``. The page's pure functions have node unit tests in tests/js/.
 """
 
@@ -75,7 +76,9 @@ def browser(chromium):
 class Gates:
     """One browser page on the GATES tab: its TensorBoard page, the plugin's frame, what went wrong."""
 
-    def __init__(self, browser, base, routes=None, viewport=None):
+    def __init__(self, browser, base, routes=None, viewport=None, same_steps=True):
+        """``same_steps=False``: the runs hold different steps, so a run's panels show its own latest step
+        at first, not the slider's; wait for the page alone (a test then ticks one run)."""
         from tests.helpers.tensorboard_browser import VIEWPORT, plugin_frame
 
         self.dialogs, self.errors = [], []
@@ -87,7 +90,11 @@ class Gates:
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.goto(f"{base}/#lstm_gates")
         self.frame = plugin_frame(self.page, "lstm_gates")
-        self.wait_complete()
+        if same_steps:
+            self.wait_complete()
+        else:
+            self.frame.wait_for_function("(root) => document.querySelector(root)?.dataset.complete === 'true'",
+                                         arg="[data-testid=lstm-gates]")
 
     def _on_dialog(self, dialog):
         self.dialogs.append(dialog.message)
@@ -153,7 +160,7 @@ def test_gates_tab_loads_with_a_grid_of_matrices_by_gates(gates):
     assert gates.frame.locator("[data-testid=activation-panel]").count() == 6  # 4 gates, cell, hidden
     assert gates.frame.locator("[data-testid=banner]").is_hidden()  # every step kept
     label = gates.frame.locator("[data-testid=step-label]").inner_text()
-    assert label.startswith(f"{STEPS[-1]} / {STEPS[-1]}") and f"epoch {STEPS[-1]}" in label
+    assert label == f"step {STEPS[-1]} · after epoch {STEPS[-1]}"  # by epoch, a step is an epoch
 
 
 def test_moving_the_slider_to_step_k_shows_step_k_in_every_panel(gates):
@@ -661,6 +668,125 @@ def test_a_run_without_layer_inputs_shows_the_models_input_at_step_0(browser, ma
         assert not gates.errors, gates.errors
     finally:
         gates.close()
+
+
+# ------------------------------------------------------------------ between epochs: by batch, and a failing run
+
+FAILED, BATCHED = "failed", "batches"
+
+
+@pytest.fixture(scope="module")
+def positions_run(tmp_path_factory, chromium):
+    """A run whose loss became inf (by epoch, as a new user trains it) and one logged every 2 batches:
+    {logdir, failed: (epoch, batch) where the loss became inf}."""
+    from test_board_routes import BY_BATCH, train_failing
+
+    root = tmp_path_factory.mktemp("positions")
+    failed = train_failing(root / FAILED)
+    train_tiny(root / BATCHED, BY_BATCH)
+    return {"logdir": root, "failed": failed}
+
+
+@pytest.fixture(scope="module")
+def positions_server(positions_run):
+    with tensorboard(positions_run["logdir"], expected_runs=2,
+                     extra_args=["--samples_per_plugin", "lstm_gates=1000"]) as base:
+        get_json(f"{base}/data/plugin/lstm_gates/runs")
+        yield base
+
+
+@pytest.fixture
+def positions_gates(browser, positions_server):
+    opened = Gates(browser, positions_server, same_steps=False)
+    yield opened
+    opened.close()
+    assert not opened.errors, opened.errors
+
+
+def _label(gates) -> str:
+    return gates.frame.locator("[data-testid=step-label]").inner_text()
+
+
+def _served_weights(base, run, matrix, step):
+    from urllib.parse import urlencode
+
+    return get_json(f"{base}/data/plugin/lstm_gates/weights?"
+                    f"{urlencode({'run': tensorboard_run(run), 'layer': 'lstm', 'matrix': matrix, 'step': step})}")
+
+
+def _assert_grid_shows(gates, base, step):
+    """Every weight panel is the served matrix at ``step`` in the images' colours (NaN and ±inf grey), and
+    each legend counts the grey values. Returns how many values were NaN or ±inf."""
+    import numpy as np
+
+    from lstm_experiments.viz.colour import diverging_rgb
+
+    (run,) = [r for r in get_json(f"{base}/data/plugin/lstm_gates/runs")["runs"] if r["name"] == FAILED]
+    (layer,) = run["layers"]
+    grey = 0
+    for info in layer["matrices"]:
+        values = _array(_served_weights(base, FAILED, info["matrix"], step)["values"])
+        expected = diverging_rgb(values, info["scale"]).astype(np.int16)
+        cols = values.shape[1] // len(GATES)
+        for index, gate in enumerate(GATES):
+            shown = _pixels(gates.frame, f"[data-testid=panel][data-matrix={info['matrix']}][data-gate={gate}]")
+            assert np.abs(shown[..., :3] - expected[:, index * cols:(index + 1) * cols]).max() <= 1, (info["matrix"], gate)
+        missing = int(np.isnan(values).sum())
+        legend = gates.frame.locator(f"[data-testid=legend][data-matrix={info['matrix']}]")
+        assert legend.get_attribute("data-non-finite") == str(missing)
+        assert legend.locator("[data-testid=legend-non-finite]").is_visible() == (missing > 0)
+        grey += missing
+    return grey
+
+
+def test_a_failing_run_shows_its_failing_step_and_goes_to_its_last_finite_weights(positions_gates, positions_run,
+                                                                                   positions_server):
+    gates = positions_gates
+    epoch, batch = positions_run["failed"]
+    gates.select_runs([FAILED])
+    steps = gates.frame.evaluate("() => window.lstmGates.app.steps")
+    failing, last_finite = steps[-1], steps[-2]
+    assert last_finite == failing - 1
+    # Follow latest shows the failing step; its label names the epoch and batch.
+    gates.wait_complete(failing)
+    assert _label(gates) == f"step {failing} · epoch {epoch}, batch {batch} · loss became inf"
+    marks = gates.frame.eval_on_selector_all("[data-testid=step-mark]", "(nodes) => nodes.map((n) => ({...n.dataset}))")
+    assert [(m["kind"], m["step"]) for m in marks] == [("last_finite", str(last_finite)), ("non_finite", str(failing))]
+    line = gates.frame.locator("[data-testid=failure-line]")
+    assert (f"loss became inf at step {failing} (epoch {epoch}, batch {batch}); "
+            f"step {last_finite} holds the last finite weights") in line.inner_text()
+    _assert_grid_shows(gates, positions_server, failing)
+
+    # The banner's button goes to the last finite weights: finite colours only, and the hover says where.
+    line.locator("[data-testid=jump-last-finite]").click()
+    gates.wait_complete(last_finite)
+    assert _label(gates) == f"step {last_finite} · epoch {epoch}, batch {batch - 1} · last finite weights"
+    assert _assert_grid_shows(gates, positions_server, last_finite) == 0
+    assert not gates.frame.locator("[data-testid=legend-non-finite]").first.is_visible()
+    for matrix in MATRICES:
+        pixels = _pixels(gates.frame, f"[data-testid=panel][data-matrix={matrix}][data-gate=forget]")
+        assert not (pixels[..., :3] == GREY).all(axis=-1).any(), matrix
+    tooltip = gates.hover_cell("[data-testid=panel][data-matrix=recurrent_kernel][data-gate=forget]", 0, 0)
+    assert f"at step {last_finite} (epoch {epoch}, batch {batch - 1} · last finite weights)" in tooltip.inner_text()
+    # ... and back to the failing step.
+    line.locator("[data-testid=jump-failing]").click()
+    gates.wait_complete(failing)
+
+
+def test_a_batch_logged_run_labels_a_step_by_its_epoch_and_batch(positions_gates):
+    gates = positions_gates
+    gates.select_runs([BATCHED])
+    assert gates.frame.evaluate("() => window.lstmGates.app.steps") == [0, 2, 4, 6, 8, 10]  # every 2 batches
+    assert gates.frame.locator("[data-testid=step-mark]").count() == 0
+    assert gates.frame.locator("[data-testid=failure-line]").count() == 0
+    gates.move_slider(6)  # the first batch of epoch 2 (5 batches an epoch)
+    assert _label(gates) == "step 6 · epoch 2, batch 1"
+    tooltip = gates.hover_cell("[data-testid=panel][data-matrix=kernel][data-gate=input]", 0, 0)
+    assert "at step 6 (epoch 2, batch 1)" in tooltip.inner_text()
+    gates.move_slider(4)
+    assert _label(gates) == "step 4 · epoch 1, batch 4"
+    gates.move_slider(0)
+    assert _label(gates) == "step 0 · initial weights"
 
 
 def test_the_pages_pure_functions_pass_their_node_tests():

@@ -8,7 +8,7 @@ real names, missing and repeated parameters, unicode, ``..``, ``%2e%2e``, NUL, l
 breaks, very long values, negative, huge, float, NaN and infinite numbers, malformed
 percent escapes, extra parameters, sent percent-encoded or as raw query text.
 
-For every route (runs, weights, activations, probe, saturation, static/<file>):
+For every route (runs, weights, activations, probe, saturation, positions, static/<file>):
 
 - never a 5xx and never a Python traceback in the body;
 - 200, 400 or 404 only; a 4xx is one non-empty ``text/plain`` line;
@@ -74,6 +74,7 @@ NAMES = {
     "activations": ["run", "layer", "step"],
     "probe": ["run"],
     "saturation": ["run", "layer"],
+    "positions": ["run"],
 }
 EXTRA_NAMES = ["", "extra", "run[]", "RUN", "Step", "step ", "experiment", "downsample", "tag", "\x00"]
 # Everything a text strategy can send in a URL (lone surrogates cannot be UTF-8 encoded).
@@ -195,6 +196,7 @@ def _data_route(route):
 test_runs_route_answers_safely = _data_route("runs")
 test_probe_route_answers_safely = _data_route("probe")
 test_saturation_route_answers_safely = _data_route("saturation")
+test_positions_route_answers_safely = _data_route("positions")
 
 
 @EXAMPLES
@@ -238,6 +240,7 @@ def test_every_real_query_answers_200_json(client):
         ("activations", {"run": LSTM, "layer": "lstm", "step": "2"}),
         ("probe", {"run": GRU}),
         ("saturation", {"run": LSTM, "layer": "lstm"}),
+        ("positions", {"run": GRU}),
     ]:
         response = client.get(f"{PREFIX}/{route}", query_string=urllib.parse.urlencode(params))
         check_answer(response)
@@ -371,7 +374,8 @@ def test_tensorboards_own_routes_list_the_html_run_as_a_string(tensorboard_clien
 
 def test_the_runs_route_reads_all_runs_at_once(logdir, tmp_path):  # noqa: F811
     """Two reads for a sweep, whatever its size: with TensorBoard's data server each read is a
-    round trip of about 45 ms, and one read per run made /runs take 2.4 s for 50 runs."""
+    round trip of about 45 ms, and one read per run made /runs take 2.4 s for 50 runs. The
+    positions (by batch or not, the failing step) come in the first read, with the kept steps."""
     import shutil
 
     for name in ("a", "b", "c", "d"):
@@ -391,11 +395,19 @@ def test_the_runs_route_reads_all_runs_at_once(logdir, tmp_path):  # noqa: F811
     assert all(entry["layers"][0]["activations"]["time"] == 6 for entry in body["runs"])
     reads = [(name, runs, tags) for name, _, runs, tags in spy.reads]
     everyone = {f"{name}/tensorboard" for name in ("a", "b", "c", "d")}
-    # The kept steps from one small matrix (kernel and bias are both 1 x 20 here), then the activations' shapes.
+    # The kept steps from one small matrix (kernel and bias are both 1 x 20 here) and the positions,
+    # then the activations' shapes.
     (steps, runs, tags), (activations, *more) = reads[0], reads[1:]
-    assert (steps, runs, len(tags)) == ("read_tensors", everyone, 1) and not more
-    assert next(iter(tags)) in {"lstm_gates/lstm/kernel", "lstm_gates/lstm/bias"}
+    assert (steps, runs, len(tags)) == ("read_tensors", everyone, 2) and not more
+    (smallest,) = tags - {"lstm_gates/position"}
+    assert smallest in {"lstm_gates/lstm/kernel", "lstm_gates/lstm/bias"}
     assert activations == ("read_tensors", everyone, {"lstm_gates/lstm/activations"})
+    assert all(entry["positions"] and entry["failure"] is None and not entry["by_batch"] for entry in body["runs"])
+    # /positions then reads nothing: the series read with the steps is kept while it is unchanged.
+    spy.reads.clear()
+    response = client.get(f"{PREFIX}/positions", query_string=urllib.parse.urlencode({"run": "a/tensorboard"}))
+    assert response.status_code == 200 and not [read for read in spy.reads if read[0] == "read_tensors"]
+    assert json.loads(response.get_data(as_text=True))["steps"] == [0, 1, 2, 3, 4]
 
 
 def test_steps_other_than_the_last_are_read_once_per_series(logdir):  # noqa: F811

@@ -358,6 +358,109 @@ def test_probe_of_a_layer_is_what_it_read_at_that_step(client, logdir):
     assert unknown.status_code == 404 and "layer=nope" in unknown.get_data(as_text=True)
 
 
+# --------------------------------------------------------------------------- positions: by batch, and a failing run
+
+# Plain SGD at a learning rate of 20 on sine data: the loss becomes inf in the first epoch.
+EXPLODING = ["train.optimizer=sgd", "train.learning_rate=20", "data=sine", "data.n_samples=256", "train.epochs=3"]
+# Five batches an epoch, logged every two: steps 0, 2, 4 (epoch 1), 6, 8, 10 (epoch 2).
+BY_BATCH = ["viz.log_every_batches=2", "data.n_samples=96"]
+# TensorBoard's names of the runs in the positions logdir: by epoch and by batch, failing; by batch; before positions.
+FAILED_BY_EPOCH, FAILED_BY_BATCH, BATCHES, OLDER = (f"{name}/tensorboard" for name in
+                                                    ("failed_by_epoch", "failed_by_batch", "batches", "older"))
+
+
+def train_failing(run_dir, overrides=()):
+    """Train EXPLODING (and ``overrides``) in ``run_dir``: the run fails, its directory keeps what was logged.
+    Returns where the loss became inf, as the run's failure says it: (epoch, batch)."""
+    import re
+
+    from lstm_experiments.errors import TrainingFailed
+
+    with pytest.raises(TrainingFailed, match="loss became") as failed:
+        train_tiny(run_dir, [*EXPLODING, *overrides])
+    epoch, batch = re.search(r"loss became \S+ in epoch (\d+), batch (\d+)", str(failed.value)).groups()
+    return int(epoch), int(batch)
+
+
+@pytest.fixture(scope="module")
+def positions_logdir(tmp_path_factory):
+    """{root, failed: {run: (epoch, batch) where its loss became inf}}."""
+    root = tmp_path_factory.mktemp("positions")
+    failed = {FAILED_BY_EPOCH: train_failing(root / "failed_by_epoch"),
+              FAILED_BY_BATCH: train_failing(root / "failed_by_batch", ["viz.log_every_batches=3"])}
+    train_tiny(root / "batches", BY_BATCH)
+    write_gate_steps(root / "older" / "tensorboard", [0, 1])  # no lstm_gates/position
+    return {"root": root, "failed": failed}
+
+
+@pytest.fixture(scope="module")
+def positions_client(positions_logdir):
+    return Client(make_app(positions_logdir["root"]), Response)
+
+
+def logged_positions(run_dir):
+    """(log_every_batches, [(step, epoch, batch, event)]) of ``lstm_gates/position``, read by TensorBoard's reader."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    accumulator = EventAccumulator(str(run_dir), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    content = metadata.parse_content(accumulator.SummaryMetadata(metadata.position_tag()).plugin_data.content)
+    values = read_tensors(run_dir)[metadata.position_tag()]
+    return content.log_every_batches, [(step, int(v[0]), int(v[1]), metadata.EVENTS[int(v[2])]) for step, v in values]
+
+
+def test_positions_are_what_the_run_logged_of_each_step(positions_client, positions_logdir, client, logdir):
+    expected_every = {FAILED_BY_EPOCH: None, FAILED_BY_BATCH: 3, BATCHES: 2}
+    for root, route_client, run in [*((positions_logdir["root"], positions_client, r) for r in expected_every),
+                                    (logdir, client, LSTM)]:
+        answer = get_ok(route_client, "positions", run=run)
+        every, logged = logged_positions(root / run)
+        assert answer["run"] == run and answer["log_every_batches"] == every == expected_every.get(run)
+        assert list(zip(answer["steps"], answer["epoch"], answer["batch"], answer["event"], strict=True)) == logged
+        # Every step GATES lists has its position.
+        assert answer["steps"] == by_run(get_ok(route_client, "runs"))[run]["steps"]
+    # By batch, a step is the optimizer's iteration: steps 2 and 4 in epoch 1, 6 (its first batch) in epoch 2.
+    batches = get_ok(positions_client, "positions", run=BATCHES)
+    assert batches["steps"][:4] == [0, 2, 4, 6] and batches["epoch"][:4] == [0, 1, 1, 2]
+    assert batches["batch"][:4] == [0, 2, 4, 1] and set(batches["event"]) == {""} and batches["failure"] is None
+    # By epoch, a step is an epoch: [epoch, batches of that epoch], 0, 0 before training.
+    by_epoch = get_ok(client, "positions", run=LSTM)
+    assert by_epoch["steps"] == by_epoch["epoch"] == [0, 1, 2, 3, 4] and by_epoch["batch"][0] == 0
+
+
+def test_a_failing_run_gives_its_failing_and_last_finite_steps(positions_client, positions_logdir):
+    runs = by_run(get_ok(positions_client, "runs"))
+    for run, by_batch in ((FAILED_BY_EPOCH, False), (FAILED_BY_BATCH, True)):
+        answer = get_ok(positions_client, "positions", run=run)
+        last, failing = len(answer["steps"]) - 2, len(answer["steps"]) - 1
+        assert answer["event"][last:] == ["last_finite", "non_finite"]
+        failure = answer["failure"]
+        # Where the run's own failure says its loss became inf; the last finite weights one step before.
+        assert (failure["epoch"], failure["batch"]) == positions_logdir["failed"][run]
+        assert failure == {"step": answer["steps"][failing], "epoch": answer["epoch"][failing],
+                           "batch": answer["batch"][failing], "last_finite": answer["steps"][last], "loss": "inf"}
+        assert failure["last_finite"] == failure["step"] - 1
+        assert (answer["epoch"][last], answer["batch"][last]) == (failure["epoch"], failure["batch"] - 1)
+        # /runs: the same, without the loss; both steps kept and listed for the slider.
+        entry = runs[run]
+        assert entry["failure"] == {key: failure[key] for key in ("step", "epoch", "batch", "last_finite")}
+        assert entry["steps"][-2:] == [failure["last_finite"], failure["step"]]
+        assert entry["positions"] is True and entry["by_batch"] is by_batch
+        assert entry["log_every_batches"] == (3 if by_batch else None)
+        for step in (failure["last_finite"], failure["step"]):
+            assert get_ok(positions_client, "weights", run=run, layer="lstm", matrix="kernel", step=step)["step"] == step
+    assert runs[BATCHES]["failure"] is None and runs[BATCHES]["by_batch"] is True
+
+
+def test_a_run_logged_before_positions_is_listed_without_them_and_its_positions_are_a_404(positions_client):
+    entry = by_run(get_ok(positions_client, "runs"))[OLDER]
+    assert (entry["positions"], entry["by_batch"], entry["failure"]) == (False, False, None)
+    response = positions_client.get(url("positions", run=OLDER))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 404 and response.mimetype == "text/plain"
+    assert f"run={OLDER}" in text and metadata.position_tag() in text and "\n" not in text.strip()
+
+
 def test_saturation_is_the_scalars_of_each_gate(client, logdir):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -399,6 +502,8 @@ def test_saturation_is_the_scalars_of_each_gate(client, logdir):
     ("saturation", {"run": LSTM}, 400, "layer"),
     ("saturation", {"run": LSTM, "layer": "nope"}, 404, "layer=nope"),
     ("saturation", {"run": "nope", "layer": "lstm"}, 404, "run=nope"),
+    ("positions", {}, 400, "run"),
+    ("positions", {"run": "nope"}, 404, "run=nope"),
 ])
 def test_bad_parameters_answer_one_plain_line(client, route, params, code, words):
     response = client.get(url(route, **params))
@@ -490,6 +595,8 @@ def test_a_request_reads_only_the_run_and_tag_it_names(logdir):
          [{metadata.weights_tag("lstm", "kernel")}, {metadata.initial_tag("lstm", "kernel")}]),
         (url("activations", run=LSTM, layer="lstm", step=4), [{metadata.activations_tag("lstm")}]),
         (url("probe", run=LSTM), [{metadata.probe_tag()}]),
+        (url("positions", run=LSTM), [{metadata.position_tag()}]),
+        (url("positions", run=LSTM), []),  # kept while the series is unchanged
     ]
     for request, tags in cases:
         spy.reads.clear()

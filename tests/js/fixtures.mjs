@@ -1,6 +1,8 @@
 // Runs and data as the plugin's routes give them (board/plugin.py), made up so that every step and
 // every cell has its own value: a view that paints the wrong step or cell paints a wrong colour.
 
+import { nonFiniteByGate } from '../../src/lstm_experiments/board/static/model.js';
+import { positionsOf } from '../../src/lstm_experiments/board/static/positions.js';
 import { ChangeScales } from '../../src/lstm_experiments/board/static/scales.js';
 
 export const GATES = ['input', 'forget', 'cell', 'output'];
@@ -28,10 +30,23 @@ export const weightValue = (step, i) => Math.round((((i * 37) % 19) / 19 - 0.5 +
 /** The value of an activation cell at a step, in [0, 1]. */
 export const activationValue = (step, i) => Math.round((((i * 13) % 29) / 29 * 0.8 + step * 0.05) * 4096) / 4096;
 
-export function weightsAt(run, matrix, step) {
+/** The fused matrix at a step as model.js keeps it; at a `nanStep`, every third value NaN (a failing batch's). */
+export function weightsAt(run, matrix, step, nanStep = null) {
   const info = run.layers[0].matrices.find((m) => m.matrix === matrix);
   const [rows, cols] = info.logged_shape;
-  return { shape: [rows, cols], data: Float32Array.from({ length: rows * cols }, (_, i) => weightValue(step, i)) };
+  const data = Float32Array.from({ length: rows * cols }, (_, i) => (step === nanStep && i % 3 === 0 ? NaN : weightValue(step, i)));
+  return { shape: [rows, cols], data, nonFinite: nonFiniteByGate(data, [rows, cols], run.layers[0].gates.length) };
+}
+
+/** /positions of a run logged every `every` batches of `perEpoch`, whose loss became inf after `failAt` batches if given. */
+export function positionsJson(run, { every = 2, perEpoch = 5, failAt = null } = {}) {
+  const steps = run.steps;
+  const where = (step) => (step === 0 ? [0, 0] : [Math.ceil(step / perEpoch), step - (Math.ceil(step / perEpoch) - 1) * perEpoch]);
+  const event = (step) => (failAt === null ? '' : step === failAt ? 'non_finite' : step === failAt - 1 ? 'last_finite' : '');
+  return {
+    log_every_batches: every, steps, epoch: steps.map((s) => where(s)[0]), batch: steps.map((s) => where(s)[1]), event: steps.map(event),
+    failure: failAt === null ? null : { step: failAt, epoch: where(failAt)[0], batch: where(failAt)[1], last_finite: failAt - 1, loss: 'inf' },
+  };
 }
 
 export function activationsAt(run, step) {
@@ -60,14 +75,18 @@ export function saturationOf(run) {
  * A source (board/static/source.js' interface) over made-up data of these runs; `missing` lists
  * steps not loaded yet (their loads pend), `asked` records what the views asked for.
  */
-export function fakeSource(runs, { missing = [] } = {}) {
+export function fakeSource(runs, { missing = [], positions = {}, nanStep = null } = {}) {
   const byRun = new Map(runs.map((run) => [run.run, run]));
   const changeScales = new ChangeScales();
   const asked = [];
   const answer = (step, make) => (missing.includes(step) ? {} : { value: make() });
   const source = {
     asked,
-    weights: (run, layer, matrix, step) => { asked.push(['weights', run, matrix, step]); return answer(step, () => weightsAt(byRun.get(run), matrix, step)); },
+    weights: (run, layer, matrix, step) => { asked.push(['weights', run, matrix, step]); return answer(step, () => weightsAt(byRun.get(run), matrix, step, nanStep)); },
+    positions: (run) => {
+      if (!run || !run.positions) return { value: null };
+      return positions[run.run] === undefined ? {} : { value: positionsOf(positions[run.run]) };
+    },
     activations: (run, layer, step) => { asked.push(['activations', run, step]); return answer(step, () => activationsAt(byRun.get(run), step)); },
     layerInput: (run, layer, step) => answer(step, () => inputAt(byRun.get(run), step)),
     probe: (run) => ({ value: inputAt(byRun.get(run), 0) }),

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import * as activations from '../../src/lstm_experiments/board/static/activations.js';
+import * as banner from '../../src/lstm_experiments/board/static/banner.js';
 import * as controls from '../../src/lstm_experiments/board/static/controls.js';
 import { formatValue } from '../../src/lstm_experiments/board/static/dom.js';
 import * as runsStrip from '../../src/lstm_experiments/board/static/runs_strip.js';
@@ -15,7 +16,7 @@ import * as stepbar from '../../src/lstm_experiments/board/static/stepbar.js';
 import * as weightsGrid from '../../src/lstm_experiments/board/static/weights_grid.js';
 import { FakeElement, install, pixelAt } from './fake_dom.mjs';
 import {
-  GATES, activationsAt, fakeSource, lstmRun, saturationOf, weightValue, weightsAt,
+  GATES, activationsAt, fakeSource, lstmRun, positionsJson, saturationOf, weightValue, weightsAt,
 } from './fixtures.mjs';
 
 install();
@@ -194,6 +195,69 @@ test('the step bar: the slider and the label at the state\'s step', () => {
   assert.equal(parts.label.dataset.step, '1');
   assert.equal(parts.label.textContent, '1 / 2 · after epoch 1');
   assert.equal(parts.follow.checked, false);
+});
+
+// A run logged every 2 batches (5 a epoch) whose loss became inf in batch 4 of epoch 2 (step 9).
+const FAILURE = { step: 9, epoch: 2, batch: 4, last_finite: 8 };
+const failingRun = () => lstmRun('lr=20', { steps: [0, 2, 4, 6, 8, 9], extra: { positions: true, by_batch: true, failure: FAILURE } });
+
+test('the step bar of a run logged by batch says the epoch and batch, and marks a failing run\'s steps', () => {
+  const run = failingRun();
+  const state = stateOf([run], { follow: false, step: 6 });
+  const root = new FakeElement('div');
+  const loaded = fakeSource([run], { positions: { [run.run]: positionsJson(run, { failAt: 9 }) } });
+  const parts = stepbar.build(root, state, envOf(state, loaded));
+  assert.equal(stepbar.paint(state, parts, envOf(state, loaded)), true);
+  assert.equal(parts.label.textContent, 'step 6 · epoch 2, batch 1');
+  const marks = all(root, 'step-mark');
+  assert.deepEqual(marks.map((m) => [m.dataset.kind, m.dataset.step]), [['last_finite', '8'], ['non_finite', '9']]);
+  assert.match(marks[0].style.left, /\* 0\.888/); // 8 of 0..9 along the slider
+  const failing = stateOf([run], { follow: false, step: 9 });
+  stepbar.paint(failing, parts, envOf(failing, loaded));
+  assert.equal(parts.label.textContent, 'step 9 · epoch 2, batch 4 · loss became inf');
+  // Until its positions are there, the label says the step only and the page is not complete.
+  const loading = fakeSource([run]);
+  assert.equal(stepbar.paint(state, parts, envOf(state, loading)), false);
+  assert.equal(parts.label.textContent, 'step 6');
+  // A run without a failure: no marks.
+  const fine = lstmRun('ok', { steps: [0, 2, 4], extra: { positions: true, by_batch: true, failure: null } });
+  const fineState = stateOf([fine], { follow: false, step: 2 });
+  stepbar.paint(fineState, parts, envOf(fineState, fakeSource([fine], { positions: { [fine.run]: positionsJson(fine) } })));
+  assert.equal(all(root, 'step-mark').length, 0);
+  assert.equal(parts.label.textContent, 'step 2 · epoch 1, batch 2');
+});
+
+test('a failing run: the banner line\'s buttons go to its steps, and the failing weights are grey with the legend saying so', () => {
+  const run = failingRun();
+  const state = stateOf([run], { follow: false, step: 9 });
+  const source = fakeSource([run], { positions: { [run.run]: positionsJson(run, { failAt: 9 }) }, nanStep: 9 });
+  const env = envOf(state, source);
+  const root = new FakeElement('div');
+  const parts = banner.build(root, state, env);
+  assert.equal(banner.paint(state, parts, env), true);
+  const [line] = all(root, 'failure-line');
+  assert.match(line.textContent, /^loss became inf at step 9 \(epoch 2, batch 4\); step 8 holds the last finite weights/);
+  all(root, 'jump-last-finite')[0].fire('click');
+  all(root, 'jump-failing')[0].fire('click');
+  assert.deepEqual(env.patches.map((patch) => patch(state).step), [8, 9]);
+
+  const grid = new FakeElement('div');
+  const gridParts = weightsGrid.build(grid, state, env);
+  assert.equal(weightsGrid.paint(state, gridParts, env), true);
+  const canvas = panel(grid, 'recurrent_kernel', 'forget');
+  const shown = weightsAt(run, 'recurrent_kernel', 9, 9);
+  assertPanelShows(canvas, (i) => shown.data[i], 16, 1, run.layers[0].matrices[1].scale);
+  assert.deepEqual(pixelAt(canvas, 0, 2), [128, 128, 128]); // index 6: NaN
+  assert.equal(canvas.dataset.nonFinite, String(shown.nonFinite[1]));
+  const legend = all(grid, 'legend').find((l) => l.dataset.matrix === 'recurrent_kernel');
+  const note = all(legend, 'legend-non-finite')[0];
+  assert.equal(note.hidden, false);
+  const total = shown.nonFinite.reduce((a, b) => a + b);
+  assert.match(note.textContent, new RegExp(`grey: NaN or ±inf \\(${total} values\\)`));
+  // At the last finite step the note is gone.
+  const before = stateOf([run], { follow: false, step: 8 });
+  weightsGrid.paint(before, gridParts, envOf(before, source));
+  assert.equal(note.hidden, true);
 });
 
 test('the toolbar: a box per run in natural order, all and none, the change scale only for the change', () => {

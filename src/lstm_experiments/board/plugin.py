@@ -9,12 +9,15 @@ is a plain ES module served from ``board/static/``.
 Routes, under ``/data/plugin/lstm_gates``; one thin werkzeug handler each:
 
 - ``/runs``: every run with gate data, its title and order, kept steps, layers
-  and matrices (``run_index``, ``run_titles``, ``sampling``);
+  and matrices, whether it logged by batch and its failing step if a loss
+  became NaN or inf (``run_index``, ``run_titles``, ``sampling``);
 - ``/weights?run&layer&matrix&step``: one fused matrix at one step (step 0
   from the ``/initial`` tag when TensorBoard dropped it from the steps);
 - ``/activations?run&layer&step``: the gate values on the probe sequences;
 - ``/probe?run``: the probe sequences' input; ``/probe?run&layer&step``: what one layer read at a step;
 - ``/saturation?run&layer``: the ``saturation/<layer>/<gate>/low|high`` scalars;
+- ``/positions?run``: each kept step's epoch, batch and event (``lstm_gates/position``),
+  and the failing step with its loss in words;
 - ``/static/<file>``: the page's own files, from an allow-list made at start.
 
 A bad or missing parameter answers 400, an unknown run, layer, matrix or step
@@ -67,6 +70,7 @@ class GatesPlugin(base_plugin.TBPlugin):
             "/activations": self._serve_activations,
             "/probe": self._serve_probe,
             "/saturation": self._serve_saturation,
+            "/positions": self._serve_positions,
             "/static/*": self._serve_static,
         }
 
@@ -102,14 +106,19 @@ class GatesPlugin(base_plugin.TBPlugin):
         # Two reads for all the runs together, not two per run: with TensorBoard's data server
         # every read is a round trip of about 45 ms, and per-run reads took 2.4 s for 50 runs
         # (median; 0.14 s batched: docs/performance.md, "Load: a 50-run sweep in the dashboard").
-        steps = reader.read_grouped(request, {run: [part.smallest] for run, part in parts.items()})
+        # The positions (3 integers a step) come in the same read: by batch or not, and the failing step.
+        position_tag = metadata.position_tag()
+        steps = reader.read_grouped(request, {run: [part.smallest, *([position_tag] if part.position else [])]
+                                              for run, part in parts.items()})
+        positions = {run: reader.positions(request, run, *part.position, data=steps[run][position_tag])
+                     for run, part in parts.items() if part.position and run in steps}
         sampled = reader.read_grouped(
             request, {run: [tag for tag, _ in part.activations.values()] for run, part in parts.items()},
             downsample=1,
         )
         titles = self._titles.titles(list(parts))
         runs = [run_entry(run, part, steps.get(run, {}), sampled.get(run, {}), saturated.get(run, set()),
-                          titles[run], self._kept_per_tag)
+                          titles[run], self._kept_per_tag, positions.get(run))
                 for run, part in parts.items()]
         return respond_json(request, {
             "runs": runs,
@@ -245,6 +254,23 @@ class GatesPlugin(base_plugin.TBPlugin):
                 sides = result.setdefault(gate, {s: [] for s in run_tags.SATURATION_SIDES})
                 sides[side] = [[int(d.step), float(d.value)] for d in scalars[tag]]
         return respond_json(request, {"gates": {gate: result[gate] for gate in gates if gate in result}})
+
+    @route
+    def _serve_positions(self, request):
+        """Where each kept step stands in training: its epoch, batch and event, and the failing step."""
+        reader = self._reader
+        run = required(request, "run")
+        tag = metadata.position_tag()
+        found = reader.tag_series(request, run, tag, metadata.KIND_POSITION)
+        if found is None:
+            reader.run_contents(request, run)  # 404 for an unknown run
+            raise not_found(f"run={shown(run)} logged no {tag} (a run from before positions were logged: "
+                            "its steps are epochs)")
+        positions = reader.positions(request, run, *found)
+        failure = positions.failure()
+        if failure is not None:
+            failure["loss"] = reader.failing_loss(request, run, failure["step"])
+        return respond_json(request, {"run": run, **positions.to_json(), "failure": failure})
 
     @route
     def _serve_static(self, request):

@@ -7,9 +7,15 @@ tags. A request reads only the run and tag it names: the latest datum for the
 last step, else the whole series, kept in a ``SeriesCache`` while the listing
 shows it unchanged. Contents are parsed into ``metadata``'s dataclasses; a tag
 whose content is not one of ours is left out. Lookups that find nothing raise
-the 404 that names what is missing.
+the 404 that names what is missing. ``Positions`` is a run's
+``lstm_gates/position`` series as read: each kept step's epoch, batch and
+event, and the failing step a loss gone NaN or inf left.
 """
 
+import math
+from dataclasses import dataclass
+
+import numpy as np
 from tensorboard import plugin_util
 from tensorboard.data import provider
 
@@ -36,6 +42,59 @@ def at_step(data, step: int):
         if datum.step == step:
             return datum
     return None
+
+
+@dataclass(frozen=True)
+class Positions:
+    """Where each kept step of a run stands in training (``lstm_gates/position``), in step order."""
+
+    log_every_batches: int | None  # None: a step is an epoch
+    steps: list[int]
+    epoch: list[int]
+    batch: list[int]
+    event: list[str]  # metadata.EVENTS' names: "", "last_finite", "non_finite"
+
+    @classmethod
+    def of(cls, content: metadata.PositionContent, data) -> "Positions":
+        """From the kept data of the tag; a datum that is not [epoch, batch, event] is left out."""
+        names = list(content.events or metadata.EVENTS)
+        rows = {}
+        for datum in data:
+            values = np.asarray(datum.numpy).reshape(-1)
+            if values.size < 3 or not np.issubdtype(values.dtype, np.number) or not np.isfinite(values[:3]).all():
+                continue
+            epoch, batch, event = (int(value) for value in values[:3])
+            rows[int(datum.step)] = (epoch, batch, names[event] if 0 <= event < len(names) else f"event {event}")
+        steps = sorted(rows)
+        every = content.log_every_batches
+        return cls(log_every_batches=int(every) if isinstance(every, int | float) and every > 0 else None,
+                   steps=steps, epoch=[rows[s][0] for s in steps], batch=[rows[s][1] for s in steps],
+                   event=[rows[s][2] for s in steps])
+
+    def failure(self) -> dict | None:
+        """The first step holding the weights after a batch whose loss became NaN or inf, or None:
+        {step, epoch, batch, last_finite}. ``last_finite`` is the step the writer marked as the last
+        finite weights, else the latest kept step before the failing one (logged while the loss was
+        finite), else None."""
+        failing = next((i for i, event in enumerate(self.event) if event == metadata.NON_FINITE), None)
+        if failing is None:
+            return None
+        step = self.steps[failing]
+        marked = [s for s, event in zip(self.steps, self.event) if s < step and event == metadata.LAST_FINITE]
+        earlier = [s for s, event in zip(self.steps, self.event) if s < step and event == ""]
+        last_finite = max(marked) if marked else (max(earlier) if earlier else None)
+        return {"step": step, "epoch": self.epoch[failing], "batch": self.batch[failing], "last_finite": last_finite}
+
+    def to_json(self) -> dict:
+        return {"log_every_batches": self.log_every_batches, "steps": self.steps, "epoch": self.epoch,
+                "batch": self.batch, "event": self.event}
+
+
+def loss_word(value) -> str | None:
+    """How the failing loss reads in words: "inf", "-inf" or "NaN"; None when it is finite or unknown."""
+    if value is None or math.isfinite(value):
+        return None
+    return "NaN" if math.isnan(value) else ("inf" if value > 0 else "-inf")
 
 
 class GatesReader:
@@ -150,6 +209,26 @@ class GatesReader:
             if datum is not None:
                 return datum
         return at_step(self.series_data(request, run, tag, series), step)
+
+    def positions(self, request, run: str, content, series, data=None) -> Positions:
+        """``run``'s positions from its ``lstm_gates/position`` series (``data``: already read, else read),
+        kept in the series cache while the series is unchanged."""
+        tag = metadata.position_tag()
+        if data is None:
+            return Positions.of(content, self.series_data(request, run, tag, series))
+        _, experiment = self._scope(request)
+        version = (int(series.max_step), float(series.max_wall_time))
+        return Positions.of(content, self._series.get((experiment, run, tag), version, lambda: data))
+
+    def failing_loss(self, request, run: str, step: int) -> str | None:
+        """The loss at a failing step in words ("inf", "NaN"): the batch's loss, else the epoch's so far."""
+        wanted = [run_tags.batch_loss(), run_tags.metric("loss")]
+        scalars = self.read_scalars(request, run, wanted)
+        for tag in wanted:
+            found = next((d for d in scalars.get(tag, []) if int(d.step) == step), None)
+            if found is not None:
+                return loss_word(float(found.value))
+        return None
 
     # ------------------------------------------------------------------ what a run holds
 

@@ -3,7 +3,9 @@
 Pure data shaping, no reads: ``run_parts`` sorts one run's listed tags by the
 kind their (typed) content names; ``run_entry`` makes the route's entry of one
 run from its parts, the kept steps of its smallest matrix, one datum of each
-activations tag and its title. Only runs with weights are listed.
+activations tag, its positions (``lstm_gates/position``: by batch or by epoch,
+and the failing step of a loss gone NaN or inf) and its title. Only runs with
+weights are listed.
 """
 
 import math
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lstm_experiments.board import metadata
-from lstm_experiments.board.reader import content_of
+from lstm_experiments.board.reader import Positions, content_of
 from lstm_experiments.board.run_titles import display_name
 from lstm_experiments.board.sampling import logged_step_count
 from lstm_experiments.tensorboard import tags as run_tags
@@ -28,6 +30,7 @@ class RunParts:
     activations: dict = field(default_factory=dict)  # layer -> (tag, ActivationsContent)
     probe: metadata.ProbeContent | None = None
     inputs: set = field(default_factory=set)  # layers with an ``/input`` tag
+    position: tuple | None = None  # (PositionContent, series) of ``lstm_gates/position``; None: an older run
 
     @property
     def smallest(self) -> str | None:
@@ -53,6 +56,8 @@ def run_parts(series_by_tag: dict) -> RunParts:
             parts.probe = content
         elif content.kind == metadata.KIND_INPUT:
             parts.inputs.add(content.layer)
+        elif content.kind == metadata.KIND_POSITION and tag == metadata.position_tag():
+            parts.position = (content, series)
     return parts
 
 
@@ -94,16 +99,20 @@ def _layers(parts: RunParts, activation_shapes: dict, saturated: set) -> list[di
 
 
 def run_entry(run: str, parts: RunParts, step_data: dict, sampled: dict, saturated: set,
-              title: tuple[str, int], kept_per_tag: int | None) -> dict:
+              title: tuple[str, int], kept_per_tag: int | None, positions: Positions | None = None) -> dict:
     """The runs route's entry of one run.
 
     ``step_data`` holds the kept data of its smallest weights tag, ``sampled`` one datum of each
     activations tag (for their shapes: sequences, time), ``saturated`` the layers with saturation
-    scalars, ``title`` its (title, order) and ``kept_per_tag`` TensorBoard's reservoir size.
+    scalars, ``title`` its (title, order), ``kept_per_tag`` TensorBoard's reservoir size and
+    ``positions`` the run's positions (None: an older run, which logged none).
     """
     steps = sorted(datum.step for datum in step_data.get(parts.smallest, []))
     max_step = max(int(series.max_step) for _, series in parts.weights.values())
-    log_every = max(int(content.log_every or 1) for content, _ in parts.weights.values())
+    by_batch = positions is not None and positions.log_every_batches is not None
+    # By batch, steps are iterations logged every log_every_batches (the weights' log_every counts epochs).
+    log_every = (positions.log_every_batches if by_batch
+                 else max(int(content.log_every or 1) for content, _ in parts.weights.values()))
     activation_shapes = {}
     for layer, (tag, _) in parts.activations.items():
         data = sampled.get(tag) or []
@@ -121,4 +130,10 @@ def run_entry(run: str, parts: RunParts, step_data: dict, sampled: dict, saturat
         "kept_steps": len(steps),
         "features": list(parts.probe.features or []) if parts.probe is not None else None,
         "layers": _layers(parts, activation_shapes, saturated),
+        # /positions?run answers for this run: each step's epoch and batch
+        "positions": positions is not None,
+        "by_batch": by_batch,
+        "log_every_batches": positions.log_every_batches if by_batch else None,
+        # {step, epoch, batch, last_finite}: the weights after a batch whose loss became NaN or inf
+        "failure": positions.failure() if positions is not None else None,
     }

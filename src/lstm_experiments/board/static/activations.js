@@ -6,6 +6,7 @@ import { describeActivation } from './describe.js';
 import { el, select } from './dom.js';
 import { panelKind, panelLabel } from './labels.js';
 import { pixelsPer } from './layout.js';
+import { stepPosition } from './positions.js';
 import * as inputView from './input_view.js';
 import { layerOf, runTitle } from './runs.js';
 import { selectedRuns, shownStep } from './state.js';
@@ -86,8 +87,10 @@ function describe(env, panel, input, cell) {
   const source = env.source();
   const current = source.activations(panel.run, panel.layer, panel.step).value;
   const initial = run.steps.includes(0) ? source.activations(panel.run, panel.layer, 0).value : null;
+  const positions = source.positions(run).value;
   return describeActivation({ run, layer, panel, step: panel.step, sequence: state.sequence, current, initial,
-    inputLine: inputView.lineAt(state, input, state.sequence, cell.col) }, cell);
+    inputLine: inputView.lineAt(state, input, state.sequence, cell.col), where: stepPosition(positions, panel.step),
+    failing: Boolean(positions && positions.failure && positions.failure.step === panel.step) }, cell);
 }
 
 /** The colour map of a panel: gates on [0, 1], the candidate on [-1, 1], states on this step's largest |value|. */

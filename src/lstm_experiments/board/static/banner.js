@@ -1,8 +1,11 @@
-// The banner (TensorBoard kept fewer steps than were logged: the flag to restart with) and the
-// message line (no runs yet, the run list unreadable, no run ticked).
+// The banner (TensorBoard kept fewer steps than were logged: the flag to restart with), a line per
+// ticked run whose loss became NaN or inf (with buttons to its failing and last finite steps) and
+// the message line (no runs yet, the run list unreadable, no run ticked).
 
 import { clear, el } from './dom.js';
+import { failureText } from './positions.js';
 import { runTitle } from './runs.js';
+import { selectedRuns, userStepPatch } from './state.js';
 
 export const POLL_SECONDS = 5;
 
@@ -38,12 +41,36 @@ export function messageText(state) {
 
 export function build(container) {
   const banner = el('div', { class: 'lg-banner', 'data-testid': 'banner', hidden: true });
+  const failures = el('div', { 'data-testid': 'failures' });
   const message = el('div', { class: 'lg-message', 'data-testid': 'message', hidden: true });
-  container.append(banner, message);
-  return { banner, message };
+  container.append(banner, failures, message);
+  return { banner, failures, message };
 }
 
-export function paint(state, parts) {
+/** A line per ticked failing run; true once each line has its loss in words (or cannot). */
+function paintFailures(state, parts, env) {
+  clear(parts.failures);
+  let complete = true;
+  const source = env && env.source ? env.source() : null;
+  for (const run of selectedRuns(state)) {
+    const failure = run.failure;
+    if (!failure) continue;
+    const found = source ? source.positions(run) : { value: null };
+    if (found.value === undefined && !found.error) complete = false;
+    const loss = found.value && found.value.failure ? found.value.failure.loss : null;
+    const jump = (step, testid, words) => el('button', { type: 'button', class: 'lg-small-button', 'data-testid': testid,
+      dataset: { step }, text: words, onclick: () => env.setState((s) => userStepPatch(s, step)) });
+    parts.failures.append(el('div', { class: 'lg-failure', 'data-testid': 'failure-line', dataset: { run: run.run } },
+      el('span', { class: 'lg-swatch lg-swatch-non_finite' }),
+      el('span', { text: failureText(failure, { loss, title: state.runs.length > 1 ? runTitle(run) : null }) }),
+      jump(failure.step, 'jump-failing', `show step ${failure.step}`),
+      Number.isFinite(failure.last_finite)
+        ? jump(failure.last_finite, 'jump-last-finite', `show step ${failure.last_finite} (last finite)`) : null));
+  }
+  return complete;
+}
+
+export function paint(state, parts, env) {
   const text = bannerText(state.runs, state.downsampled);
   clear(parts.banner);
   parts.banner.hidden = text === null;
@@ -54,5 +81,5 @@ export function paint(state, parts) {
   const message = messageText(state);
   parts.message.hidden = message === null;
   parts.message.textContent = message || '';
-  return true;
+  return paintFailures(state, parts, env);
 }

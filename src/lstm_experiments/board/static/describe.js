@@ -18,11 +18,16 @@ function rowText(matrix, row, block) {
   return 'row 0';
 }
 
+/** "at step 1200 (epoch 3, batch 150)": where: the step's position in words (positions.js), if known. */
+const atStep = (step, where) => (where ? `at step ${step} (${where})` : `at step ${step}`);
+
 /**
  * A weight cell. run, layer, matrix: /runs entries; gateIndex; step (shown); current and initial:
- * the fused matrix at that step and at step 0 ({shape, data}; initial may be missing); cell {col, row}.
+ * the fused matrix at that step and at step 0 ({shape, data}; initial may be missing); where: the
+ * step's position in words ("epoch 3, batch 150"), if known; cell {col, row}. The server sends NaN
+ * and ±inf alike (JSON null), so a value that is neither finite is said to be one of them.
  */
-export function describeWeight({ run, layer, matrix, gateIndex, step, current, initial }, { col, row }) {
+export function describeWeight({ run, layer, matrix, gateIndex, step, current, initial, where = null }, { col, row }) {
   if (!current) return null;
   const cols = current.shape[1];
   const perGate = cols / layer.gates.length;
@@ -36,7 +41,7 @@ export function describeWeight({ run, layer, matrix, gateIndex, step, current, i
     `run: ${runTitle(run)}`,
     `${layer.layer} · ${matrix.matrix} · ${gate} gate`,
     `${rowText(matrix, row, block)} · ${unitText}`,
-    `value ${formatValue(value)} at step ${step}`,
+    `value ${Number.isNaN(value) ? 'NaN or ±inf (not finite, drawn grey)' : formatValue(value)} ${atStep(step, where)}`,
     initial ? `${formatValue(start)} at step 0 · change ${signed(value - start)}` : 'step 0: loading',
   ];
   if (block > 1) lines.push(`each cell is one ${block}×${block} block of the full ${matrix.shape.join(' × ')} matrix`);
@@ -50,9 +55,12 @@ export function describeWeight({ run, layer, matrix, gateIndex, step, current, i
 /**
  * An activation cell. panel: {index, name} of the /activations panels; sequence (asked for);
  * current / initial: /activations at the shown step and at step 0 (initial: undefined while
- * loading, null when step 0 is not kept); inputLine: the input's tooltip line ('' if none).
+ * loading, null when step 0 is not kept); inputLine: the input's tooltip line ('' if none);
+ * where: the step's position in words, if known; failing: the step holds a failing batch's
+ * weights, where a missing value may be NaN or ±inf rather than a masked step.
  */
-export function describeActivation({ run, layer, panel, step, sequence, current, initial, inputLine = '' }, { col: t, row: unit }) {
+export function describeActivation({ run, layer, panel, step, sequence, current, initial, inputLine = '', where = null,
+  failing = false }, { col: t, row: unit }) {
   if (!current) return null;
   const [, sequences, time, units] = current.shape;
   const q = Math.min(sequence, sequences - 1);
@@ -63,14 +71,17 @@ export function describeActivation({ run, layer, panel, step, sequence, current,
   const unitText = block > 1 ? `units ${unit * block}–${Math.min((unit + 1) * block, layer.units) - 1} (one block)` : `unit ${unit}`;
   const start = initial ? initial.data[at] : NaN;
   let before;
-  if (masked) before = `the layer's mask leaves time ${t} of sequence ${q} out`;
+  if (masked) {
+    before = failing ? `not finite (NaN or ±inf: the weights are not), or the mask leaves time ${t} out`
+      : `the layer's mask leaves time ${t} of sequence ${q} out`;
+  }
   else if (!initial) before = initial === null ? 'step 0: not kept' : 'step 0: loading';
   else before = `${valueText(start, 'masked step')} at step 0 · change ${isMissing(start) ? '–' : signed(value - start)}`;
   const lines = [
     `run: ${runTitle(run)}`,
     `${layer.layer} · ${PANEL_LABELS[panel.name] || `${panel.name} gate`} · probe sequence ${q}`,
     `time ${t} · ${unitText}`,
-    masked ? `masked step at step ${step}` : `value ${formatValue(value)} at step ${step}`,
+    masked ? `masked step ${atStep(step, where)}` : `value ${formatValue(value)} ${atStep(step, where)}`,
     before,
   ];
   if (inputLine) lines.push(inputLine);

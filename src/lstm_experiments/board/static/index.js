@@ -14,7 +14,14 @@
 //   [data-testid=lstm-gates]    the root; data-step: the slider's step; data-complete="true"
 //                               once every panel shows that step's data
 //   [data-testid=step-slider]   <input type=range>; its value is the step itself
-//   [data-testid=step-label]    "k / last · after epoch k"; data-step
+//   [data-testid=step-label]    where the step stands: "step 1200 · epoch 3, batch 150" (by batch),
+//                               "step 3 · after epoch 3", "step 0 · initial weights", at a failure
+//                               "... · last finite weights" / "... · loss became inf"; a run
+//                               without /positions: "k / last · after epoch k"; data-step
+//   [data-testid=step-mark]     on the slider, a failing run's steps: data-run, data-step, data-kind
+//                               (last_finite | non_finite)
+//   [data-testid=failure-line]  a ticked run whose loss became NaN or inf: data-run; its buttons
+//                               [data-testid=jump-failing], [data-testid=jump-last-finite] (data-step)
 //   [data-testid=play], [data-testid=follow-latest], [data-testid=layer-select],
 //   [data-testid=view-weights], [data-testid=view-change], [data-testid=scale-shared|own],
 //   [data-testid=change-scale-step|run] (the change's scale: this step's, or the run's over its steps),
@@ -24,10 +31,12 @@
 //                               [data-testid=run-label] its label (the run's title); runs-all, runs-none
 //   [data-testid=panel]         a weight canvas (one gate of one matrix of one run):
 //                               data-run, data-layer, data-matrix, data-gate, data-step (the step
-//                               it shows), data-rows / data-cols (its cells), data-view
+//                               it shows), data-rows / data-cols (its cells), data-view,
+//                               data-non-finite (its values that are NaN or ±inf, drawn grey)
 //   [data-testid=panel-shape]   under each weight panel: its own shape ("2 × 32")
 //   [data-testid=legend]        a weight legend: data-scale, data-view, data-change-scale, data-covered
-//                               (the steps a run-wide change scale was taken over)
+//                               (the steps a run-wide change scale was taken over), data-non-finite;
+//                               [data-testid=legend-non-finite] under it says how many are grey
 //   [data-testid=activation-panel]  data-run, data-layer, data-panel, data-step; a masked step is grey
 //   [data-testid=input-panel]   the input above each activation panel (input_view.js): data-run, data-layer,
 //                               data-panel (the panel below it), data-source (layer: what the layer read,

@@ -7,7 +7,10 @@
 //
 // Every step's matrices and activations are immutable once logged, so they are
 // cached (as Float32Arrays) and kept until the cache passes its byte budget; the
-// run list and the saturation curves change while a run trains and are refetched.
+// run list, the saturation curves and the positions change while a run trains and
+// are refetched (a run's positions: its latest version only, see loadPositions).
+
+import { positionsOf } from './positions.js';
 
 const CACHE_BYTES = 512 * 1024 * 1024;
 
@@ -51,9 +54,21 @@ export function flatten(values, size) {
 
 const product = (shape) => shape.reduce((a, b) => a * b, 1);
 
+/** How many values of each gate's block of a fused matrix are NaN (the server sends NaN and ±inf as null). */
+export function nonFiniteByGate(data, shape, gates) {
+  const [rows, cols] = shape;
+  const perGate = cols / Math.max(1, gates);
+  const counts = new Array(Math.max(1, gates)).fill(0);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) if (Number.isNaN(data[r * cols + c])) counts[Math.floor(c / perGate)] += 1;
+  }
+  return counts;
+}
+
 function weightsOf(json) {
   const shape = json.shape.length === 1 ? [1, json.shape[0]] : json.shape;
-  return { ...json, shape, data: flatten(json.values, product(shape)), values: undefined };
+  const data = flatten(json.values, product(shape));
+  return { ...json, shape, data, values: undefined, nonFinite: nonFiniteByGate(data, shape, (json.gates || []).length) };
 }
 
 function activationsOf(json) {
@@ -148,6 +163,7 @@ export const keys = {
   probe: (run) => JSON.stringify(['probe', run]),
   layerInput: (run, layer, step) => JSON.stringify(['input', run, layer, step]),
   saturation: (run, layer, version) => JSON.stringify(['saturation', run, layer, version]),
+  positions: (run, version) => JSON.stringify(['positions', run, version]),
 };
 
 export function loadWeights(store, run, layer, matrix, step) {
@@ -172,6 +188,11 @@ export function loadLayerInput(store, run, layer, step) {
 /** version: anything that changes when the run has new steps (its max_step). */
 export function loadSaturation(store, run, layer, version) {
   return store.load(keys.saturation(run, layer, version), apiUrl('saturation', { run, layer }));
+}
+
+/** A run's /positions (positions.js' positionsOf) at `version` (anything that changes with new steps). */
+export function loadPositions(store, run, version) {
+  return store.load(keys.positions(run, version), apiUrl('positions', { run }), positionsOf);
 }
 
 export function fetchRuns() {

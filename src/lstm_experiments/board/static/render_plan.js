@@ -21,6 +21,9 @@ const weightsLayout = (s) => ({
   }),
 });
 
+// What the step label, the slider's marks and the failure lines are drawn from, of each ticked run.
+const positionInputs = (s) => selectedRuns(s).map((r) => [r.run, runTitle(r), r.positions, r.failure, r.max_step, r.kept_steps]);
+
 const activationsRun = (s) => (s.activationsRun ? s.byRun.get(s.activationsRun) : null);
 
 const activationsLayout = (s) => {
@@ -40,12 +43,12 @@ export const VIEW_INPUTS = {
   },
   stepbar: {
     layout: () => null,
-    paint: (s) => ({ steps: s.steps, step: s.step, follow: s.follow, playing: s.playing }),
+    paint: (s) => ({ steps: s.steps, step: s.step, follow: s.follow, playing: s.playing, runs: positionInputs(s) }),
   },
   banner: {
     layout: () => null,
     paint: (s) => ({ runs: s.runs.map((r) => [runTitle(r), r.kept_steps, r.logged_steps]), downsampled: s.downsampled,
-      flag: s.samplesFlag, error: s.runsError, loaded: s.loaded, ticked: s.selected.length }),
+      flag: s.samplesFlag, error: s.runsError, loaded: s.loaded, ticked: s.selected.length, failures: positionInputs(s) }),
   },
   weights: {
     layout: weightsLayout,

@@ -81,6 +81,7 @@ export function paint(state, parts, env) {
       state.view, state.changeScale);
     group.legend.symmetric(scale, scaleCaption(state.view, state.changeScale, { shared: parts.shared, covered, total }));
     Object.assign(group.legend.node.dataset, { view: state.view, changeScale: state.changeScale, covered: String(covered) });
+    group.legend.nonFinite(frames.reduce((sum, frame) => sum + (frame.ready ? frame.nonFinite : 0), 0));
     group.members.forEach(({ panel }, index) => {
       complete = weightPanel.paintPanel(panel, frames[index], scale, state.view) && complete;
     });

@@ -3,8 +3,14 @@
 // `wanted`, so that its arrival repaints that view; GatesApp keeps one `wanted` per view).
 
 import {
-  keys, loadActivations, loadLayerInput, loadProbe, loadSaturation, loadWeights,
+  keys, loadActivations, loadLayerInput, loadPositions, loadProbe, loadSaturation, loadWeights,
 } from './model.js';
+
+/** What changes when a run has new steps: the key of its saturation curves and positions. */
+export const runVersion = (run) => `${run.max_step}:${run.kept_steps}`;
+
+// The key of each run's latest loaded positions (of one Store): older versions are forgotten.
+const latestPositions = new WeakMap();
 
 export function makeSource(store, changeScales, wanted) {
   const need = (key, load) => {
@@ -27,6 +33,26 @@ export function makeSource(store, changeScales, wanted) {
     /** version: anything that changes when the run has new steps. */
     saturation: (run, layer, version) => need(keys.saturation(run, layer, version),
       () => loadSaturation(store, run, layer, version)),
+    /**
+     * A run's positions (/runs entry): {value} (positions.js' positionsOf), {error}, {} while it
+     * loads, {value: null} for a run that logged none. While a newer version loads, the last one
+     * loaded stands in with `stale: true` (a step logged since has no position in it yet).
+     */
+    positions(run) {
+      if (!run || !run.positions) return { value: null };
+      const key = keys.positions(run.run, runVersion(run));
+      const found = need(key, () => loadPositions(store, run.run, runVersion(run)));
+      if (!latestPositions.has(store)) latestPositions.set(store, new Map());
+      const latest = latestPositions.get(store);
+      const previous = latest.get(run.run);
+      if (found.value) {
+        if (previous && previous !== key) store.forget(previous);
+        latest.set(run.run, key);
+        return found;
+      }
+      const older = previous && store.cached(previous);
+      return older && !found.error ? { value: older, stale: true } : found;
+    },
     /** The largest |W_t - W_0| of a matrix at one step (both loaded). */
     stepChange: (run, layer, matrix, step, current, initial) => changeScales.at(run, layer, matrix, step, current, initial),
     /**

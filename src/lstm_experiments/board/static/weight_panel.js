@@ -5,6 +5,7 @@
 import { paintBlock } from './colour.js';
 import { describeWeight } from './describe.js';
 import { panelShape } from './labels.js';
+import { stepPosition } from './positions.js';
 import { shownStep } from './state.js';
 import { HeatCanvas } from './widgets.js';
 
@@ -20,11 +21,16 @@ export function build({ run, layer, matrix, gateIndex, cssWidth, cssHeight }, en
     const layer = run && (run.layers || []).find((l) => l.layer === panel.layer);
     const info = layer && layer.matrices.find((m) => m.matrix === panel.matrix);
     if (!info || !panel.frame || !panel.frame.current) return null;
-    const initial = env.source().weights(panel.run, panel.layer, panel.matrix, 0).value;
-    return describeWeight({ run, layer, matrix: info, gateIndex, step: panel.frame.step, current: panel.frame.current, initial }, cell);
+    const source = env.source();
+    const initial = source.weights(panel.run, panel.layer, panel.matrix, 0).value;
+    const where = stepPosition(source.positions(run).value, panel.frame.step);
+    return describeWeight({ run, layer, matrix: info, gateIndex, step: panel.frame.step, current: panel.frame.current, initial,
+      where }, cell);
   });
   return panel;
 }
+
+const nonFiniteOf = (value, gateIndex) => (value.nonFinite ? value.nonFinite[gateIndex] || 0 : 0);
 
 /**
  * What the panel shows at the state's step: {step, current, initial, ready, error}; for the
@@ -38,7 +44,9 @@ export function frameOf(panel, state, source) {
   const initial = change ? source.weights(panel.run, panel.layer, panel.matrix, 0) : {};
   const ready = Boolean(current.value && (!change || initial.value));
   const frame = { step, current: current.value, initial: initial.value, ready,
-    error: current.error || (change && initial.error) || null };
+    error: current.error || (change && initial.error) || null,
+    // this gate's values that are NaN or ±inf (a failing batch's weights), drawn grey
+    nonFinite: current.value ? nonFiniteOf(current.value, panel.gateIndex) : 0 };
   if (ready && change) frame.stepChange = source.stepChange(panel.run, panel.layer, panel.matrix, step, current.value, initial.value);
   if (change && state.changeScale === 'run') frame.runChange = source.runChange(run, panel.layer, panel.matrix);
   panel.frame = frame;
@@ -63,6 +71,7 @@ export function paintPanel(panel, frame, scale, view) {
     { base, divide: scale }));
   canvas.dataset.step = String(frame.step);
   canvas.dataset.view = view;
+  canvas.dataset.nonFinite = String(frame.nonFinite);
   delete canvas.dataset.pending;
   delete canvas.dataset.error;
   return true;

@@ -65,6 +65,7 @@ export function paint(state, parts, env) {
     const { scale, covered, total } = groupScale([{ fixed: group.fixed, ...frames[0] }], state.view, state.changeScale);
     group.legend.symmetric(scale, scaleCaption(state.view, state.changeScale, { covered, total }));
     Object.assign(group.legend.node.dataset, { view: state.view, changeScale: state.changeScale, covered: String(covered) });
+    group.legend.nonFinite(frames.reduce((sum, frame) => sum + (frame.ready ? frame.nonFinite : 0), 0));
     group.members.forEach((panel, index) => {
       complete = weightPanel.paintPanel(panel, frames[index], scale, state.view) && complete;
     });

@@ -63,8 +63,11 @@ export class Legend {
     this.mid = el('span', { class: 'lg-legend-mid' });
     this.high = el('span', { class: 'lg-legend-high' });
     this.caption = el('div', { class: 'lg-legend-caption', text: caption });
+    this.noteText = el('span');
+    this.note = el('div', { class: 'lg-legend-note', 'data-testid': 'legend-non-finite', hidden: true },
+      el('span', { class: 'lg-swatch-grey' }), this.noteText);
     this.node = el('div', { class: 'lg-legend', 'data-testid': testid },
-      this.caption, this.bar, el('div', { class: 'lg-legend-labels' }, this.low, this.mid, this.high));
+      this.caption, this.bar, el('div', { class: 'lg-legend-labels' }, this.low, this.mid, this.high), this.note);
     const context = this.bar.getContext('2d');
     const image = context.createImageData(LEGEND_WIDTH, 1);
     for (let x = 0; x < LEGEND_WIDTH; x++) putBwr(image.data, x * 4, (2 * x) / (LEGEND_WIDTH - 1) - 1);
@@ -82,6 +85,13 @@ export class Legend {
     const s = formatScale(scale);
     this.node.dataset.scale = String(scale);
     this.set({ low: `−${s}`, mid: '0', high: `+${s}`, caption });
+  }
+
+  /** Say that `count` drawn values are NaN or ±inf, drawn grey (hidden when none is). */
+  nonFinite(count) {
+    this.node.dataset.nonFinite = String(count);
+    this.note.hidden = !(count > 0);
+    this.noteText.textContent = count > 0 ? `grey: NaN or ±inf (${count} ${count === 1 ? 'value' : 'values'})` : '';
   }
 }
 
