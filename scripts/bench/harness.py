@@ -32,6 +32,7 @@ SECTION_MODULES = {
     "board": "board",
     "load": "load",
     "anymodel": "any_model",
+    "batches": "batches",
 }
 SECTIONS = tuple(SECTION_MODULES)
 PROFILE_UNITS = 128  # --profile without --units
@@ -63,6 +64,11 @@ class Sizes:
     load_requests: int = 200  # load: timed requests per route (activations: half)
     anymodel_sequences: int = 6400  # anymodel: training sequences per epoch (the Keras example has 25,000)
     anymodel_reps: int = 3  # anymodel: interleaved repetitions per variant
+    batches_samples: int = 5000  # batches: sine windows (80 % train: 125 batches of 32 per epoch)
+    batches_epochs: int = 4  # batches: epochs per training
+    batches_reps: int = 5  # batches: interleaved repetitions per variant
+    batches_route_steps: int = 5000  # batches: logged steps of the run the GATES routes are timed on
+    batches_route_requests: int = 200  # batches: timed requests per route
 
 
 FULL = Sizes(
@@ -76,6 +82,7 @@ QUICK = Sizes(
     startup_reps=3, csv_rows=50_000, sweep_epochs=1, report_runs=10, report_reps=1, anchor_reps=1,
     drawing_steps=1, report_image_steps=10, board_units=32, board_pages=1,
     load_runs=5, load_long_epochs=50, load_requests=50, anymodel_sequences=64, anymodel_reps=1,
+    batches_samples=1000, batches_epochs=2, batches_reps=1, batches_route_steps=500, batches_route_requests=50,
 )
 
 
@@ -121,7 +128,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated: {','.join(SECTIONS)}")
     parser.add_argument("--quick", action="store_true", help="small sizes and few repetitions (smoke run)")
     parser.add_argument("--units", help="comma-separated units for overhead and bytes, e.g. 32,128")
-    parser.add_argument("--reps", type=int, help="repetitions per variant (overhead, anchor, anymodel)")
+    parser.add_argument("--reps", type=int, help="repetitions per variant (overhead, anchor, anymodel, batches)")
     parser.add_argument("--epochs", type=int, help="epochs per training (overhead, anchor)")
     parser.add_argument("--thread-variant", action="store_true",
                         help="overhead: also time viz=all drawn on a thread of the training process (viz.worker=thread)")
@@ -157,7 +164,7 @@ def sizes_for(args: argparse.Namespace) -> Sizes:
         units = tuple(int(u) for u in args.units.split(","))
         sizes.update(units=units, bytes_units=units)
     if args.reps:
-        sizes.update(reps=args.reps, anchor_reps=args.reps, anymodel_reps=args.reps)
+        sizes.update(reps=args.reps, anchor_reps=args.reps, anymodel_reps=args.reps, batches_reps=args.reps)
     if args.epochs:
         sizes.update(epochs=args.epochs)
     if args.anymodel_sequences:
