@@ -611,7 +611,8 @@ def test_a_request_reads_only_the_run_and_tag_it_names(logdir):
 
 class FakeSeries:
     def __init__(self, content, max_step=0):
-        self.plugin_content, self.max_step = metadata.encode_content(content), max_step
+        # As TensorBoard's TensorTimeSeries: the listing's max step and wall time say whether it changed.
+        self.plugin_content, self.max_step, self.max_wall_time = metadata.encode_content(content), max_step, 0.0
 
 
 class FakeDatum:

@@ -106,10 +106,14 @@ class GatesPlugin(base_plugin.TBPlugin):
         # Two reads for all the runs together, not two per run: with TensorBoard's data server
         # every read is a round trip of about 45 ms, and per-run reads took 2.4 s for 50 runs
         # (median; 0.14 s batched: docs/performance.md, "Load: a 50-run sweep in the dashboard").
-        # The positions (3 integers a step) come in the same read: by batch or not, and the failing step.
+        # The positions (4 integers a step) come in the same read: by batch or not, and the failing step.
+        # Both series are kept while unchanged: re-read at every poll they took 213 ms (median; p95 377 ms) on
+        # a run of 5,000 logged steps (docs/performance.md, "Between epochs: batch logging").
         position_tag = metadata.position_tag()
-        steps = reader.read_grouped(request, {run: [part.smallest, *([position_tag] if part.position else [])]
-                                              for run, part in parts.items()})
+        steps = reader.read_series_grouped(request, {
+            run: {part.smallest: part.weights[part.smallest][1],
+                  **({position_tag: part.position[1]} if part.position else {})}
+            for run, part in parts.items()})
         positions = {run: reader.positions(request, run, *part.position, data=steps[run][position_tag])
                      for run, part in parts.items() if part.position and run in steps}
         sampled = reader.read_grouped(

@@ -150,6 +150,27 @@ class GatesReader:
                 found[run] = {tag: data.get(run, {}).get(tag, []) for tag in tags}
         return found
 
+    def read_series_grouped(self, request, wanted: dict) -> dict:
+        """As ``read_grouped`` for whole series, {run: {tag: series}} (the listing's), each kept in the
+        series cache: a series unchanged since the last request is not read again, and the rest are read
+        together, one read per distinct set of tags."""
+        _, experiment = self._scope(request)
+        found, missing = {}, {}
+        for run, by_tag in wanted.items():
+            for tag, series in by_tag.items():
+                version = (int(series.max_step), float(series.max_wall_time))
+                data = self._series.peek((experiment, run, tag), version)
+                if data is None:
+                    missing.setdefault(run, []).append(tag)
+                else:
+                    found.setdefault(run, {})[tag] = data
+        for run, by_tag in self.read_grouped(request, missing).items():
+            for tag, data in by_tag.items():
+                series = wanted[run][tag]
+                version = (int(series.max_step), float(series.max_wall_time))
+                found.setdefault(run, {})[tag] = self._series.get((experiment, run, tag), version, lambda d=data: d)
+        return found
+
     def saturation_layers(self, request, runs) -> dict[str, set[str]]:
         """{run: layers with ``saturation/<layer>/...`` scalars}."""
         if not runs:

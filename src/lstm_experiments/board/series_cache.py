@@ -38,6 +38,11 @@ class SeriesCache:
         self._entries.move_to_end(key)
         return entry[1]
 
+    def peek(self, key, version):
+        """The cached data of ``key`` at ``version``, or None (nothing is read)."""
+        with self._lock:
+            return self._hit(key, version)
+
     def get(self, key, version, read):
         """The cached data of ``key`` at ``version``, else ``read()``'s, kept for the next request."""
         with self._lock:
