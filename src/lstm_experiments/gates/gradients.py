@@ -1,4 +1,4 @@
-"""The probe batch's loss gradient for every recurrent matrix, by backpropagation through time in numpy.
+"""The probe batch's loss gradient for every recurrent matrix, and through time, by backpropagation in numpy.
 
 The model is the one ``model.build_model`` makes: a stack of LSTM or GRU layers
 (optionally Bidirectional, concatenated), the last one returning its final
@@ -7,11 +7,29 @@ step, then a one-unit Dense head (linear or sigmoid) and the compiled loss
 snapshot's copies, so the drawing process computes it without TensorFlow and
 without holding the training process' interpreter lock. The forward pass is
 ``gates.activity``'s (the one the ``activations`` visualizer draws), read from
-the trace it keeps. Tests check the result against ``tf.GradientTape`` on the
-live model for every architecture.
+the trace it keeps.
+
+One backward pass (``backpropagate``) gives two things:
+
+- ``gate_gradients``: dL/dmatrix for every recurrent matrix, named as in the snapshot;
+- ``gradient_through_time``: per layer and per time step t, the Frobenius norm
+  (over batch and units) of the total gradient dL/dh_t of the batch-mean loss
+  with respect to the hidden state and, for an LSTM, dL/dc_t for the cell
+  state; arrays (time,), in the input's time order (a backward-direction
+  layer's are flipped back). The backward pass already forms both at every
+  step; keeping their norms costs one norm per step.
+
+``gradient_decay`` reads such an array as one number, norms[0] / norms[-1]: how
+much of the gradient at the last step is left at the first (the vanishing
+gradient when it is tiny, the exploding one when it is huge).
+
+Tests check the matrix gradients against ``tf.GradientTape`` on the live model
+for every architecture, and the time norms against ``tf.GradientTape`` with
+respect to the states of the model's own Keras cells unrolled step by step.
 """
 
 from itertools import groupby
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,8 +52,19 @@ def _slope(name: str):
     return SLOPES[name]
 
 
+def _step_norms(steps: int, *names: str) -> dict[str, np.ndarray]:
+    """One (time,) float64 array per state, filled by a backward pass with a norm per step."""
+    return {name: np.zeros(steps, np.float64) for name in names}
+
+
+def _norm(gradient: np.ndarray) -> float:
+    """The Frobenius norm, summed in float64: float32 squares of a vanishing gradient (~1e-23) are 0."""
+    return np.linalg.norm(gradient.astype(np.float64))
+
+
 def _lstm_backward(weights, trace, dh_out):
-    """({matrix: dL/dmatrix}, dL/dx) from dL/dh_t (batch, time, units), all in processing order."""
+    """({matrix: dL/dmatrix}, dL/dx, {"h": ||dL/dh_t||, "c": ||dL/dc_t||}) from dL/dh_t given from
+    above (batch, time, units), all in processing order; the norms are (time,)."""
     x, kernel, recurrent = trace["x"], trace["kernel"], trace["recurrent"]
     gates, cells, hiddens, cell_acts = trace["gates"], trace["cells"], trace["hiddens"], trace["cell_acts"]
     steps, batch, width = gates.shape
@@ -50,11 +79,15 @@ def _lstm_backward(weights, trace, dh_out):
     dh_out = dh_out.transpose(1, 0, 2)
     dz_all = np.empty((steps, batch, width), DTYPE)
     dh_next, dc_next = np.zeros((batch, u), DTYPE), np.zeros((batch, u), DTYPE)
+    norms = _step_norms(steps, "h", "c")
+    h_norms, c_norms = norms["h"], norms["c"]
     for t in reversed(range(steps)):
         gate = gates[t]
         i, f, g, o = gate[:, in_], gate[:, forget], gate[:, cell], gate[:, out]
+        # The total dL/dh_t and dL/dc_t: from above at this step, and from step t + 1.
         dh = dh_out[t] + dh_next
         dc = dc_next + dh * o * cell_slopes[t]
+        h_norms[t], c_norms[t] = _norm(dh), _norm(dc)
         dz = dz_all[t]
         np.multiply(dc, g, out=dz[:, in_])
         np.multiply(dc, cells[t], out=dz[:, forget])
@@ -72,11 +105,11 @@ def _lstm_backward(weights, trace, dh_out):
     if "bias" in weights.matrices:
         grads["bias"] = flat_dz.sum(axis=0)
     dx = (flat_dz @ kernel.T).reshape(steps, batch, -1).transpose(1, 0, 2)
-    return grads, dx
+    return grads, dx, norms
 
 
 def _gru_backward(weights, trace, dh_out):
-    """As ``_lstm_backward``, for Keras' GRU (either ``reset_after``)."""
+    """As ``_lstm_backward``, for Keras' GRU (either ``reset_after``); the norms are {"h": ||dL/dh_t||}."""
     x, kernel, recurrent = trace["x"], trace["kernel"], trace["recurrent"]
     gates, hiddens, inners = trace["gates"], trace["hiddens"], trace["inners"]
     steps, batch, width = gates.shape
@@ -92,10 +125,13 @@ def _gru_backward(weights, trace, dh_out):
     d_xz_all = np.empty((steps, batch, width), DTYPE)
     d_inner_all = np.empty((steps, batch, width), DTYPE) if weights.reset_after else None
     dh_next = np.zeros((batch, u), DTYPE)
+    norms = _step_norms(steps, "h")
+    h_norms = norms["h"]
     for t in reversed(range(steps)):
         gate, h_prev, d_xz, slope_t = gates[t], hiddens[t], d_xz_all[t], slopes[t]
         z, r, h_tilde = gate[:, update], gate[:, reset], gate[:, candidate]
         dh = dh_out[t] + dh_next
+        h_norms[t] = _norm(dh)
         dpz = dh * (h_prev - h_tilde) * slope_t[:, update]
         dph = dh * (1.0 - z) * slope_t[:, candidate]
         d_xz[:, update], d_xz[:, candidate] = dpz, dph
@@ -127,7 +163,7 @@ def _gru_backward(weights, trace, dh_out):
     if "recurrent_bias" in weights.matrices:
         grads["recurrent_bias"] = flat_inner.sum(axis=0)
     dx = (flat @ kernel.T).reshape(steps, batch, -1).transpose(1, 0, 2)
-    return grads, dx
+    return grads, dx, norms
 
 
 BACKWARD = {"lstm": _lstm_backward, "gru": _gru_backward}
@@ -149,8 +185,15 @@ def _head_gradient(head, features, y):
     return d_logits @ kernel.T
 
 
-def gate_gradients(layers, head, x, y, activity=None) -> dict[str, dict[str, np.ndarray]]:
-    """{layer: {matrix: dL/dmatrix}} on the batch (x, y), matrices named as in the snapshot.
+class Backpropagation(NamedTuple):
+    # {layer: {matrix: dL/dmatrix}}, matrices named as in the snapshot
+    matrices: dict[str, dict[str, np.ndarray]]
+    # {layer: {"h": (time,), "c": (time,)}}: ||dL/dh_t||, ||dL/dc_t|| (LSTM only), in the input's time order
+    through_time: dict[str, dict[str, np.ndarray]]
+
+
+def backpropagate(layers, head, x, y, activity=None) -> Backpropagation:
+    """One backward pass through the head and the stack on the batch (x, y), for the batch-mean loss.
 
     ``activity`` is ``stack_activity(layers, x)`` when the caller already has it.
     """
@@ -163,6 +206,7 @@ def gate_gradients(layers, head, x, y, activity=None) -> dict[str, dict[str, np.
         [by_layer[w.layer].hidden[:, 0 if w.direction == "backward" else -1] for w in levels[-1]], axis=-1)
     d_features = _head_gradient(head, features, y).astype(DTYPE)
     grads: dict[str, dict[str, np.ndarray]] = {}
+    through_time: dict[str, dict[str, np.ndarray]] = {}
     # dL/d(level output), in the input's time order: only the final step for the last level.
     d_level_out = None
     for depth in reversed(range(len(levels))):
@@ -179,9 +223,51 @@ def gate_gradients(layers, head, x, y, activity=None) -> dict[str, dict[str, np.
             else:
                 dh = d_level_out[:, :, offset:offset + u]
                 dh = dh[:, ::-1] if backward else dh
-            cell_grads, dx = BACKWARD[weights.cell](weights, by_layer[weights.layer].trace, dh)
+            cell_grads, dx, norms = BACKWARD[weights.cell](weights, by_layer[weights.layer].trace, dh)
             grads[weights.layer] = cell_grads
+            through_time[weights.layer] = {k: v[::-1].copy() if backward else v for k, v in norms.items()}
             d_input += dx[:, ::-1] if backward else dx
             offset += u
         d_level_out = d_input
-    return grads
+    return Backpropagation(grads, through_time)
+
+
+def gate_gradients(layers, head, x, y, activity=None) -> dict[str, dict[str, np.ndarray]]:
+    """{layer: {matrix: dL/dmatrix}} on the batch (x, y), matrices named as in the snapshot.
+
+    ``activity`` is ``stack_activity(layers, x)`` when the caller already has it.
+    """
+    return backpropagate(layers, head, x, y, activity).matrices
+
+
+def gradient_through_time(layers, head, x, y, activity=None) -> dict[str, dict[str, np.ndarray]]:
+    """{layer: {"h": (time,), "c": (time,)}} on the batch (x, y): ||dL/dh_t|| and ||dL/dc_t||.
+
+    Each value is the Frobenius norm, over batch and units, of the total gradient of the
+    batch-mean loss with respect to the layer's hidden state h_t (cell state c_t) at step t;
+    a GRU has "h" only. In the input's time order, also for a backward-direction layer. For
+    the last level, which hands the head only its final processed step, earlier steps hold
+    what flows back through the recurrence alone. ``activity`` as for ``gate_gradients``.
+    """
+    return backpropagate(layers, head, x, y, activity).through_time
+
+
+def gradient_decay(norms: np.ndarray) -> float:
+    """norms[0] / norms[-1] for a (time,) array of ``gradient_through_time``.
+
+    For a forward layer of the last level (the head reads only its final step) this is
+    the earliest step's gradient norm over the final one's: much below 1, the gradient
+    vanishes going back in time; much above 1, it explodes. The arrays are in the input's
+    time order, so for a backward-direction layer, whose final processed step is the
+    input's first, pass ``norms[::-1]`` to compare the same way.
+
+    When the last norm is 0 there is nothing to compare with (no gradient at the final
+    step): nan, whatever the first norm is. Raises ValueError for an empty array.
+    """
+    norms = np.asarray(norms, dtype=np.float64)
+    if norms.ndim != 1 or norms.size == 0:
+        raise ValueError(f"gradient_decay needs a non-empty (time,) array, not shape {norms.shape}")
+    first, last = norms[0], norms[-1]
+    if last == 0.0:
+        return float("nan")
+    return float(first / last)
