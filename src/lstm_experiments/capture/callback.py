@@ -401,8 +401,10 @@ class GateLogger(keras.callbacks.Callback):
             return
         log_it = self.clock.epoch_ends(epoch)
         metrics = {tags.metric(k): v for k, v in (logs or {}).items()}
-        # Through the worker too, so records reach the file in step order.
-        self.link.call("write_scalars", self.step, metrics)
+        # Through the worker too, so records reach the file in step order; by batch, a fresh optimizer in a
+        # directory holding later steps writes none at a step already there.
+        if self._written_through is None or self.step > self._written_through:
+            self.link.call("write_scalars", self.step, metrics)
         if log_it and self._new(self.step):
             self.log_weights(self.step)
         else:
