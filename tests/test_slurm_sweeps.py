@@ -33,6 +33,8 @@ TINY_JOB = ["data.n_samples=48", "data.seq_len=6", "train.epochs=2", "train.batc
 LONG_JOB = ["threads=1", "units=4", "data.n_samples=64", "data.seq_len=6", "train.batch_size=8", "train.epochs=60",
             "viz=[gates,stats]"]
 STEP_TAG = "gates/lstm/recurrent_kernel/forget"
+# The same job logged every 3 optimizer steps: steps that are not all at an epoch's end.
+BY_BATCH = ["viz.log_every_batches=3"]
 
 
 def the_job(sweep):
@@ -67,8 +69,8 @@ def test_a_cluster_slurm_sweep_runs_its_jobs_as_slurm_jobs(slurm_cluster, tmp_pa
             assert json.loads((job / "metrics.json").read_text())["status"] == "completed"
 
 
-def start_long_sweep(tmp_path, sweep):
-    command = [sys.executable, "-m", "lstm_experiments", "-m", *ON_TEST_CLUSTER, *LONG_JOB,
+def start_long_sweep(tmp_path, sweep, extra=()):
+    command = [sys.executable, "-m", "lstm_experiments", "-m", *ON_TEST_CLUSTER, *LONG_JOB, *extra,
                f"hydra.sweep.dir={sweep}"]
     return subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -89,14 +91,17 @@ def check_resumed_run(job, reference):
     assert metrics["status"] == "completed" and metrics["epochs"] == 60, metrics
     assert 3 <= metrics["resumed_from_epoch"] < 60
     tensors = read_tensors(job / "tensorboard")
-    steps = [s for s, _ in tensors[STEP_TAG]]
-    assert steps == list(range(61)) and max(Counter(steps).values()) == 1  # none twice
-    assert len(list((job / "tensorboard").iterdir())) == 2  # the first attempt's, the resumed one's
     expected = read_tensors(reference / "tensorboard")
+    steps = [s for s, _ in tensors[STEP_TAG]]
+    # By epoch 0..60; by batch the optimizer's steps every 3 and the last: the uninterrupted run's.
+    assert steps == [s for s, _ in expected[STEP_TAG]] and max(Counter(steps).values()) == 1  # none twice
+    assert len(list((job / "tensorboard").iterdir())) == 2  # the first attempt's, the resumed one's
     # W_0 and the fixed colour scale are the original run's at every step.
     assert {float(v) for _, v in tensors["scale/lstm/recurrent_kernel"]} == \
         {float(expected["scale/lstm/recurrent_kernel"][0][1])}
-    assert [s for s, _ in tensors["stats/lstm/recurrent_kernel/forget/change"]] == list(range(61))
+    assert [s for s, _ in tensors["stats/lstm/recurrent_kernel/forget/change"]] == steps
+    for tag in (t for t in expected if t.startswith("metrics/") or t.startswith("batch/")):
+        assert [s for s, _ in tensors[tag]] == [s for s, _ in expected[tag]], tag
     import keras
 
     final = keras.models.load_model(job / "model.keras").get_weights()
@@ -105,13 +110,16 @@ def check_resumed_run(job, reference):
         np.testing.assert_array_equal(got, want)
 
 
-@pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory):
-    """The same job run straight through on this machine, to compare the preempted ones with."""
-    cwd = tmp_path_factory.mktemp("straight")
-    result = run_cli([*LONG_JOB, f"hydra.run.dir={cwd / 'run'}"], cwd=cwd)
+def run_straight(cwd, extra=()):
+    """The same job run straight through on this machine, to compare a preempted one with."""
+    result = run_cli([*LONG_JOB, *extra, f"hydra.run.dir={cwd / 'run'}"], cwd=cwd)
     assert result.returncode == 0, result.stderr[-2000:]
     return cwd / "run"
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    return run_straight(tmp_path_factory.mktemp("straight"))
 
 
 def test_usr2_preemption_requeues_and_continues_by_itself(slurm_cluster, tmp_path, uninterrupted):
@@ -126,10 +134,12 @@ def test_usr2_preemption_requeues_and_continues_by_itself(slurm_cluster, tmp_pat
     check_resumed_run(the_job(sweep), uninterrupted)
 
 
-def test_a_job_in_a_higher_priority_partition_preempts_and_the_job_comes_back(slurm_cluster, tmp_path,
-                                                                             uninterrupted):
+def test_a_job_in_a_higher_priority_partition_preempts_and_the_job_comes_back(slurm_cluster, tmp_path):
+    """Logged by batch (viz.log_every_batches): the requeued job's steps and final weights are an
+    uninterrupted run's, though the first attempt logged batches past its last checkpoint."""
+    uninterrupted = run_straight(tmp_path, BY_BATCH)
     sweep = tmp_path / "sweep"
-    process = start_long_sweep(tmp_path, sweep)
+    process = start_long_sweep(tmp_path, sweep, BY_BATCH)
     wait_for_first_checkpoints(sweep, process)
     (job_id,) = slurm_job_ids(sweep)
     # Every CPU of the node, in the partition that preempts: Slurm must requeue ours to start it.
