@@ -46,3 +46,20 @@ def every(value, name: str, optional: bool = False) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{name}={value!r} (must be an integer >= 1{' or None' if optional else ''})")
     return value
+
+
+def findings(value, probe):
+    """``findings=``: None (on where a probe is given), True, False, or a dict of thresholds
+    (``findings.thresholds.NAMES``, and ``enabled``); the Thresholds, or None when off."""
+    from lstm_experiments.findings.thresholds import thresholds_from
+
+    if value is None:
+        value = probe is not None
+    if isinstance(value, bool):
+        return thresholds_from({}, key="findings") if value else None
+    if not isinstance(value, dict):
+        raise ValueError(f"findings={value!r} must be True, False, None or a dict of thresholds")
+    options = dict(value)
+    if not options.pop("enabled", True):
+        return None
+    return thresholds_from(options, key="findings")

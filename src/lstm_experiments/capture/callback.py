@@ -98,7 +98,7 @@ class GateLogger(keras.callbacks.Callback):
     def __init__(self, log_dir, visualizers=DEFAULT_VISUALIZERS, log_every: int = 1, probe=None, image=None,
                  background: bool = True, *, log_every_batches: int | None = None, worker: str = "process",
                  worker_priority: str = "idle", png_dir=None, feature_names=None, initial_file: bool = True,
-                 board: bool = True):
+                 board: bool = True, findings=None, findings_file=None):
         super().__init__()
         log_every = arguments.every(log_every, "log_every")
         log_every_batches = arguments.every(log_every_batches, "log_every_batches", optional=True)
@@ -106,6 +106,7 @@ class GateLogger(keras.callbacks.Callback):
         worker = parse(Worker, worker, "worker")
         probe = arguments.probe_pair(probe)
         names = arguments.visualizer_names(visualizers)
+        thresholds = arguments.findings(findings, probe)
         self.spec = DrawingSpec(
             logdir=str(Path(log_dir)),
             visualizers=names,
@@ -116,11 +117,14 @@ class GateLogger(keras.callbacks.Callback):
             log_every=log_every,
             initial_file=INITIAL_FILE if initial_file else None,
             log_every_batches=log_every_batches,
+            findings=thresholds,
+            findings_file=str(Path(findings_file)) if findings_file is not None else None,
         )
         self.log_every = log_every
         self.probe = probe
         classes = [VISUALIZERS[name] for name in names]
-        self.needs_probe = any(getattr(cls, "needs_probe", False) for cls in classes)
+        # The findings read the probe's replay and, on a plain stack, its backward pass (the head).
+        self.needs_probe = thresholds is not None or any(getattr(cls, "needs_probe", False) for cls in classes)
         self.with_gradients = probe is not None and any(getattr(cls, "needs_gradients", False) for cls in classes)
         if self.needs_probe and probe is None:
             log.warning("GateLogger: %s need probe=(x, y); they log nothing without it",
@@ -206,7 +210,8 @@ class GateLogger(keras.callbacks.Callback):
     def _capture(self) -> ModelCapture:
         if self.capture is None or self.capture.model is not self.model:
             probe_x, probe_y = self.probe if self.probe is not None and self.needs_probe else (None, None)
-            self.capture = ModelCapture(self.model, probe_x, probe_y, self.with_gradients)
+            self.capture = ModelCapture(self.model, probe_x, probe_y, self.with_gradients,
+                                        with_head=self.spec.findings is not None)
             self._say_notices()
         return self.capture
 
@@ -227,7 +232,7 @@ class GateLogger(keras.callbacks.Callback):
         """Log the weights at ``step`` (``initial``: as Keras made them; ``matrices``: these instead of
         the model's, {layer: matrices}); whether it was handed to the drawer. With ``batch_scalars``
         (a logged batch) it goes with them, or is skipped with them when the worker is behind."""
-        if not self.spec.visualizers and not self.spec.board:
+        if not self.spec.visualizers and not self.spec.board and self.spec.findings is None:
             return False
         capture = self._capture()
         if matrices is None:

@@ -17,6 +17,7 @@ calls ``on_failure`` with it, so the training side can stop the run.
 """
 
 import logging
+import math
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -26,6 +27,7 @@ import numpy as np
 
 from lstm_experiments.config.image_options import ImageOptions
 from lstm_experiments.viz.painter import Painter
+from lstm_experiments.tensorboard import tags
 from lstm_experiments.tensorboard.png import encode_png
 from lstm_experiments.tensorboard.summaries import Summaries
 from lstm_experiments.tensorboard.writer import SummaryWriter
@@ -54,6 +56,10 @@ class DrawingSpec:
     layout: bool = True
     # Steps are the optimizer's iterations, logged every this many batches; None: steps are epochs.
     log_every_batches: int | None = None
+    # The findings' thresholds (``findings.thresholds.Thresholds``); None: no findings.
+    findings: object = None
+    # Where findings.json goes (``findings.record``); None: beside the event file.
+    findings_file: str | None = None
 
 
 def failure_message(what: str, where, error: BaseException) -> str:
@@ -63,6 +69,7 @@ def failure_message(what: str, where, error: BaseException) -> str:
 
 
 EVENT_FILE = "the event file"
+FINDINGS_JSON = "findings.json"
 PNG_FILES = "the PNG files"
 # W_0 as ``<layer>/<matrix>`` arrays, so that a later GateLogger on the same directory measures from it.
 INITIAL_FILE = "gate_logger_initial.npz"
@@ -129,6 +136,12 @@ class Drawer:
         self.board = (GateBoard.from_options(spec.image, spec.feature_names, spec.log_every, spec.log_every_batches)
                       if spec.board else None)
         self.png_exporter = PngExporter(Path(spec.png_dir)) if spec.png_dir else None
+        self.findings = None
+        if spec.findings is not None:
+            from lstm_experiments.findings.record import FINDINGS_FILE, FindingsRecord
+
+            self.findings = FindingsRecord(Path(spec.findings_file or Path(spec.logdir) / FINDINGS_FILE))
+            self._losses: list[tuple[int, float]] = []
         with self._writing(EVENT_FILE, spec.logdir):
             self.writer = SummaryWriter(Path(spec.logdir))
 
@@ -165,25 +178,68 @@ class Drawer:
             if self.spec.initial_file is not None:
                 with self._writing(INITIAL_FILE, self.writer.logdir):
                     save_initial(Path(self.spec.logdir) / self.spec.initial_file, self._initial)
-        summaries = self._summarise(replace(snapshot, initial=self._initial))
+        snapshot = replace(snapshot, initial=self._initial)
+        summaries = self._summarise(snapshot)
+        text = self._find(snapshot, summaries)
         # With PNG files, each image is encoded once, for both the event file and its file.
         pngs = None
         if self.png_exporter is not None:
             pngs = {tag: encode_png(pixels) for tag, pixels in summaries.images.items()}
         with self._writing(EVENT_FILE, self.writer.logdir):
             self.writer.write(snapshot.step, summaries, pngs)
+            if text is not None:
+                self.writer.write_text(snapshot.step, tags.findings_text(), text)
             if self._layout_pending:  # once per run, from the tags of its first step
                 self.writer.write_layout(summaries.scalars, self._metric_tags)
                 self._layout_pending = False
             self.writer.flush()
+        self._write_findings()
         if self.png_exporter is not None and self.failure is None:
             with self._writing(PNG_FILES, self.png_exporter.root):
                 self.png_exporter.write(snapshot.step, pngs)
+
+    def _find(self, snapshot, summaries: Summaries) -> str | None:
+        """The step's findings (``findings/``): counts and decays into ``summaries``, the record updated;
+        the Text record of the step, or None when it has none."""
+        if self.findings is None:
+            return None
+        from lstm_experiments.findings import figures, record, rules
+
+        try:
+            measured = figures.measure(snapshot, self.spec.findings)
+            observed = rules.observe(measured, self.spec.findings)
+        except Exception:  # a finding must never stop training
+            log.exception("the findings failed at step %d; they are switched off", snapshot.step)
+            self.findings = None
+            return None
+        self.findings.observe(snapshot.step, observed, measured.unmeasured)
+        for kind, count in record.counts(observed).items():
+            summaries.scalars[tags.findings_count(kind)] = float(count)
+        for layer in measured.layers.values():
+            for state, decay in layer.decay.items():
+                if math.isfinite(decay):
+                    summaries.scalars[tags.through_time_decay(layer.layer, state)] = decay
+        return record.step_text(snapshot.step, observed) if observed else None
+
+    def _write_findings(self) -> None:
+        if self.findings is not None and self.failure is None:
+            with self._writing(FINDINGS_JSON, self.findings.path.parent):
+                self.findings.write()
 
     def write_scalars(self, step: int, scalars: dict[str, float]) -> None:
         if self.failure is None:
             with self._writing(EVENT_FILE, self.writer.logdir):
                 self.writer.write_scalars(step, scalars)
+        if self.findings is not None:
+            from lstm_experiments.findings import rules
+
+            name = "val_loss" if tags.metric("val_loss") in scalars else "loss"
+            value = scalars.get(tags.metric(name))
+            if value is not None:
+                self._losses.append((step, float(value)))
+                found = rules.not_learning(self._losses, name, self.spec.findings)
+                self.findings.observe(step, [found] if found is not None else [])
+                self._write_findings()
 
     def write_hparams(self, hparams: dict, metric_tags, trial_id: str) -> None:
         self._metric_tags = tuple(metric_tags)
@@ -207,5 +263,6 @@ class Drawer:
         return True
 
     def close(self) -> None:
+        self._write_findings()
         if self.writer is not None and self.failure is None:
             self.writer.close()

@@ -52,12 +52,14 @@ class ModelCapture:
     """
 
     def __init__(self, model, probe_x=None, probe_y=None, with_gradients: bool = False,
-                 plain: bool | None = None):
+                 plain: bool | None = None, with_head: bool = False):
         self.model = model
         self.discovery = find_recurrent_layers(model)
         self.probe_x = probe_x
         self.probe_y = probe_y
         self.with_gradients = bool(with_gradients) and probe_x is not None and probe_y is not None
+        # A plain stack's head for the drawing side's own backward pass (the findings' gradient through time).
+        self.with_head = bool(with_head) and probe_x is not None and probe_y is not None
         self._plain = plain
         self._pass = None
         # Why the probe pass cannot run (one line), once it failed; the probe's visualizers then stop.
@@ -169,7 +171,7 @@ class ModelCapture:
         if self.probe_x is None or self.probe_failure is not None:
             return Snapshot(step=step, layers=layers)
         if self.plain:
-            head = head_of(self.model) if self.with_gradients else None
+            head = head_of(self.model) if self.with_gradients or self.with_head else None
             return Snapshot(step=step, layers=layers, probe_x=self.probe_x, probe_y=self.probe_y, head=head)
         if initial and self.built_weights:
             # The probe pass would see the weights after the first batch, not these.

@@ -10,6 +10,7 @@ there), rather than let a hand-edited value reach the drawing process.
 from lstm_experiments.config.choices import BY_KEY, ChoiceError, parse
 from lstm_experiments.config.image_options import image_options
 from lstm_experiments.errors import ConfigValueError, first_line
+from lstm_experiments.findings.thresholds import thresholds_from
 from lstm_experiments.metrics import METRIC_NAMES
 
 # What early stopping and the learning-rate schedule can watch (accuracy: classification only).
@@ -94,6 +95,14 @@ def check_config(cfg) -> None:
     if present and image is not None:
         try:  # the one check of the image options, the same GateLogger's image= gets
             image_options(OmegaConf.to_container(image) if OmegaConf.is_config(image) else image)
+        except ValueError as error:
+            raise ConfigValueError(str(error)) from None
+    findings, present = _lookup(cfg, "viz.findings")
+    if present and findings is not None:
+        options = dict(OmegaConf.to_container(findings) if OmegaConf.is_config(findings) else findings)
+        options.pop("enabled", None)
+        try:  # the same check GateLogger's findings= gets
+            thresholds_from(options, key="viz.findings")
         except ValueError as error:
             raise ConfigValueError(str(error)) from None
     for key, choice in BY_KEY.items():

@@ -7,7 +7,7 @@ any TensorFlow import. Choices are Enums (``config/choices.py``), so a value
 that is not one of them fails there too, listing the valid ones.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, make_dataclass
 from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
@@ -15,6 +15,7 @@ from omegaconf import MISSING
 
 from lstm_experiments.config.choices import Cell, Missing, Priority, RecurrentActivation, Worker
 from lstm_experiments.config.image_options import ImageOptions
+from lstm_experiments.findings.thresholds import Thresholds
 
 
 @dataclass
@@ -136,6 +137,13 @@ class TrainConfig:
 # How a weight matrix becomes pixels: the same class GateLogger and the drawing process use.
 ImageConfig = ImageOptions
 
+# viz.findings: on or off, and the rules' thresholds, each key a field of findings.thresholds.Thresholds
+# (its defaults and their sources are there): made from it, so a threshold is named in one place.
+FindingsConfig = make_dataclass(
+    "FindingsConfig",
+    [("enabled", bool, True), *((f.name, f.type, f.default) for f in fields(Thresholds))],
+)
+
 
 @dataclass
 class VizConfig:
@@ -170,6 +178,8 @@ class VizConfig:
     # leaves idle, and training's threads take a core back from it at once), low (nice 10) or normal.
     worker_priority: Priority = Priority.idle
     image: ImageConfig = field(default_factory=ImageConfig)
+    # What is wrong with the LSTM, where and since when (findings/; findings.json in the run directory).
+    findings: FindingsConfig = field(default_factory=FindingsConfig)
 
 
 @dataclass

@@ -4,7 +4,9 @@
   kernel, recurrent kernel and bias; the only module that knows them.
 - ``activity``: the replay of Keras' LSTM and GRU cell equations on a probe batch
   (every gate's values and the hidden states).
-- ``gradients``: backpropagation through time of the probe batch's loss, from that replay.
+- ``gradients``: backpropagation through time of the probe batch's loss, from that replay,
+  and the gradient's norm at each time step.
+- ``units``: per-unit figures of that replay (saturation, dead and redundant units, orders).
 - ``statistics``: statistics of one gate's weight block (norms, spectral norm, ...).
 
 Nothing is imported here, so importing one part loads only what it needs.

@@ -5,6 +5,7 @@ It also resumes a run from its checkpoint (a ``Session`` of ``run/resume.py``), 
 """
 
 import contextlib
+import json
 import logging
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from omegaconf import DictConfig, OmegaConf
 from lstm_experiments.data import load_dataset
 from lstm_experiments.errors import Interrupted, TrainingFailed
 from lstm_experiments.run.data_fingerprint import check_and_record
-from lstm_experiments.run.layout import METRICS_FILE, MODEL_FILE, PNG_DIR, TENSORBOARD_DIR, write_json_atomic
+from lstm_experiments.run.layout import (
+    FINDINGS_FILE, METRICS_FILE, MODEL_FILE, PNG_DIR, TENSORBOARD_DIR, write_json_atomic,
+)
 from lstm_experiments.run.resume import NEW_RUN, Session
 from lstm_experiments.run.tensorflow_setup import run_settings, threads_per_job
 
@@ -69,7 +72,7 @@ def run_experiment(cfg: DictConfig, output_dir: Path, launcher=None, session: Se
                 logger.close()
             if drawer is not None:
                 drawer.close()
-        record = {**session.record(), **schedule.record()}
+        record = {**session.record(), **schedule.record(), **findings_summary(cfg, output_dir)}
         if cfg.viz.get("log_every_batches") is not None:  # batch steps may be skipped while drawing is behind
             record["skipped_steps"] = logger.skipped_steps
         return finish(cfg, model, data, history, guard, checkpoint, session.start_epoch, output_dir, record)
@@ -95,12 +98,35 @@ def start_drawing_process(cfg: DictConfig):
     """
     from lstm_experiments.viz import enabled_visualizers
 
-    draws = enabled_visualizers(cfg.viz) or cfg.viz.get("board", False)
+    draws = enabled_visualizers(cfg.viz) or cfg.viz.get("board", False) or findings_enabled(cfg)
     if not (draws and cfg.viz.background and cfg.viz.worker == "process"):
         return None
     from lstm_experiments.capture.drawing_process import DrawingProcess
 
     return DrawingProcess(priority=cfg.viz.worker_priority)
+
+
+def findings_enabled(cfg: DictConfig) -> bool:
+    return bool(cfg.viz.get("findings") and cfg.viz.findings.get("enabled", False))
+
+
+def findings_summary(cfg: DictConfig, output_dir: Path) -> dict:
+    """The run's findings once drawing is done: one log line per kind, and metrics.json's ``findings``
+    (how many; None when they were not checked, which findings.json then says)."""
+    from lstm_experiments.findings.record import not_checked, summary_lines
+
+    path = output_dir / FINDINGS_FILE
+    if not findings_enabled(cfg):
+        write_json_atomic(path, not_checked("viz.findings.enabled=false"))
+        return {"findings": None}
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError):
+        log.warning("no findings: %s was not written", path)
+        return {"findings": None}
+    for line in summary_lines(document):
+        log.warning("%s", line)
+    return {"findings": len(document.get("findings", []))}
 
 
 def build_or_restore(cfg: DictConfig, data, output_dir: Path, session: Session):
@@ -144,6 +170,8 @@ def gate_logger(cfg: DictConfig, data, output_dir: Path, drawer, guard):
         png_dir=output_dir / PNG_DIR if cfg.viz.png else None,
         feature_names=data.feature_names,
         initial_file=False,  # W_0 is checkpoints/initial.weights.h5
+        findings=OmegaConf.to_container(cfg.viz.findings, resolve=True) if "findings" in cfg.viz else False,
+        findings_file=output_dir / FINDINGS_FILE,
     ).attach(guard, drawer=drawer)
 
 

@@ -19,6 +19,7 @@ RESUME_HYDRA_DIR = ".hydra_resume"
 TENSORBOARD_DIR = "tensorboard"
 MODEL_FILE = "model.keras"
 METRICS_FILE = "metrics.json"
+FINDINGS_FILE = "findings.json"  # what is wrong with the LSTM (findings/record.py writes it)
 PNG_DIR = "images"
 # Not "checkpoint": TensorBoard's projector reads a file of that name beside a run's event files
 # as TensorFlow's checkpoint index, and for a folder warns "FailedPreconditionError ... Checkpoint

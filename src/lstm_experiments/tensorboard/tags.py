@@ -36,6 +36,11 @@ BATCH_LOSS = "loss"
 BATCH_GRADIENT_NORM = "gradient_norm"
 # The Text dashboard's record of a loss gone NaN or inf (its own plugin: text).
 FAILURE = "failure"
+# Findings (findings/): the Text record of a step's findings, and per kind how many places show it (scalars).
+FINDINGS = "findings"
+FINDINGS_TEXT = "findings_text"
+# The gradient through time's decay per layer and state (h, c): ||dL/ds_0|| / ||dL/ds_T|| on the probe.
+THROUGH_TIME = "through_time"
 
 # The matrices of a recurrent cell, in the order a layer holds them.
 WEIGHT_MATRICES = ("kernel", "recurrent_kernel")
@@ -127,6 +132,22 @@ def batch_gradient_norm(layer: str | None = None) -> str:
     return _join(BATCH, BATCH_GRADIENT_NORM) if layer is None else _join(BATCH, BATCH_GRADIENT_NORM, layer)
 
 
+def findings_count(kind: str) -> str:
+    """``findings/<kind>``: how many places (layers, gates) show a finding of that kind at a step."""
+    return _join(FINDINGS, kind)
+
+
+def findings_text() -> str:
+    """``findings_text``: the Text dashboard's record of a step's findings (its own first component: the
+    text plugin's, not the scalars' ``findings/...``)."""
+    return FINDINGS_TEXT
+
+
+def through_time_decay(layer: str, state: str) -> str:
+    """``through_time/<layer>/<state>``: ||dL/d<state>_0|| / ||dL/d<state>_T|| on the probe (state h or c)."""
+    return _join(THROUGH_TIME, layer, state)
+
+
 def metric_name(tag: str) -> str:
     """The metric's own name, as the HParams dashboard shows it (``metrics/val_loss`` -> ``val_loss``)."""
     return tag.split(SEPARATOR)[-1]
@@ -157,6 +178,8 @@ _FIELDS = {
     GRADIENTS: ("layer", "matrix", "gate"),
     METRICS: ("statistic",),
     BATCH: ("statistic", "layer"),
+    FINDINGS: ("statistic",),
+    THROUGH_TIME: ("layer", "statistic"),
 }
 
 

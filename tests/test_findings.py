@@ -1,0 +1,146 @@
+"""Findings: each kind on a small broken run that has it, and a healthy control that must stay quiet.
+
+Through ``GateLogger`` in a user's own ``fit`` (tiny models, drawn inline) and
+through the runner. What each rule reads is checked against an independent
+computation elsewhere: the gradient through time against ``GradientTape``
+(tests/test_gradient_through_time.py), per-unit saturation, dead and
+redundant units against Keras' own layer outputs (tests/test_unit_figures.py).
+"""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from lstm_experiments import GateLogger
+from lstm_experiments.errors import TrainingFailed
+from lstm_experiments.tensorboard import tags
+from conftest import read_events, read_tensors, train_tiny
+
+SEQ, FEATURES, UNITS = 12, 2, 8
+
+
+def _data(seed=0, n=96, seq=SEQ, scale=1.0, shift=0.0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, seq, FEATURES)).astype("float32")
+    y = x[:, -3:, :1].mean(axis=1)
+    return x * scale + shift, y
+
+
+def _model(seq=SEQ, units=UNITS, **lstm):
+    keras.utils.set_random_seed(0)
+    return keras.Sequential([keras.Input((seq, FEATURES)), keras.layers.LSTM(units, name="lstm", **lstm),
+                             keras.layers.Dense(1, name="head")])
+
+
+def _fit(tmp_path, model, x, y, epochs=3, optimizer=None, callbacks=(), **logger):
+    model.compile(optimizer or keras.optimizers.Adam(0.01), "mse")
+    gate_logger = GateLogger(tmp_path, background=False, probe=(x[:16], y[:16]), **logger)
+    model.fit(x, y, epochs=epochs, batch_size=16, verbose=0, callbacks=[gate_logger, *callbacks])
+    return json.loads((tmp_path / "findings.json").read_text())
+
+
+def _warnings(document):
+    return {(f["kind"], f["layer"]) for f in document["findings"] if f["severity"] == "warning"}
+
+
+def _set_gate_bias(model, gate_index, value):
+    cell = model.get_layer("lstm").cell
+    bias = np.array(cell.bias)
+    bias[gate_index * cell.units:(gate_index + 1) * cell.units] = value
+    cell.bias.assign(bias)
+
+
+def test_a_healthy_run_reports_no_warning_and_says_what_it_checked(tmp_path):
+    x, y = _data()
+    document = _fit(tmp_path, _model(), x, y, epochs=6)
+    assert _warnings(document) == set(), document["findings"]
+    assert set(document["checked"].values()) == {"yes"} and document["last_step"] == 6
+    events = read_tensors(tmp_path)
+    for kind in ("vanishing_gradient", "input_scale", "not_learning"):
+        assert [float(v) for _, v in events[tags.findings_count(kind)]] == [0.0] * 7  # a count at every step
+    assert [s for s, _ in events[tags.through_time_decay("lstm", "c")]] == list(range(7))
+
+
+def test_unnormalised_inputs_saturate_every_gate_from_step_0(tmp_path):
+    """The issue's x1000 + 2000 in a user's own script: input_scale and saturated_gates since step 0."""
+    x, y = _data(scale=1000.0, shift=2000.0)
+    document = _fit(tmp_path, _model(), x, y)
+    found = {f["kind"]: f for f in document["findings"]}
+    assert {("input_scale", "lstm"), ("saturated_gates", "lstm")} <= _warnings(document)
+    assert found["input_scale"]["first_step"] == 0 and found["input_scale"]["last_step"] == 3
+    assert found["input_scale"]["value"] == pytest.approx(float(np.abs(x[:16]).max()))
+    assert "standardise the inputs" in found["input_scale"]["sentence"]
+    # The Text record of step 0 names both.
+    texts = [(e.step, v.tensor.string_val[0].decode()) for e in read_events(tmp_path) for v in e.summary.value
+             if v.tag == tags.findings_text()]
+    assert texts[0][0] == 0 and "input_scale" in texts[0][1] and "saturated_gates" in texts[0][1]
+
+
+@pytest.mark.parametrize("forget_bias, vanishes", [(-6.0, True), (3.0, False)], ids=["closed", "open"])
+def test_a_closed_forget_gate_makes_the_gradient_vanish(tmp_path, forget_bias, vanishes):
+    seq = 40
+    x, y = _data(seq=seq)
+    y = x[:, :1, :1].mean(axis=1)  # the target is at the first step: only memory can learn it
+    model = _model(seq=seq, unit_forget_bias=False)
+    model.build((None, seq, FEATURES))
+    _set_gate_bias(model, 1, forget_bias)
+    document = _fit(tmp_path, model, x, y, epochs=2, optimizer=keras.optimizers.SGD(1e-4))
+    assert (("vanishing_gradient", "lstm") in _warnings(document)) == vanishes, document["findings"]
+    if vanishes:
+        (found,) = [f for f in document["findings"] if f["kind"] == "vanishing_gradient"]
+        assert found["first_step"] == 0 and found["value"] < 1e-4 and "forget-gate bias" in found["sentence"]
+
+
+def test_dead_units_are_named(tmp_path):
+    x, y = _data()
+    model = _model()
+    model.build((None, SEQ, FEATURES))
+    cell = model.get_layer("lstm").cell
+    dead = [1, 4]
+    bias, kernel = np.array(cell.bias), np.array(cell.kernel)
+    for unit in dead:  # the output gate shut: h = o * tanh(c) stays 0
+        bias[3 * UNITS + unit] = -30.0
+    cell.bias.assign(bias)
+    document = _fit(tmp_path, model, x, y, epochs=1, optimizer=keras.optimizers.SGD(1e-6))
+    (found,) = [f for f in document["findings"] if f["kind"] == "dead_units"]
+    assert found["units"] == dead and found["severity"] == "warning"  # 2 of 8: over 10 %
+
+
+def test_a_weight_gone_inf_is_a_non_finite_finding_at_its_step(tmp_path):
+    x, y = _data()
+    document = _fit(tmp_path, _model(), x, y, epochs=1, optimizer=keras.optimizers.SGD(3e38),
+                    callbacks=[keras.callbacks.TerminateOnNaN()])
+    (found,) = [f for f in document["findings"] if f["kind"] == "non_finite"]
+    assert found["first_step"] == 2 and found["layer"] == "lstm" and found["severity"] == "warning"
+
+
+def test_a_model_that_does_not_learn_is_said_after_five_epochs(tmp_path):
+    x, y = _data()
+    document = _fit(tmp_path, _model(), x, y, epochs=6, optimizer=keras.optimizers.SGD(1e-7))
+    (found,) = [f for f in document["findings"] if f["kind"] == "not_learning"]
+    assert found["first_step"] == 5 and found["severity"] == "warning"
+
+
+def test_the_runner_writes_findings_json_and_counts_them_in_metrics(tmp_path, caplog):
+    run = tmp_path / "sgd"
+    with pytest.raises(TrainingFailed):
+        train_tiny(run, ["train.optimizer=sgd", "train.learning_rate=20", "data.n_samples=160", "train.epochs=3"])
+    document = json.loads((run / "findings.json").read_text())
+    (found,) = [f for f in document["findings"] if f["kind"] == "non_finite"]
+    assert found["first_step"] == 3 and "epoch 2, batch 6" in found["sentence"]  # the failing step (by epoch)
+    assert json.loads((run / "metrics.json").read_text())["findings"] == len(document["findings"])
+    assert any(r.getMessage().startswith("findings: non_finite in the run since step 3") for r in caplog.records)
+    quiet = tmp_path / "none"
+    train_tiny(quiet, ["viz=none"])
+    off = json.loads((quiet / "findings.json").read_text())
+    assert off["findings"] == [] and set(off["checked"].values()) == {"no: viz.findings.enabled=false"}
+    assert json.loads((quiet / "metrics.json").read_text())["findings"] is None
+
+
+def test_thresholds_are_checked_in_one_line():
+    with pytest.raises(ValueError, match=r"^findings.redundant_r=2 \(must be in \(0, 1\]\)$"):
+        GateLogger("unused", findings={"redundant_r": 2})
+    with pytest.raises(ValueError, match=r"^findings.bogus is not a findings threshold"):
+        GateLogger("unused", findings={"bogus": 1})
