@@ -65,8 +65,10 @@ KIND_ACTIVATIONS = "activations"
 KIND_PROBE = "probe"
 KIND_INPUT = "input"
 KIND_POSITION = "position"
+KIND_FINDINGS = "findings"
 INPUT = "input"
 POSITION = "position"
+FINDINGS = "findings"
 # What is special about a logged step: the last weights before a loss became NaN or inf, and the
 # weights after that batch. ``lstm_gates/position``'s third value indexes EVENTS.
 LAST_FINITE = "last_finite"
@@ -148,6 +150,15 @@ class PositionContent:
     version: int = CONTENT_VERSION
 
 
+@dataclass
+class FindingsContent:
+    """Metadata of ``lstm_gates/findings``: at each logged step, the run's findings so far, a UTF-8 JSON
+    string (a scalar string tensor) holding what ``findings.json`` holds then (``findings.record``)."""
+
+    kind: str  # KIND_FINDINGS
+    version: int = CONTENT_VERSION
+
+
 def weights_tag(layer: str, matrix: str) -> str:
     return SEPARATOR.join((PLUGIN_NAME, layer, matrix))
 
@@ -168,6 +179,10 @@ def position_tag() -> str:
     return SEPARATOR.join((PLUGIN_NAME, POSITION))
 
 
+def findings_tag() -> str:
+    return SEPARATOR.join((PLUGIN_NAME, FINDINGS))
+
+
 def probe_tag() -> str:
     return SEPARATOR.join((PLUGIN_NAME, PROBE))
 
@@ -185,6 +200,7 @@ CONTENT_CLASSES = {
     KIND_PROBE: ProbeContent,
     KIND_INPUT: InputContent,
     KIND_POSITION: PositionContent,
+    KIND_FINDINGS: FindingsContent,
 }
 
 
@@ -199,7 +215,8 @@ def decode_content(raw: bytes) -> dict:
     return content
 
 
-def parse_content(raw) -> WeightsContent | ActivationsContent | ProbeContent | InputContent | PositionContent:
+def parse_content(raw) -> (WeightsContent | ActivationsContent | ProbeContent | InputContent | PositionContent
+                          | FindingsContent):
     """A tag's plugin content read back into the class that wrote it (``CONTENT_CLASSES`` by ``kind``).
 
     ``raw`` is the stored bytes or an already decoded object. Keys a newer writer added are

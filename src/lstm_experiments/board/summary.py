@@ -28,6 +28,7 @@ kernel (units x gates*units) stays under (max_side_px / gates) x max_side_px
 values, 2 bytes each (128 KiB for an LSTM at the default 512).
 """
 
+import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -87,6 +88,13 @@ class GateBoard:
         values = np.array([snapshot.epoch, snapshot.batch, metadata.EVENTS.index(snapshot.event),
                            snapshot.last_finite_step], np.int64)
         return {metadata.position_tag(): Tensor(values, metadata.summary_metadata(content))}
+
+    def findings(self, document: dict) -> dict:
+        """``lstm_gates/findings``: the run's findings so far (``findings.json``'s document) as one JSON string."""
+        content = metadata.FindingsContent(kind=metadata.KIND_FINDINGS)
+        text = json.dumps(document, allow_nan=False, default=float)
+        return {metadata.findings_tag(): Tensor(np.array([text.encode()]),
+                                                metadata.summary_metadata(content))}
 
     # ------------------------------------------------------------------ weights
 

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2
+from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorboard.compat.tensorflow_stub import dtypes
 from tensorboard.plugins.histogram import metadata as histogram_metadata
 
@@ -102,6 +102,13 @@ def tensor_proto(values: np.ndarray) -> tensor_pb2.TensorProto:
     byte order, as TensorFlow writes them): one copy, where ``make_tensor_proto`` appends a
     float16 array value by value to ``half_val``."""
     values = np.asarray(values)
+    if values.dtype.kind in "SO":  # strings go in string_val, one per element (tensor_content is for numbers)
+        return tensor_pb2.TensorProto(
+            dtype=types_pb2.DT_STRING,
+            tensor_shape=tensor_shape_pb2.TensorShapeProto(
+                dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=int(size)) for size in values.shape]),
+            string_val=[bytes(v) for v in values.ravel()],
+        )
     return tensor_pb2.TensorProto(
         dtype=dtypes.as_dtype(values.dtype).as_datatype_enum,
         tensor_shape=tensor_shape_pb2.TensorShapeProto(
