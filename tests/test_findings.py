@@ -137,6 +137,18 @@ def test_the_runner_writes_findings_json_and_counts_them_in_metrics(tmp_path, ca
     off = json.loads((quiet / "findings.json").read_text())
     assert off["findings"] == [] and set(off["checked"].values()) == {"no: viz.findings.enabled=false"}
     assert json.loads((quiet / "metrics.json").read_text())["findings"] is None
+    # The sweep report: a column per kind some run found, in summary.csv and index.html.
+    import csv
+
+    from lstm_experiments.report import main
+
+    assert main([str(tmp_path), "--out", str(tmp_path / "report"), "--reader", "python", "--jobs", "1"]) == 0
+    with open(tmp_path / "report" / "summary.csv") as handle:
+        rows = {row["run"]: row for row in csv.DictReader(handle)}
+    assert rows["sgd"]["findings:non_finite"] == "run (warning, since step 3)"
+    assert rows["none"]["findings:non_finite"] == ""
+    assert {f"findings:{f['kind']}" for f in document["findings"]} <= set(rows["sgd"])
+    assert "findings:non_finite" in (tmp_path / "report" / "index.html").read_text()
 
 
 def test_thresholds_are_checked_in_one_line():

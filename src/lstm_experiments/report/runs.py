@@ -53,7 +53,7 @@ import yaml
 from lstm_experiments.board import metadata
 from lstm_experiments.config.overrides import override_key, split_override
 from lstm_experiments.report.naming import natural_key, parse_kind
-from lstm_experiments.run.layout import CONFIG_FILE, METRICS_FILE, OVERRIDES_FILE, TENSORBOARD_DIR
+from lstm_experiments.run.layout import CONFIG_FILE, FINDINGS_FILE, METRICS_FILE, OVERRIDES_FILE, TENSORBOARD_DIR
 from lstm_experiments.tensorboard import tags
 
 EVENT_GLOB = "events.out.tfevents.*"
@@ -85,6 +85,8 @@ class Run:
     event_bytes: int = 0
     # step -> (epoch, batch, event) from ``lstm_gates/position``; empty for a run logged before positions
     positions: dict[int, tuple[int, int, str]] = field(default_factory=dict)
+    # findings.json's findings (findings/record.py); None: the run has no findings.json (older, or unreadable)
+    findings: list | None = None
     # ``viz.log_every_batches`` as ``lstm_gates/position``'s metadata says it; None: a step is an epoch
     log_every_batches: int | None = None
 
@@ -316,6 +318,12 @@ def read_run(
             pass
 
     run = Run(name, run_dir, overrides, status, metrics, seed, notes)
+    try:
+        run.findings = list(json.loads((run_dir / FINDINGS_FILE).read_text())["findings"])
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        notes.append(f"unreadable {FINDINGS_FILE} ({err})")
     files = event_files(run_dir)
     run.event_bytes = sum(p.stat().st_size for p in files)
     if not files:

@@ -41,10 +41,29 @@ def stat_columns(runs: list[Run]) -> list[str]:
     return sorted({t for r in runs for t in r.stat_tags()}, key=stat_tag_key)
 
 
+FINDINGS_PREFIX = "findings:"
+
+
+def finding_columns(runs: list[Run]) -> list[str]:
+    """``findings:<kind>`` for every kind some run found, in the rules' order."""
+    from lstm_experiments.findings.rules import KINDS
+
+    found = {f["kind"] for r in runs for f in (r.findings or [])}
+    return [f"{FINDINGS_PREFIX}{kind}" for kind in KINDS if kind in found]
+
+
+def finding_cell(run: Run, kind: str) -> str | None:
+    """Where and since when a run shows ``kind``: "lstm (warning, since step 3)"; None where it does not."""
+    entries = [f for f in (run.findings or []) if f["kind"] == kind]
+    return "; ".join(f"{f['layer'] or 'run'} ({f['severity']}, since step {f['first_step']})"
+                     for f in entries) or None
+
+
 def summary_table(runs: list[Run]) -> tuple[list[str], list[dict]]:
     metrics = metric_columns(runs)
     stats = stat_columns(runs)
-    columns = ["run", "overrides", "status", "note", *metrics, "final_step", *stats]
+    findings = finding_columns(runs)
+    columns = ["run", "overrides", "status", "note", *metrics, *findings, "final_step", *stats]
     rows = []
     for run in runs:
         row = {
@@ -55,6 +74,8 @@ def summary_table(runs: list[Run]) -> tuple[list[str], list[dict]]:
         }
         for m in metrics:
             row[m] = run.metrics.get(m)
+        for column in findings:
+            row[column] = finding_cell(run, column.removeprefix(FINDINGS_PREFIX))
         stat_tags = run.stat_tags()
         row["final_step"] = max((int(run.scalars[t][0][-1]) for t in stat_tags), default=None)
         for tag in stats:
