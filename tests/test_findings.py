@@ -156,3 +156,27 @@ def test_thresholds_are_checked_in_one_line():
         GateLogger("unused", findings={"redundant_r": 2})
     with pytest.raises(ValueError, match=r"^findings.bogus is not a findings threshold"):
         GateLogger("unused", findings={"bogus": 1})
+
+
+def test_a_finding_that_goes_away_by_itself_is_an_info_and_says_until_when(tmp_path):
+    """The record's own rule: active where still seen at the last step its kind was checked."""
+    from lstm_experiments.findings.record import FindingsRecord, summary_lines
+    from lstm_experiments.findings.rules import NOT_LEARNING, VANISHING, WARNING, Observation
+
+    def seen(kind, layer="lstm"):
+        return Observation(kind, WARNING, layer, None, None, "figure", 1e-6, 1e-4, "sentence")
+
+    record = FindingsRecord(tmp_path / "findings.json")
+    record.observe(0, [seen(VANISHING), seen(VANISHING, "lstm_1")])
+    record.observe(1, [seen(VANISHING, "lstm_1")])
+    record.observe(1, [seen(NOT_LEARNING, None)], kinds=[NOT_LEARNING])
+    record.observe(2, [seen(VANISHING, "lstm_1")])  # a drawn step: not_learning is not checked here
+    record.write()
+    document = json.loads((tmp_path / "findings.json").read_text())
+    by_layer = {(f["kind"], f["layer"]): f for f in document["findings"]}
+    gone, kept = by_layer[(VANISHING, "lstm")], by_layer[(VANISHING, "lstm_1")]
+    assert (gone["active"], gone["severity"], gone["worst"], gone["last_step"]) == (False, "info", "warning", 0)
+    assert (kept["active"], kept["severity"], kept["first_step"], kept["last_step"]) == (True, "warning", 0, 2)
+    assert by_layer[(NOT_LEARNING, None)]["active"]  # checked last at step 1, seen there
+    assert [f["layer"] for f in document["findings"]][:2] == ["lstm_1", None]  # warnings first
+    assert "lstm since step 0, gone after step 0" in summary_lines(document)[0]

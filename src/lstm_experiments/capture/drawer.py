@@ -240,7 +240,7 @@ class Drawer:
             if value is not None:
                 self._losses.append((step, float(value)))
                 found = rules.not_learning(self._losses, name, self.spec.findings)
-                self.findings.observe(step, [found] if found is not None else [])
+                self.findings.observe(step, [found] if found is not None else [], kinds=[rules.NOT_LEARNING])
                 self._write_findings()
 
     def write_hparams(self, hparams: dict, metric_tags, trial_id: str) -> None:

@@ -17,10 +17,12 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 
-from lstm_experiments.findings.rules import KINDS, NEEDS, WARNING
+from lstm_experiments.findings.rules import INFO, KINDS, NEEDS, NOT_LEARNING, WARNING
 
 from lstm_experiments.run.layout import FINDINGS_FILE  # noqa: E402 (one name for the runner and GateLogger)
 VERSION = 1
+# The kinds a drawn step checks (the epoch metrics check not_learning).
+DRAWN_KINDS = tuple(kind for kind in KINDS if kind != NOT_LEARNING)
 
 
 class FindingsRecord:
@@ -29,11 +31,15 @@ class FindingsRecord:
         self.entries: dict[tuple, dict] = {}
         self.last_step: int | None = None
         self.unmeasured: dict[str, str] = {}
+        self.checked_at: dict[str, int] = {}  # kind -> the last step it was checked at
 
-    def observe(self, step: int, observations, unmeasured: dict | None = None) -> None:
-        """One step's observations: new findings start at ``step``, those seen again end there."""
+    def observe(self, step: int, observations, unmeasured: dict | None = None, kinds=None) -> None:
+        """One step's observations of ``kinds`` (default: every kind but ``not_learning``, which the
+        epoch metrics check): new findings start at ``step``, those seen again end there."""
         self.last_step = step if self.last_step is None else max(self.last_step, step)
         self.unmeasured.update(unmeasured or {})
+        for kind in (kinds if kinds is not None else DRAWN_KINDS):
+            self.checked_at[kind] = step
         for observation in observations:
             entry = self.entries.get(observation.key)
             fields = asdict(observation)
@@ -51,8 +57,16 @@ class FindingsRecord:
         return {kind: self.unmeasured.get(NEEDS[kind], "yes") if NEEDS[kind] else "yes" for kind in KINDS}
 
     def findings(self) -> list[dict]:
-        """Warnings first, then by the step they were first seen."""
-        return sorted(self.entries.values(), key=lambda e: (e["severity"] != WARNING, e["first_step"], e["kind"]))
+        """Warnings first, then by the step they were first seen. A finding no longer seen at the last step
+        its kind was checked is ``active: false`` and an ``info`` whatever it was (it went away by itself:
+        the gradient of a long sequence vanishes at the initial weights of a healthy run, then training
+        opens the forget gate); ``worst`` keeps the severity it had."""
+        out = []
+        for entry in self.entries.values():
+            active = entry["last_step"] >= self.checked_at.get(entry["kind"], entry["last_step"])
+            out.append({**entry, "active": active, "worst": entry["severity"],
+                        "severity": entry["severity"] if active else INFO})
+        return sorted(out, key=lambda e: (e["severity"] != WARNING, e["first_step"], e["kind"]))
 
     def to_json(self) -> dict:
         return {"version": VERSION, "last_step": self.last_step, "checked": self.checked(),
@@ -97,6 +111,8 @@ def summary_lines(document: dict) -> list[str]:
         by_kind.setdefault(entry["kind"], []).append(entry)
     lines = []
     for kind, entries in by_kind.items():
-        places = ", ".join(f"{e['layer'] or 'the run'} since step {e['first_step']}" for e in entries)
+        places = ", ".join(f"{e['layer'] or 'the run'} since step {e['first_step']}"
+                           + ("" if e.get("active", True) else f", gone after step {e['last_step']}")
+                           for e in entries)
         lines.append(f"findings: {kind} in {places} ({entries[0]['sentence']})")
     return lines
