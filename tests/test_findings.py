@@ -61,6 +61,18 @@ def test_a_healthy_run_reports_no_warning_and_says_what_it_checked(tmp_path):
     for kind in ("vanishing_gradient", "input_scale", "not_learning"):
         assert [float(v) for _, v in events[tags.findings_count(kind)]] == [0.0] * 7  # a count at every step
     assert [s for s, _ in events[tags.through_time_decay("lstm", "c")]] == list(range(7))
+    # The GATES tab's data of the same figures: the norms per time step, per-unit saturation and orders.
+    from lstm_experiments.board import metadata
+
+    step, norms = events[metadata.through_time_tag("lstm")][-1]
+    assert step == 6 and norms.shape == (2, SEQ) and norms.dtype == np.float64
+    assert norms[1, 0] / norms[1, -1] == pytest.approx(float(events[tags.through_time_decay("lstm", "c")][-1][1]))
+    _, per_unit = events[metadata.units_tag("lstm")][-1]
+    assert per_unit.shape == (4 * 2 + 1 + 4, UNITS)
+    assert ((per_unit[:8] >= 0) & (per_unit[:8] <= 1)).all()
+    for row in per_unit[-4:]:  # built, saturation, activity, similarity: permutations of the units
+        assert sorted(row.astype(int)) == list(range(UNITS))
+    assert list(per_unit[-4].astype(int)) == list(range(UNITS))
 
 
 def test_unnormalised_inputs_saturate_every_gate_from_step_0(tmp_path):

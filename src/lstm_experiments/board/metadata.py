@@ -66,6 +66,10 @@ KIND_PROBE = "probe"
 KIND_INPUT = "input"
 KIND_POSITION = "position"
 KIND_FINDINGS = "findings"
+KIND_THROUGH_TIME = "through_time"
+KIND_UNITS = "units"
+THROUGH_TIME = "through_time"
+UNITS = "units"
 INPUT = "input"
 POSITION = "position"
 FINDINGS = "findings"
@@ -159,6 +163,35 @@ class FindingsContent:
     version: int = CONTENT_VERSION
 
 
+@dataclass
+class ThroughTimeContent:
+    """Metadata of ``lstm_gates/<layer>/through_time``: float64 (states, time), row s the norm of the
+    loss gradient with respect to that state (``h``, an LSTM's ``c``) at each time step of the probe,
+    in the input's time order (``gates.gradients.backpropagate``)."""
+
+    kind: str  # KIND_THROUGH_TIME
+    layer: str
+    states: list[str]
+    version: int = CONTENT_VERSION
+
+
+@dataclass
+class UnitsContent:
+    """Metadata of ``lstm_gates/<layer>/units``: float32 (rows, units), one row per name of ``rows``:
+    ``<gate>/left`` and ``<gate>/right`` (each unit's fraction of probe values below 0.1 and above 0.9, a
+    tanh gate on (v + 1)/2), ``activity`` (the std of its h), then ``order/<by>`` for each of ``orders``
+    (``gates.units.UNIT_ORDERS``: a permutation of the units, exact as float32 below 2**24 units)."""
+
+    kind: str  # KIND_UNITS
+    layer: str
+    cell: str
+    gates: list[str]
+    orders: list[str]
+    rows: list[str]
+    units: int
+    version: int = CONTENT_VERSION
+
+
 def weights_tag(layer: str, matrix: str) -> str:
     return SEPARATOR.join((PLUGIN_NAME, layer, matrix))
 
@@ -177,6 +210,14 @@ def input_tag(layer: str) -> str:
 
 def position_tag() -> str:
     return SEPARATOR.join((PLUGIN_NAME, POSITION))
+
+
+def through_time_tag(layer: str) -> str:
+    return SEPARATOR.join((PLUGIN_NAME, layer, THROUGH_TIME))
+
+
+def units_tag(layer: str) -> str:
+    return SEPARATOR.join((PLUGIN_NAME, layer, UNITS))
 
 
 def findings_tag() -> str:
@@ -201,6 +242,8 @@ CONTENT_CLASSES = {
     KIND_INPUT: InputContent,
     KIND_POSITION: PositionContent,
     KIND_FINDINGS: FindingsContent,
+    KIND_THROUGH_TIME: ThroughTimeContent,
+    KIND_UNITS: UnitsContent,
 }
 
 

@@ -89,6 +89,34 @@ class GateBoard:
                            snapshot.last_finite_step], np.int64)
         return {metadata.position_tag(): Tensor(values, metadata.summary_metadata(content))}
 
+    def layer_figures(self, figures) -> dict:
+        """``lstm_gates/<layer>/through_time`` and ``/units`` of one step's ``findings.figures.LayerFigures``
+        (each where it was measured): the GATES tab's gradient-through-time chart, saturation scatter and
+        units orders."""
+        out = {}
+        if figures.through_time:
+            states = [state for state in ("h", "c") if state in figures.through_time]
+            content = metadata.ThroughTimeContent(kind=metadata.KIND_THROUGH_TIME, layer=figures.layer, states=states)
+            values = np.stack([np.asarray(figures.through_time[state], np.float64) for state in states])
+            out[metadata.through_time_tag(figures.layer)] = Tensor(values, metadata.summary_metadata(content))
+        if figures.unit_saturation and figures.orders:
+            gates = list(figures.unit_saturation)
+            rows, values = [], []
+            for gate in gates:
+                for side, part in zip(("left", "right"), figures.unit_saturation[gate]):
+                    rows.append(f"{gate}/{side}")
+                    values.append(part)
+            rows.append("activity")
+            values.append(figures.activity_std)
+            for by, order in figures.orders.items():
+                rows.append(f"order/{by}")
+                values.append(order)
+            content = metadata.UnitsContent(kind=metadata.KIND_UNITS, layer=figures.layer, cell=figures.cell,
+                                            gates=gates, orders=list(figures.orders), rows=rows, units=figures.units)
+            out[metadata.units_tag(figures.layer)] = Tensor(np.asarray(values, np.float32),
+                                                            metadata.summary_metadata(content))
+        return out
+
     def findings(self, document: dict) -> dict:
         """``lstm_gates/findings``: the run's findings so far (``findings.json``'s document) as one JSON string."""
         content = metadata.FindingsContent(kind=metadata.KIND_FINDINGS)

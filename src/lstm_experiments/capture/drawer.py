@@ -213,8 +213,10 @@ class Drawer:
             self.findings = None
             return None
         self.findings.observe(snapshot.step, observed, measured.unmeasured)
-        if self.board is not None:  # the GATES tab's findings list reads them from its own tag
+        if self.board is not None:  # the GATES tab's findings list, charts and orders read their own tags
             summaries.tensors.update(self.board.findings(self.findings.to_json()))
+            for layer in measured.layers.values():
+                summaries.tensors.update(self.board.layer_figures(layer))
         for kind, count in record.counts(observed).items():
             summaries.scalars[tags.findings_count(kind)] = float(count)
         for layer in measured.layers.values():

@@ -43,6 +43,8 @@ class LayerFigures:
     dead: np.ndarray | None = None
     redundant: list = field(default_factory=list)  # (i, j, r)
     input_max_abs: float | None = None
+    activity_std: np.ndarray | None = None  # (units,): the std of each unit's h over the probe
+    orders: dict = field(default_factory=dict)  # gates.units.UNIT_ORDERS -> a permutation (units,)
 
 
 @dataclass
@@ -85,6 +87,8 @@ def measure(snapshot, thresholds: Thresholds) -> StepFigures:
         found.saturation = {gate: float(np.mean(left + right)) for gate, (left, right) in found.unit_saturation.items()}
         found.dead = unit_figures.dead_units(layer, thresholds.dead_activity)
         found.redundant = unit_figures.redundant_units(layer, thresholds.redundant_r)
+        found.activity_std = unit_figures.counted_hidden(layer).std(axis=0)
+        found.orders = {by: unit_figures.unit_order(layer, by) for by in unit_figures.UNIT_ORDERS}
         counted = layer.inputs if layer.mask is None else layer.inputs[np.asarray(layer.mask, bool)]
         if counted is not None and np.size(counted):
             found.input_max_abs = float(np.nanmax(np.abs(counted)))
