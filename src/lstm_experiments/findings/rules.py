@@ -63,7 +63,9 @@ def observe(figures: StepFigures, thresholds: Thresholds) -> list[Observation]:
                 f"{layer.non_finite} weights of {name} are NaN or inf: lower the learning rate or clip the "
                 "gradients (optimizer clipnorm); the last finite weights are at the step before."))
             continue
-        for state, decay in sorted(layer.decay.items()):
+        # An LSTM's cell state is its gradient's highway (the constant error carousel): its decay is the one
+        # judged (h decayed about ten times more on the same runs: docs/diagnosing.md); other cells have h only.
+        for state, decay in [(s, layer.decay[s]) for s in ("c", "h") if s in layer.decay][:1]:
             if not math.isfinite(decay):
                 continue
             t = len(layer.through_time[state]) - 1
@@ -99,7 +101,8 @@ def observe(figures: StepFigures, thresholds: Thresholds) -> list[Observation]:
         if layer.redundant:
             partnered = sorted({u for i, j, _ in layer.redundant for u in (i, j)})
             fraction = len(partnered) / layer.units
-            severity = WARNING if fraction >= thresholds.redundant_fraction else INFO
+            severity = (WARNING if fraction >= thresholds.redundant_fraction
+                        and layer.units >= thresholds.redundant_min_units else INFO)
             found.append(Observation(
                 REDUNDANT, severity, name, None, tuple(partnered), f"units correlated at |r| > {thresholds.redundant_r}",
                 fraction, thresholds.redundant_fraction,
