@@ -208,3 +208,16 @@ def test_the_runner_finds_a_vanishing_gradient_on_the_adding_problem(tmp_path, f
     events = read_tensors(run / "tensorboard")
     decays = [float(v) for _, v in events[tags.through_time_decay("lstm", "c")]]
     assert len(decays) == 4 and all((d < 1e-4) == vanishes for d in decays)
+
+
+@pytest.mark.parametrize("units, redundant", [(128, True), (16, False)], ids=["128-units", "control-16"])
+def test_the_runner_finds_redundant_units_in_a_layer_too_large_for_sine(tmp_path, units, redundant):
+    """The issue's redundant run, smaller: 128 units on the sine data (over 9 in 10 move with another unit,
+    checked against np.corrcoef in tests/test_unit_figures.py); 16 units on the same data (the issue's control) stay quiet."""
+    run, _ = train_tiny(tmp_path / "run", [f"units={units}", "viz=[gates]"], tiny=False)  # the default run's data
+    document = json.loads((run / "findings.json").read_text())
+    assert (("redundant_units", "lstm") in _warnings(document)) == redundant, document["findings"]
+    assert not _warnings(document) - {("redundant_units", "lstm")}
+    if redundant:
+        (found,) = [f for f in document["findings"] if f["kind"] == "redundant_units"]
+        assert found["value"] >= 0.75 and len(found["units"]) == round(found["value"] * units)

@@ -47,25 +47,26 @@ class FindingsRecord:
                 fields[name] = fields[name] if math.isfinite(fields[name]) else None
             fields["units"] = list(observation.units) if observation.units is not None else None
             if entry is None:
-                self.entries[observation.key] = {**fields, "first_step": step, "last_step": step}
-            else:
-                severity = WARNING if WARNING in (entry["severity"], observation.severity) else observation.severity
-                entry.update(fields, severity=severity, last_step=max(entry["last_step"], step))
+                self.entries[observation.key] = {**fields, "first_step": step, "last_step": step,
+                                                 "worst": observation.severity}
+            else:  # what the latest step says; ``worst``, the most severe it has been
+                worst = WARNING if WARNING in (entry["worst"], observation.severity) else observation.severity
+                entry.update(fields, worst=worst, last_step=max(entry["last_step"], step))
 
     def checked(self) -> dict[str, str]:
         """{kind: "yes", or why it was not checked}."""
         return {kind: self.unmeasured.get(NEEDS[kind], "yes") if NEEDS[kind] else "yes" for kind in KINDS}
 
     def findings(self) -> list[dict]:
-        """Warnings first, then by the step they were first seen. A finding no longer seen at the last step
-        its kind was checked is ``active: false`` and an ``info`` whatever it was (it went away by itself:
-        the gradient of a long sequence vanishes at the initial weights of a healthy run, then training
-        opens the forget gate); ``worst`` keeps the severity it had."""
+        """Warnings first, then by the step they were first seen. ``severity`` is what the latest step
+        that saw it said; a finding no longer seen at the last step its kind was checked is ``active:
+        false`` and an ``info`` whatever it was (it went away by itself: the gradient of a long sequence
+        vanishes at the initial weights of a healthy run, then training opens the forget gate); ``worst``
+        keeps the most severe it has been."""
         out = []
         for entry in self.entries.values():
             active = entry["last_step"] >= self.checked_at.get(entry["kind"], entry["last_step"])
-            out.append({**entry, "active": active, "worst": entry["severity"],
-                        "severity": entry["severity"] if active else INFO})
+            out.append({**entry, "active": active, "severity": entry["severity"] if active else INFO})
         return sorted(out, key=lambda e: (e["severity"] != WARNING, e["first_step"], e["kind"]))
 
     def to_json(self) -> dict:
