@@ -5,7 +5,8 @@ named like an HTML injection), served once per module with
 ``--samples_per_plugin lstm_gates=1000``; in a log directory and TensorBoard of its
 own, a ``GateLogger`` run of an ``Embedding(mask_zero=True)``-fed LSTM under a stacked one
 (what each layer read, masked steps); and in a third, a run whose loss became inf and a
-run logged every 2 batches (where each step stands in training). The page's test hooks are listed at the top of
+run logged every 2 batches (where each step stands in training); in a fourth, two ``GateLogger`` fits, one on
+unnormalised inputs and a healthy one (the findings list). The page's test hooks are listed at the top of
 ``board/static/index.js``. The page's pure functions have node unit tests in tests/js/.
 """
 
@@ -787,6 +788,107 @@ def test_a_batch_logged_run_labels_a_step_by_its_epoch_and_batch(positions_gates
     assert _label(gates) == "step 4 · epoch 1, batch 4"
     gates.move_slider(0)
     assert _label(gates) == "step 0 · initial weights"
+
+
+# ------------------------------------------------------------------ findings: what is wrong, and where
+
+BROKEN, HEALTHY = "broken", "healthy"
+FINDINGS_VIEWPORT = {"width": 1600, "height": 1000}
+
+
+@pytest.fixture(scope="module")
+def findings_run(tmp_path_factory, chromium):
+    """Two users' own fits through GateLogger: on inputs x1000 + 2000 (input_scale, saturated_gates and more
+    since step 0) and a healthy one that finds nothing: {logdir, documents: {name: its findings.json}}."""
+    from test_board_routes import train_broken, train_healthy
+
+    root = tmp_path_factory.mktemp("findings")
+    documents = {BROKEN: train_broken(root / tensorboard_run(BROKEN)),
+                 HEALTHY: train_healthy(root / tensorboard_run(HEALTHY))}
+    assert documents[BROKEN]["findings"] and documents[HEALTHY]["findings"] == []
+    return {"logdir": root, "documents": documents}
+
+
+@pytest.fixture(scope="module")
+def findings_server(findings_run):
+    with tensorboard(findings_run["logdir"], expected_runs=2,
+                     extra_args=["--samples_per_plugin", "lstm_gates=1000"]) as base:
+        get_json(f"{base}/data/plugin/lstm_gates/runs")
+        yield base
+
+
+def _findings_rows(gates) -> list[dict]:
+    return gates.frame.eval_on_selector_all(
+        "[data-testid=finding]", "(nodes) => nodes.map((n) => ({...n.dataset, text: n.innerText}))")
+
+
+def test_the_findings_list_shows_what_the_run_found_and_a_click_shows_it_at_its_step_and_place(
+        browser, findings_server, findings_run):
+    height = FINDINGS_VIEWPORT["height"]
+    gates = Gates(browser, findings_server, viewport=FINDINGS_VIEWPORT)
+    try:
+        document = findings_run["documents"][BROKEN]
+        expected = [(f["kind"], str(f["first_step"])) for f in document["findings"]]  # warnings first, as the run wrote
+        # Both runs ticked (a few runs are): each row says its run; the healthy run says it found nothing.
+        rows = _findings_rows(gates)
+        assert [(r["kind"], r["firstStep"]) for r in rows] == expected[:6], rows
+        assert all(r["run"] == tensorboard_run(BROKEN) and r["text"].startswith("⚠") for r in rows
+                   if r["severity"] == "warning")
+        healthy = gates.frame.locator(f"[data-testid=findings-status][data-run='{tensorboard_run(HEALTHY)}']")
+        assert healthy.inner_text().startswith(f"{HEALTHY}: no findings (checked: ")
+
+        gates.select_runs([BROKEN])
+        rows = _findings_rows(gates)
+        assert [(r["kind"], r["firstStep"]) for r in rows] == expected[:6], rows
+        by_kind = {f["kind"]: f for f in document["findings"]}
+        assert {"input_scale", "saturated_gates"} <= set(by_kind)
+        for row in rows:
+            finding = by_kind[row["kind"]]
+            assert f"since step {finding['first_step']}" in row["text"] and finding["sentence"] in row["text"], row
+        # At the top: every row in the viewport without scrolling.
+        assert gates.frame.evaluate("() => window.scrollY") == 0
+        for index in range(len(rows)):
+            box = gates.frame.locator("[data-testid=finding]").nth(index).bounding_box()
+            assert box and 0 <= box["y"] and box["y"] + box["height"] <= height, (index, box)
+        assert gates.frame.locator("[data-testid=panel][data-highlight]").count() == 0
+
+        # A click on input_scale: the slider goes to its first step, the lstm panels are outlined.
+        last = gates.frame.evaluate("() => window.lstmGates.app.steps").pop()
+        first = by_kind["input_scale"]["first_step"]
+        assert gates.frame.locator("[data-testid=step-slider]").input_value() == str(last) != str(first)
+        gates.frame.locator("[data-testid=finding][data-kind=input_scale]").click()
+        gates.wait_complete(first)
+        assert gates.frame.locator("[data-testid=step-slider]").input_value() == str(first)
+        row = gates.frame.locator("[data-testid=finding][data-kind=input_scale]")
+        assert row.get_attribute("aria-pressed") == "true"
+        panels = gates.panels()
+        assert len(panels) == len(MATRICES) * len(GATES)
+        shown = {(p["layer"], p.get("highlight"), p["step"]) for p in panels}
+        assert shown == {("lstm", "input_scale", str(first))}, panels
+        outline = gates.frame.eval_on_selector("[data-testid=panel][data-highlight]", """(c) => {
+            const style = getComputedStyle(c); return [c.classList.contains('lg-highlight'), style.outlineStyle,
+            parseFloat(style.outlineWidth)]; }""")
+        assert outline[0] is True and outline[1] == "solid" and outline[2] >= 2, outline
+        # dead_units names units: their columns are marked under every panel of the layer.
+        if "dead_units" in by_kind:
+            units = by_kind["dead_units"]["units"]
+            gates.frame.locator("[data-testid=finding][data-kind=dead_units]").click()
+            gates.frame.wait_for_function(
+                "() => document.querySelector('[data-testid=unit-marks][data-units]') !== null")
+            marks = gates.panels("[data-testid=unit-marks]")
+            assert all(m["units"] == ",".join(map(str, units)) for m in marks), marks
+        # Clicked again, the highlight goes.
+        gates.frame.locator("[aria-pressed=true][data-testid=finding]").click()
+        gates.frame.wait_for_function("() => document.querySelector('[data-testid=panel][data-highlight]') === null")
+
+        # The healthy run alone: one line, no rows.
+        gates.select_runs([HEALTHY])
+        assert gates.frame.locator("[data-testid=finding]").count() == 0
+        line = gates.frame.locator("[data-testid=findings-status]").inner_text()
+        assert line.startswith("no findings (checked: ") and "input_scale" in line, line
+        assert not gates.errors, gates.errors
+    finally:
+        gates.close()
 
 
 def test_the_pages_pure_functions_pass_their_node_tests():

@@ -461,6 +461,128 @@ def test_a_run_logged_before_positions_is_listed_without_them_and_its_positions_
     assert f"run={OLDER}" in text and metadata.position_tag() in text and "\n" not in text.strip()
 
 
+# --------------------------------------------------------------------------- findings
+
+# TensorBoard's names of the runs in the findings logdir: a user's fit on unnormalised inputs, a healthy one, a
+# run logged before findings. GateLogger writes findings.json next to its event file.
+BROKEN, HEALTHY = "broken/tensorboard", "healthy/tensorboard"
+
+
+def train_findings_logger(logdir, units=8, scale=1.0, shift=0.0, epochs=3):
+    """A user's own fit through ``GateLogger`` with a probe (findings on), on x * scale + shift: at scale 1000,
+    shift 2000 (tests/test_findings.py's broken run) it reports input_scale and saturated_gates since step 0;
+    at scale 1 with 4 units, nothing. Returns the findings.json it wrote, read from disk."""
+    import keras
+
+    from lstm_experiments import GateLogger
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(96, 12, 2)).astype("float32")
+    y = x[:, -3:, :1].mean(axis=1)
+    x = x * scale + shift
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((12, 2)), keras.layers.LSTM(units, name="lstm"), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    model.fit(x, y, epochs=epochs, batch_size=16, verbose=0,
+              callbacks=[GateLogger(logdir, background=False, probe=(x[:16], y[:16]))])
+    return json.loads((logdir / "findings.json").read_text())
+
+
+def train_broken(logdir):
+    return train_findings_logger(logdir, scale=1000.0, shift=2000.0)
+
+
+def train_healthy(logdir):
+    return train_findings_logger(logdir, units=4)
+
+
+@pytest.fixture(scope="module")
+def findings_logdir(tmp_path_factory):
+    """{root, documents: {run: its findings.json}}; ``older`` logged weights only."""
+    root = tmp_path_factory.mktemp("findings")
+    documents = {BROKEN: train_broken(root / BROKEN), HEALTHY: train_healthy(root / HEALTHY)}
+    write_gate_steps(root / OLDER, [0, 1])
+    return {"root": root, "documents": documents}
+
+
+@pytest.fixture(scope="module")
+def findings_client(findings_logdir):
+    return Client(make_app(findings_logdir["root"]), Response)
+
+
+def logged_findings(run_dir):
+    """(step, document) of the latest ``lstm_gates/findings`` datum, read with TensorBoard's EventAccumulator."""
+    step, value = read_tensors(run_dir)[metadata.findings_tag()][-1]
+    (text,) = np.asarray(value).reshape(-1)
+    return step, json.loads(text)
+
+
+def test_findings_are_the_runs_findings_json_at_its_latest_step(findings_client, findings_logdir, client, logdir):
+    documents = findings_logdir["documents"]
+    cases = [(findings_client, findings_logdir["root"] / run, run, documents[run]) for run in (BROKEN, HEALTHY)]
+    # The runner's run: findings.json beside its tensorboard directory.
+    cases.append((client, logdir / LSTM, LSTM, json.loads((logdir / "lstm" / "findings.json").read_text())))
+    for route_client, run_dir, run, on_disk in cases:
+        answer = get_ok(route_client, "findings", run=run)
+        step, logged = logged_findings(run_dir)
+        assert answer["run"] == run and answer["step"] == step == on_disk["last_step"]
+        document = {key: value for key, value in answer.items() if key not in ("run", "step")}
+        assert document == on_disk == logged, run
+    # What the broken run reports, as tests/test_findings.py has it; the healthy one nothing.
+    broken = {f["kind"]: f for f in get_ok(findings_client, "findings", run=BROKEN)["findings"]}
+    assert {"input_scale", "saturated_gates"} <= set(broken)
+    assert broken["input_scale"]["first_step"] == 0 and broken["input_scale"]["severity"] == "warning"
+    assert get_ok(findings_client, "findings", run=HEALTHY)["findings"] == []
+
+
+def test_runs_say_which_runs_logged_findings(findings_client, client):
+    runs = by_run(get_ok(findings_client, "runs"))
+    assert {run: entry["findings"] for run, entry in runs.items()} == {BROKEN: True, HEALTHY: True, OLDER: False}
+    assert all(entry["findings"] is True for entry in get_ok(client, "runs")["runs"])  # the runner logs them
+
+
+def test_findings_of_a_run_that_logged_none_or_an_unknown_run_are_a_404(findings_client):
+    for run, words in ((OLDER, [f"run={OLDER}", metadata.findings_tag()]), ("nope", ["run=nope"])):
+        response = findings_client.get(url("findings", run=run))
+        text = response.get_data(as_text=True)
+        assert response.status_code == 404 and response.mimetype == "text/plain", text
+        assert all(word in text for word in words) and "\n" not in text.strip()
+    assert findings_client.get(url("findings")).status_code == 400
+
+
+def test_findings_read_only_the_findings_tag_of_the_run(findings_logdir):
+    spies = []
+
+    def wrap(inner):
+        spies.append(SpyProvider(inner))
+        return spies[-1]
+
+    client = Client(make_app(findings_logdir["root"], wrap_provider=wrap), Response)
+    (spy,) = spies
+    assert client.get(url("findings", run=BROKEN)).status_code == 200
+    assert [(runs, tags) for _, _, runs, tags in spy.reads] == [({BROKEN}, {metadata.findings_tag()})]
+
+
+def test_a_failing_runs_findings_say_non_finite_at_its_failing_step(positions_client, positions_logdir):
+    for run in (FAILED_BY_EPOCH, FAILED_BY_BATCH):
+        failure = by_run(get_ok(positions_client, "runs"))[run]["failure"]
+        answer = get_ok(positions_client, "findings", run=run)
+        on_disk = json.loads((positions_logdir["root"] / run).parent.joinpath("findings.json").read_text())
+        assert {key: value for key, value in answer.items() if key not in ("run", "step")} == on_disk
+        (non_finite,) = [f for f in answer["findings"] if f["kind"] == "non_finite"]
+        assert non_finite["first_step"] == failure["step"] == answer["step"] and non_finite["severity"] == "warning"
+
+
+@pytest.mark.parametrize("value", [np.array([b"not json"], dtype=object), np.array([b'{"checked": {}}'], dtype=object),
+                                   np.array([b"{}", b"{}"], dtype=object), np.array([b"\xff"], dtype=object)])
+def test_a_findings_datum_that_is_not_a_findings_document_is_a_value_error(value):
+    from lstm_experiments.board.reader import findings_document
+
+    with pytest.raises(ValueError):
+        findings_document(FakeDatum(0, value))
+    assert findings_document(FakeDatum(0, np.array([b'{"findings": []}'], dtype=object))) == {"findings": []}
+
+
 def test_saturation_is_the_scalars_of_each_gate(client, logdir):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -504,6 +626,8 @@ def test_saturation_is_the_scalars_of_each_gate(client, logdir):
     ("saturation", {"run": "nope", "layer": "lstm"}, 404, "run=nope"),
     ("positions", {}, 400, "run"),
     ("positions", {"run": "nope"}, 404, "run=nope"),
+    ("findings", {}, 400, "run"),
+    ("findings", {"run": "nope"}, 404, "run=nope"),
 ])
 def test_bad_parameters_answer_one_plain_line(client, route, params, code, words):
     response = client.get(url(route, **params))

@@ -73,9 +73,10 @@ export function saturationOf(run) {
 
 /**
  * A source (board/static/source.js' interface) over made-up data of these runs; `missing` lists
- * steps not loaded yet (their loads pend), `asked` records what the views asked for.
+ * steps not loaded yet (their loads pend), `asked` records what the views asked for; `findings`
+ * gives each run's /findings document.
  */
-export function fakeSource(runs, { missing = [], positions = {}, nanStep = null } = {}) {
+export function fakeSource(runs, { missing = [], positions = {}, nanStep = null, findings = {} } = {}) {
   const byRun = new Map(runs.map((run) => [run.run, run]));
   const changeScales = new ChangeScales();
   const asked = [];
@@ -86,6 +87,13 @@ export function fakeSource(runs, { missing = [], positions = {}, nanStep = null 
     positions: (run) => {
       if (!run || !run.positions) return { value: null };
       return positions[run.run] === undefined ? {} : { value: positionsOf(positions[run.run]) };
+    },
+    /** A run's /findings: `findings[run]` (undefined: still loading; an Error: failed). */
+    findings: (run) => {
+      if (!run || !run.findings) return { value: null };
+      const found = findings[run.run];
+      if (found === undefined) return {};
+      return found instanceof Error ? { error: found } : { value: found };
     },
     activations: (run, layer, step) => { asked.push(['activations', run, step]); return answer(step, () => activationsAt(byRun.get(run), step)); },
     layerInput: (run, layer, step) => answer(step, () => inputAt(byRun.get(run), step)),

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { BUILD, KEEP, PAINT, planRender, same } from '../../src/lstm_experiments/board/static/render_plan.js';
-import { normalize, runsPatch, toggleRunPatch, userStepPatch } from '../../src/lstm_experiments/board/static/state.js';
+import { findingPatch, normalize, runsPatch, toggleRunPatch, userStepPatch } from '../../src/lstm_experiments/board/static/state.js';
 import { lstmRun } from './fixtures.mjs';
 
 const start = () => normalize({ ...runsPatch({ runs: [lstmRun('a'), lstmRun('b', { units: 6 })] }) });
@@ -18,7 +18,7 @@ test('the first render builds every view', () => {
 test('a slider move repaints the step\'s views and rebuilds none', () => {
   const prev = start();
   const plan = planRender(prev, set(prev, (s) => userStepPatch(s, 1)));
-  assert.deepEqual(plan, { controls: KEEP, stepbar: PAINT, banner: KEEP, weights: PAINT, activations: PAINT, saturation: PAINT });
+  assert.deepEqual(plan, { controls: KEEP, stepbar: PAINT, banner: KEEP, findings: KEEP, weights: PAINT, activations: PAINT, saturation: PAINT });
 });
 
 test('a poll that brings the same runs changes nothing; new steps repaint without a rebuild', () => {
@@ -65,4 +65,15 @@ test('same: deep equality of plain data', () => {
   assert.ok(!same([1], { 0: 1 }));
   assert.ok(same(NaN, NaN));
   assert.ok(!same({ a: 1 }, { b: 1 }));
+});
+
+test('a finding clicked repaints the list and the weights (their outline); a new layer or gate rebuilds the weights', () => {
+  const prev = set(start(), (s) => toggleRunPatch(s, 'b/tensorboard', false));
+  const highlight = { key: 'k', run: 'a/tensorboard', kind: 'dead_units', layer: 'lstm', gates: null, units: [1], step: 1 };
+  const plan = planRender(prev, set(prev, (s) => findingPatch(s, highlight)));
+  assert.deepEqual(actions(plan, { findings: 0, weights: 0, stepbar: 0, controls: 0 }),
+    { findings: PAINT, weights: PAINT, stepbar: PAINT, controls: KEEP });
+  const gated = planRender(prev, set(prev, (s) => findingPatch(s, { ...highlight, key: 'g', gates: ['output'] })));
+  assert.equal(gated.weights, BUILD); // the compared gate changed to the finding's
+  assert.equal(planRender(prev, set(prev, { findingsAll: true })).findings, PAINT);
 });

@@ -10,7 +10,8 @@ Routes, under ``/data/plugin/lstm_gates``; one thin werkzeug handler each:
 
 - ``/runs``: every run with gate data, its title and order, kept steps, layers
   and matrices, whether it logged by batch and its failing step if a loss
-  became NaN or inf (``run_index``, ``run_titles``, ``sampling``);
+  became NaN or inf, and whether it logged findings (``run_index``,
+  ``run_titles``, ``sampling``);
 - ``/weights?run&layer&matrix&step``: one fused matrix at one step (step 0
   from the ``/initial`` tag when TensorBoard dropped it from the steps);
 - ``/activations?run&layer&step``: the gate values on the probe sequences;
@@ -18,6 +19,10 @@ Routes, under ``/data/plugin/lstm_gates``; one thin werkzeug handler each:
 - ``/saturation?run&layer``: the ``saturation/<layer>/<gate>/low|high`` scalars;
 - ``/positions?run``: each kept step's epoch, batch and event (``lstm_gates/position``),
   and the failing step with its loss in words;
+- ``/findings?run``: the run's latest findings document (``lstm_gates/findings``: what its
+  ``findings.json`` held then: ``version``, ``last_step``, ``checked``, ``findings``), with
+  ``run`` and ``step``, the step of that datum; 404 for a run that logged none (one from
+  before findings were logged, or with findings off);
 - ``/static/<file>``: the page's own files, from an allow-list made at start.
 
 A bad or missing parameter answers 400, an unknown run, layer, matrix or step
@@ -71,6 +76,7 @@ class GatesPlugin(base_plugin.TBPlugin):
             "/probe": self._serve_probe,
             "/saturation": self._serve_saturation,
             "/positions": self._serve_positions,
+            "/findings": self._serve_findings,
             "/static/*": self._serve_static,
         }
 
@@ -275,6 +281,20 @@ class GatesPlugin(base_plugin.TBPlugin):
         if failure is not None:
             failure["loss"] = reader.failing_loss(request, run, failure["step"])
         return respond_json(request, {"run": run, **positions.to_json(), "failure": failure})
+
+    @route
+    def _serve_findings(self, request):
+        """The run's findings so far: the latest ``lstm_gates/findings`` document, and the step it was logged at."""
+        reader = self._reader
+        run = required(request, "run")
+        tag = metadata.findings_tag()
+        found = reader.tag_series(request, run, tag, metadata.KIND_FINDINGS)
+        if found is None:
+            reader.run_contents(request, run)  # 404 for an unknown run
+            raise not_found(f"run={shown(run)} logged no {tag} (a run from before findings were logged, "
+                            "or with findings off)")
+        step, document = reader.latest_findings(request, run)
+        return respond_json(request, {**document, "run": run, "step": step})
 
     @route
     def _serve_static(self, request):

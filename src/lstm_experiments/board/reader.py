@@ -9,9 +9,11 @@ shows it unchanged. Contents are parsed into ``metadata``'s dataclasses; a tag
 whose content is not one of ours is left out. Lookups that find nothing raise
 the 404 that names what is missing. ``Positions`` is a run's
 ``lstm_gates/position`` series as read: each kept step's epoch, batch and
-event, and the failing step a loss gone NaN or inf left.
+event, and the failing step a loss gone NaN or inf left. ``findings_document``
+reads a ``lstm_gates/findings`` datum back into the findings JSON it holds.
 """
 
+import json
 import math
 from dataclasses import dataclass
 
@@ -88,6 +90,22 @@ class Positions:
     def to_json(self) -> dict:
         return {"log_every_batches": self.log_every_batches, "steps": self.steps, "epoch": self.epoch,
                 "batch": self.batch, "event": self.event}
+
+
+def findings_document(datum) -> dict:
+    """The findings document a ``lstm_gates/findings`` datum holds (one UTF-8 JSON string, shape (1,));
+    ValueError when it holds something else."""
+    values = np.asarray(datum.numpy, dtype=object).reshape(-1)
+    if values.size != 1:
+        raise ValueError(f"{values.size} values, not one JSON string")
+    raw = values[0]
+    try:
+        document = json.loads(raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else str(raw))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"not JSON: {error}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("findings"), list):
+        raise ValueError("not a findings document (no findings list)")
+    return document
 
 
 def loss_word(value) -> str | None:
@@ -240,6 +258,19 @@ class GatesReader:
         _, experiment = self._scope(request)
         version = (int(series.max_step), float(series.max_wall_time))
         return Positions.of(content, self._series.get((experiment, run, tag), version, lambda: data))
+
+    def latest_findings(self, request, run: str) -> tuple[int, dict]:
+        """(step, document) of ``run``'s latest ``lstm_gates/findings`` datum (a read of one datum: a
+        downsampled read keeps the latest); 404 when none is kept or it is not a findings document."""
+        tag = metadata.findings_tag()
+        data = self.read(request, run, [tag], downsample=1).get(tag, [])
+        if not data:
+            raise not_found(f"run={shown(run)} kept no {tag} data")
+        datum = max(data, key=lambda d: d.step)
+        try:
+            return int(datum.step), findings_document(datum)
+        except ValueError as error:
+            raise not_found(f"run={shown(run)}: {tag} at step {int(datum.step)} is unreadable ({error})") from None
 
     def failing_loss(self, request, run: str, step: int) -> str | None:
         """The loss at a failing step in words ("inf", "NaN"): the batch's loss, else the epoch's so far."""

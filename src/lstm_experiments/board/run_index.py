@@ -4,7 +4,8 @@ Pure data shaping, no reads: ``run_parts`` sorts one run's listed tags by the
 kind their (typed) content names; ``run_entry`` makes the route's entry of one
 run from its parts, the kept steps of its smallest matrix, one datum of each
 activations tag, its positions (``lstm_gates/position``: by batch or by epoch,
-and the failing step of a loss gone NaN or inf) and its title. Only runs with
+and the failing step of a loss gone NaN or inf), whether it logged findings
+(``lstm_gates/findings``, from the listing alone) and its title. Only runs with
 weights are listed.
 """
 
@@ -31,6 +32,7 @@ class RunParts:
     probe: metadata.ProbeContent | None = None
     inputs: set = field(default_factory=set)  # layers with an ``/input`` tag
     position: tuple | None = None  # (PositionContent, series) of ``lstm_gates/position``; None: an older run
+    findings: bool = False  # the run logged ``lstm_gates/findings`` (/findings answers for it)
 
     @property
     def smallest(self) -> str | None:
@@ -58,6 +60,8 @@ def run_parts(series_by_tag: dict) -> RunParts:
             parts.inputs.add(content.layer)
         elif content.kind == metadata.KIND_POSITION and tag == metadata.position_tag():
             parts.position = (content, series)
+        elif content.kind == metadata.KIND_FINDINGS and tag == metadata.findings_tag():
+            parts.findings = True
     return parts
 
 
@@ -136,4 +140,6 @@ def run_entry(run: str, parts: RunParts, step_data: dict, sampled: dict, saturat
         "log_every_batches": positions.log_every_batches if by_batch else None,
         # {step, epoch, batch, last_finite}: the weights after a batch whose loss became NaN or inf
         "failure": positions.failure() if positions is not None else None,
+        # /findings?run answers for this run: it logged lstm_gates/findings
+        "findings": parts.findings,
     }

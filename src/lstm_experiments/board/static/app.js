@@ -15,6 +15,7 @@ import { prefetchOrder } from './steps.js';
 import * as activations from './activations.js';
 import * as banner from './banner.js';
 import * as controls from './controls.js';
+import * as findingsList from './findings_list.js';
 import * as runsStrip from './runs_strip.js';
 import * as saturation from './saturation.js';
 import * as stepbar from './stepbar.js';
@@ -39,7 +40,7 @@ const weights = {
   paint: (state, { module, parts }, env) => (module ? module.paint(state, parts, env) : true),
 };
 
-const VIEWS = { controls, stepbar, banner, weights, activations, saturation };
+const VIEWS = { controls, stepbar, banner, findings: findingsList, weights, activations, saturation };
 
 export class GatesApp {
   constructor(root) {
@@ -70,6 +71,7 @@ export class GatesApp {
       controls: box('div', { class: 'lg-controls' }),
       stepbar: box('div', { class: 'lg-sticky', 'data-testid': 'stepbar' }),
       banner: box('div'),
+      findings: box('div'),
       weights: box('section', { class: 'lg-section lg-weights', 'data-testid': 'weights-section' }),
       activations: box('div', { class: 'lg-activations-view' }),
       saturation: box('div', { class: 'lg-section lg-saturation-view', 'data-testid': 'saturation-section' }),
@@ -79,7 +81,7 @@ export class GatesApp {
       c.activations, c.saturation);
     this.anchors = { weights: c.weights, activations: activationsSection, saturation: c.saturation };
     const tips = el('div');
-    root.append(c.controls, c.stepbar, c.banner, c.weights, activationsSection, tips);
+    root.append(c.controls, c.stepbar, c.banner, c.findings, c.weights, activationsSection, tips);
     this.tooltip = tooltip.build(tips);
     this.envs = Object.fromEntries(VIEW_NAMES.map((name) => [name, {
       setState: (patch) => this.setState(patch),

@@ -6,7 +6,7 @@
 // from outside; its other modules and style.css are addressed relative to this module.
 // Data (run names, tags, feature names) reaches the DOM only as text (dom.js).
 //
-// The page is one module per view (controls, stepbar, banner, weights_grid / runs_strip,
+// The page is one module per view (controls, stepbar, banner, findings_list, weights_grid / runs_strip,
 // activations with input_view, saturation, tooltip), each with build(container, state, env) and
 // paint(state, parts, env); app.js holds the one state and its one setState -> render path.
 //
@@ -22,6 +22,15 @@
 //                               (last_finite | non_finite)
 //   [data-testid=failure-line]  a ticked run whose loss became NaN or inf: data-run; its buttons
 //                               [data-testid=jump-failing], [data-testid=jump-last-finite] (data-step)
+//   [data-testid=findings]      the findings list (findings_list.js), hidden when no ticked run logged
+//                               findings; [data-testid=findings-count] "2 warnings, 1 info"
+//   [data-testid=finding]       one row (a button) per finding, warnings first: data-run, data-kind,
+//                               data-severity, data-layer, data-gate (comma-joined), data-units,
+//                               data-first-step, data-last-step; aria-pressed: its place is highlighted.
+//                               A click moves the slider to data-first-step and highlights its place
+//   [data-testid=findings-status]  a run's own line: "no findings (checked: …)", kinds not checked
+//                               (their reasons in its title); data-run
+//   [data-testid=findings-more] "show all (N)" past 6 rows, then "show fewer"
 //   [data-testid=play], [data-testid=follow-latest], [data-testid=layer-select],
 //   [data-testid=view-weights], [data-testid=view-change], [data-testid=scale-shared|own],
 //   [data-testid=change-scale-step|run] (the change's scale: this step's, or the run's over its steps),
@@ -33,6 +42,10 @@
 //                               data-run, data-layer, data-matrix, data-gate, data-step (the step
 //                               it shows), data-rows / data-cols (its cells), data-view,
 //                               data-non-finite (its values that are NaN or ±inf, drawn grey)
+//                               class lg-highlight and data-highlight (the finding's kind) while it is
+//                               the clicked finding's place (its layer, and its gates if it names any)
+//   [data-testid=unit-marks]    under each weight panel: the clicked finding's units marked by column,
+//                               data-units (comma-separated) while it names units; data-run/-layer/-matrix/-gate
 //   [data-testid=panel-shape]   under each weight panel: its own shape ("2 × 32")
 //   [data-testid=legend]        a weight legend: data-scale, data-view, data-change-scale, data-covered
 //                               (the steps a run-wide change scale was taken over), data-non-finite;

@@ -7,8 +7,9 @@
 //
 // Every step's matrices and activations are immutable once logged, so they are
 // cached (as Float32Arrays) and kept until the cache passes its byte budget; the
-// run list, the saturation curves and the positions change while a run trains and
-// are refetched (a run's positions: its latest version only, see loadPositions).
+// run list, the saturation curves, the positions and the findings change while a run
+// trains and are refetched (a run's positions and findings: their latest version only,
+// see source.js).
 
 import { positionsOf } from './positions.js';
 
@@ -164,6 +165,7 @@ export const keys = {
   layerInput: (run, layer, step) => JSON.stringify(['input', run, layer, step]),
   saturation: (run, layer, version) => JSON.stringify(['saturation', run, layer, version]),
   positions: (run, version) => JSON.stringify(['positions', run, version]),
+  findings: (run, version) => JSON.stringify(['findings', run, version]),
 };
 
 export function loadWeights(store, run, layer, matrix, step) {
@@ -193,6 +195,11 @@ export function loadSaturation(store, run, layer, version) {
 /** A run's /positions (positions.js' positionsOf) at `version` (anything that changes with new steps). */
 export function loadPositions(store, run, version) {
   return store.load(keys.positions(run, version), apiUrl('positions', { run }), positionsOf);
+}
+
+/** A run's /findings (its findings.json as of its latest logged step) at `version`. */
+export function loadFindings(store, run, version) {
+  return store.load(keys.findings(run, version), apiUrl('findings', { run }));
 }
 
 export function fetchRuns() {

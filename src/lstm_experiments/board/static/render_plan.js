@@ -50,9 +50,15 @@ export const VIEW_INPUTS = {
     paint: (s) => ({ runs: s.runs.map((r) => [runTitle(r), r.kept_steps, r.logged_steps]), downsampled: s.downsampled,
       flag: s.samplesFlag, error: s.runsError, loaded: s.loaded, ticked: s.selected.length, failures: positionInputs(s) }),
   },
+  findings: {
+    layout: () => null,
+    paint: (s) => ({ runs: selectedRuns(s).map((r) => [r.run, runTitle(r), r.findings, r.max_step, r.kept_steps]),
+      highlight: s.highlight && s.highlight.key, all: s.findingsAll }),
+  },
   weights: {
     layout: weightsLayout,
-    paint: (s) => ({ step: s.step, view: s.view, changeScale: s.changeScale, steps: selectedRuns(s).map((r) => r.steps) }),
+    paint: (s) => ({ step: s.step, view: s.view, changeScale: s.changeScale, steps: selectedRuns(s).map((r) => r.steps),
+      highlight: s.highlight }),
   },
   activations: {
     layout: activationsLayout,

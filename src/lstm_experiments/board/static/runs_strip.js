@@ -1,5 +1,6 @@
 // Several runs side by side: the chosen gate and matrix of each, at the same pixels per weight (a
-// 128-unit run is drawn twice as wide as a 64-unit one), on one shared legend or one per run.
+// 128-unit run is drawn twice as wide as a 64-unit one), on one shared legend or one per run; a
+// clicked finding's run outlined where the panel shows its layer and gate (weight_panel.js).
 
 import { el, select } from './dom.js';
 import { MATRIX_LABELS, panelShape } from './labels.js';
@@ -63,7 +64,7 @@ export function build(container, state, env) {
     group.members.push({ panel, fixed: matrix.scale });
     if (!shared) groups.push(group);
     notes.push({ panel, note });
-    card.append(el('div', { class: 'lg-cell' }, panel.heat.canvas),
+    card.append(el('div', { class: 'lg-cell' }, panel.heat.canvas, panel.marks),
       el('div', { class: 'lg-shape', 'data-testid': 'panel-shape', text: shape.text }));
     if (!shared) card.append(group.legend.node);
   });
@@ -88,6 +89,7 @@ export function paint(state, parts, env) {
   }
   for (const { panel, note } of parts.notes) {
     note.textContent = panel.frame && panel.frame.step !== state.step ? `showing step ${panel.frame.step}` : '';
+    weightPanel.paintHighlight(panel, state.highlight);
   }
   return complete;
 }

@@ -3,14 +3,14 @@
 // `wanted`, so that its arrival repaints that view; GatesApp keeps one `wanted` per view).
 
 import {
-  keys, loadActivations, loadLayerInput, loadPositions, loadProbe, loadSaturation, loadWeights,
+  keys, loadActivations, loadFindings, loadLayerInput, loadPositions, loadProbe, loadSaturation, loadWeights,
 } from './model.js';
 
-/** What changes when a run has new steps: the key of its saturation curves and positions. */
+/** What changes when a run has new steps: the key of its saturation curves, positions and findings. */
 export const runVersion = (run) => `${run.max_step}:${run.kept_steps}`;
 
-// The key of each run's latest loaded positions (of one Store): older versions are forgotten.
-const latestPositions = new WeakMap();
+// The key of each run's latest loaded positions and findings (of one Store): older versions are forgotten.
+const latestLoaded = { positions: new WeakMap(), findings: new WeakMap() };
 
 export function makeSource(store, changeScales, wanted) {
   const need = (key, load) => {
@@ -21,6 +21,20 @@ export function makeSource(store, changeScales, wanted) {
     wanted.add(key);
     load();
     return {};
+  };
+  /** The run's latest version of `kind`; while a newer one loads, the last one loaded stands in with `stale: true`. */
+  const latest = (kind, run, key, load) => {
+    const found = need(key, load);
+    if (!latestLoaded[kind].has(store)) latestLoaded[kind].set(store, new Map());
+    const loaded = latestLoaded[kind].get(store);
+    const previous = loaded.get(run.run);
+    if (found.value) {
+      if (previous && previous !== key) store.forget(previous);
+      loaded.set(run.run, key);
+      return found;
+    }
+    const older = previous && store.cached(previous);
+    return older && !found.error ? { value: older, stale: true } : found;
   };
   return {
     weights: (run, layer, matrix, step) => need(keys.weights(run, layer, matrix, step),
@@ -40,18 +54,12 @@ export function makeSource(store, changeScales, wanted) {
      */
     positions(run) {
       if (!run || !run.positions) return { value: null };
-      const key = keys.positions(run.run, runVersion(run));
-      const found = need(key, () => loadPositions(store, run.run, runVersion(run)));
-      if (!latestPositions.has(store)) latestPositions.set(store, new Map());
-      const latest = latestPositions.get(store);
-      const previous = latest.get(run.run);
-      if (found.value) {
-        if (previous && previous !== key) store.forget(previous);
-        latest.set(run.run, key);
-        return found;
-      }
-      const older = previous && store.cached(previous);
-      return older && !found.error ? { value: older, stale: true } : found;
+      return latest('positions', run, keys.positions(run.run, runVersion(run)), () => loadPositions(store, run.run, runVersion(run)));
+    },
+    /** A run's findings (/findings' document), as positions: {value: null} for a run that logged none. */
+    findings(run) {
+      if (!run || !run.findings) return { value: null };
+      return latest('findings', run, keys.findings(run.run, runVersion(run)), () => loadFindings(store, run.run, runVersion(run)));
     },
     /** The largest |W_t - W_0| of a matrix at one step (both loaded). */
     stepChange: (run, layer, matrix, step, current, initial) => changeScales.at(run, layer, matrix, step, current, initial),

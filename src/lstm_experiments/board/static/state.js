@@ -5,7 +5,9 @@
 // Fields set by handlers: runs (sorted), samplesFlag, downsampled, runsError, loaded; selected and
 // selectionTouched (the user ticked or unticked a run); layer; view ('weights' | 'change');
 // changeScale ('step' | 'run'); scale ('shared' | 'own', runs side by side); gate, matrix (the
-// compared panel); step, follow, playing; sequence, activationsRun; width, height (the frame).
+// compared panel); step, follow, playing; sequence, activationsRun; width, height (the frame);
+// highlight (the clicked finding: findings.js' highlightOf, or null; dropped when its run is
+// unticked), findingsAll (the findings list shows every row).
 // Derived here, never patched: steps (every selected run's kept steps), byRun.
 
 import { defaultSelection, layerOf, sortRuns } from './runs.js';
@@ -19,7 +21,7 @@ export const DEFAULTS = Object.freeze({
   runs: [], samplesFlag: SAMPLES_FLAG, downsampled: false, runsError: null, loaded: false,
   selected: [], selectionTouched: false, layer: null, view: 'weights', changeScale: 'step', scale: 'shared',
   gate: null, matrix: DEFAULT_MATRIX, step: null, follow: true, playing: false, sequence: 0, activationsRun: null,
-  width: 1200, height: 900,
+  width: 1200, height: 900, highlight: null, findingsAll: false,
 });
 
 const pick = (options, wanted, preferred) => {
@@ -59,8 +61,9 @@ export function normalize(input) {
   const info = activationsRun ? layerOf(byRun.get(activationsRun), layer).activations : null;
   const sequence = info && state.sequence < (info.sequences ?? 1) ? state.sequence : 0;
   const playing = state.playing && steps.length > 1;
+  const highlight = state.highlight && selected.includes(state.highlight.run) ? state.highlight : null;
 
-  return { ...state, byRun, selected, layer, steps, step, gate, matrix, activationsRun, sequence, playing };
+  return { ...state, byRun, selected, layer, steps, step, gate, matrix, activationsRun, sequence, playing, highlight };
 }
 
 // ---------------------------------------------------------------- selectors
@@ -95,6 +98,19 @@ export const userStepPatch = (state, value) => (state.steps.length
 
 export const stepByPatch = (state, delta) => (state.steps.length
   ? { step: stepBy(state.steps, state.step, delta), follow: false, playing: false } : {});
+
+/**
+ * A finding's row clicked (highlight: findings.js' highlightOf): the slider goes to its first step
+ * (as userStepPatch), the layer to its layer and, where it names gates, the compared gate to one of
+ * them; its place is highlighted. Clicking the highlighted finding again takes the highlight off.
+ */
+export function findingPatch(state, highlight) {
+  if (state.highlight && state.highlight.key === highlight.key) return { highlight: null };
+  const patch = { ...(Number.isFinite(highlight.step) ? userStepPatch(state, highlight.step) : {}), highlight };
+  if (highlight.layer) patch.layer = highlight.layer;
+  if (highlight.gates && !highlight.gates.includes(state.gate)) patch.gate = highlight.gates[0];
+  return patch;
+}
 
 export const followPatch = (on) => ({ follow: on, ...(on ? { playing: false } : {}) });
 

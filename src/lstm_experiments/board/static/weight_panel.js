@@ -1,9 +1,13 @@
 // One weight canvas: one gate of one matrix of one run, for the one-run grid (weights_grid.js) and
-// the several-runs strip (runs_strip.js). build() makes it; frameOf() finds what it shows at the
-// state's step; paintPanel() draws that on its group's scale.
+// the several-runs strip (runs_strip.js). build() makes it (and the strip under it where a
+// highlighted finding's units are marked); frameOf() finds what it shows at the state's step;
+// paintPanel() draws that on its group's scale; paintHighlight() outlines it when it is a clicked
+// finding's place (findings_list.js) and marks that finding's units' columns.
 
+import { clear, el } from './dom.js';
 import { paintBlock } from './colour.js';
 import { describeWeight } from './describe.js';
+import { highlights, unitColumns, unitsText } from './findings.js';
 import { panelShape } from './labels.js';
 import { stepPosition } from './positions.js';
 import { shownStep } from './state.js';
@@ -14,7 +18,11 @@ export function build({ run, layer, matrix, gateIndex, cssWidth, cssHeight }, en
   const { rows, cols } = panelShape(matrix, layer.gates.length);
   const heat = new HeatCanvas({ cols, rows, cssWidth, cssHeight, attrs: { 'data-testid': 'panel', 'data-kind': 'weights' } });
   Object.assign(heat.canvas.dataset, { run: run.run, layer: layer.layer, matrix: matrix.matrix, gate: layer.gates[gateIndex] });
-  const panel = { run: run.run, layer: layer.layer, matrix: matrix.matrix, gateIndex, perGate: cols, heat, frame: null };
+  // Under the canvas, as wide: a finding's units marked by column (empty unless highlighted).
+  const marks = el('div', { class: 'lg-unit-marks', 'data-testid': 'unit-marks', style: { width: `${cssWidth}px` },
+    dataset: { run: run.run, layer: layer.layer, matrix: matrix.matrix, gate: layer.gates[gateIndex] } });
+  const panel = { run: run.run, layer: layer.layer, matrix: matrix.matrix, gate: layer.gates[gateIndex], gateIndex, perGate: cols,
+    block: matrix.reduced ? Number(matrix.block) || 1 : 1, heat, marks, frame: null, highlighted: null };
   env.hover(heat, (cell) => {
     const state = env.getState();
     const run = state.byRun.get(panel.run);
@@ -75,4 +83,41 @@ export function paintPanel(panel, frame, scale, view) {
   delete canvas.dataset.pending;
   delete canvas.dataset.error;
   return true;
+}
+
+/**
+ * Outline the panel (class lg-highlight, data-highlight: the finding's kind) when it is the
+ * highlighted finding's place (findings.js' highlights), and mark its units' columns in the strip
+ * under it (data-units); undo both when it is not. The same highlight twice paints nothing.
+ */
+export function paintHighlight(panel, highlight) {
+  const on = highlights(highlight, panel);
+  const key = on ? JSON.stringify([highlight.key, panel.perGate]) : null;
+  if (key === panel.highlighted) return;
+  panel.highlighted = key;
+  const canvas = panel.heat.canvas;
+  const marks = panel.marks;
+  clear(marks);
+  if (!on) {
+    canvas.className = canvas.className.split(' ').filter((name) => name && name !== 'lg-highlight').join(' ');
+    delete canvas.dataset.highlight;
+    delete marks.dataset.units;
+    marks.removeAttribute('title');
+    return;
+  }
+  canvas.classList.add('lg-highlight');
+  canvas.dataset.highlight = highlight.kind;
+  const units = highlight.units || [];
+  const columns = unitColumns(units, panel.perGate, panel.block);
+  if (!columns.length) {
+    delete marks.dataset.units;
+    marks.removeAttribute('title');
+    return;
+  }
+  marks.dataset.units = units.join(',');
+  marks.title = `${unitsText(units, units.length)} highlighted (${highlight.kind})`;
+  for (const col of columns) {
+    marks.append(el('span', { class: 'lg-unit-mark', dataset: { col },
+      style: { left: `${(100 * col) / panel.perGate}%`, width: `${100 / panel.perGate}%` } }));
+  }
 }

@@ -1,5 +1,6 @@
 // One run's weights: a row per matrix, a column per gate, each panel labelled with its own shape,
-// a colour legend per row. Built from the run's layer; painted at the state's step.
+// a colour legend per row. Built from the run's layer; painted at the state's step, a clicked
+// finding's panels outlined (weight_panel.js' paintHighlight).
 
 import { el } from './dom.js';
 import { MATRIX_LABELS, panelShape } from './labels.js';
@@ -14,7 +15,7 @@ const LABEL_PX = 120; // the matrix names' column
 const LEGEND_PX = 170;
 const GAP_PX = 10; // between the grid's columns
 const MAX_PANEL_PX = 340; // one gate's panel, at most
-const ROW_OVERHEAD_PX = 26; // a row's shape caption and gap, taken from the height budget
+const ROW_OVERHEAD_PX = 32; // a row's unit marks (style.css .lg-unit-marks), shape caption and gap, taken from the height budget
 
 export function build(container, state, env) {
   const [run] = selectedRuns(state);
@@ -45,7 +46,7 @@ export function build(container, state, env) {
       const panel = weightPanel.build({ run, layer, matrix, gateIndex, cssWidth, cssHeight }, env);
       group.members.push(panel);
       panels.push(panel);
-      grid.append(el('div', { class: 'lg-cell' }, panel.heat.canvas,
+      grid.append(el('div', { class: 'lg-cell' }, panel.heat.canvas, panel.marks,
         el('div', { class: 'lg-shape', 'data-testid': 'panel-shape', text: shape.text, dataset: { matrix: matrix.matrix, gate } })));
     });
     grid.append(el('div', { class: 'lg-legend-cell' }, legend.node));
@@ -70,5 +71,6 @@ export function paint(state, parts, env) {
       complete = weightPanel.paintPanel(panel, frames[index], scale, state.view) && complete;
     });
   }
+  for (const panel of parts.panels) weightPanel.paintHighlight(panel, state.highlight);
   return complete;
 }
