@@ -92,13 +92,17 @@ def plugin_tags(plugins):
     return {tag for tag, plugin in plugins.items() if plugin == PLUGIN_NAME}
 
 
-def expected_tags(layers, activations=False):
-    expected = {metadata.position_tag()}
+def expected_tags(layers, activations=False, findings=True):
+    """``findings``: the run had a probe and findings on (the runner's default): the findings so far, and per
+    layer the gradient through time and the per-unit figures (findings/)."""
+    expected = {metadata.position_tag()} | ({metadata.findings_tag()} if findings else set())
     for layer, matrices in layers:
         expected |= {metadata.weights_tag(layer, m) for m in matrices}
         expected |= {metadata.initial_tag(layer, m) for m in matrices}
         if activations:
             expected |= {metadata.activations_tag(layer), metadata.input_tag(layer)}
+        if findings:
+            expected |= {metadata.through_time_tag(layer), metadata.units_tag(layer)}
     if activations:
         expected.add(metadata.probe_tag())
     return expected
@@ -362,7 +366,8 @@ def test_gate_logger_on_a_plain_keras_model_writes_the_same_plugin_tags(tmp_path
     second = [v for e in EventFileLoader(str(files[1])).Load() for v in e.summary.value
               if v.tag.startswith(f"{PLUGIN_NAME}/")]
     assert {v.tag for v in second} == {metadata.weights_tag("lstm", m) for m in LSTM_MATRICES} | {
-        metadata.activations_tag("lstm"), metadata.input_tag("lstm"), metadata.position_tag()}
+        metadata.activations_tag("lstm"), metadata.input_tag("lstm"), metadata.position_tag(),
+        metadata.findings_tag(), metadata.through_time_tag("lstm"), metadata.units_tag("lstm")}
     assert all(v.metadata.plugin_data.plugin_name == PLUGIN_NAME for v in second)
 
 
@@ -419,7 +424,7 @@ def test_the_gates_tab_data_is_a_writer_of_its_own(run_tiny):
     """viz.board: the GATES tab without any image, and the images without the tab's data."""
     tab_only, _ = run_tiny(["viz=none", "viz.board=true"])
     plugins = plugin_of(tab_only / "tensorboard")
-    assert plugin_tags(plugins) == expected_tags([("lstm", LSTM_MATRICES)])
+    assert plugin_tags(plugins) == expected_tags([("lstm", LSTM_MATRICES)], findings=False)  # viz=none: none
     assert not tags_of_plugin(plugins, "images")
     images_only, _ = run_tiny(["viz=[kernel,gates,bias]", "viz.board=false"])
     plugins = plugin_of(images_only / "tensorboard")

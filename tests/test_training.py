@@ -5,6 +5,8 @@ import json
 import numpy as np
 import pytest
 
+from lstm_experiments.findings.rules import KINDS
+
 from conftest import decode_bwr, decode_image, plugin_of, read_tensors
 
 GATES = ("input", "forget", "cell", "output")
@@ -28,6 +30,8 @@ def expected_tags(viz, layer="lstm", matrices=MATRICES, biases=("bias",)):
         scalars |= {f"scale/{layer}/{m}" for m in matrices}
     if "bias" in viz:
         scalars |= {f"scale/{layer}/{b}" for b in biases}
+    if viz:  # findings are on with any visualizer (viz=none turns them off): counts and the gradient's decay
+        scalars |= {f"findings/{kind}" for kind in KINDS} | {f"through_time/{layer}/h", f"through_time/{layer}/c"}
     return images, histograms, scalars
 
 
@@ -52,7 +56,10 @@ def test_exact_tag_set_per_viz_choice(run_tiny, choice, viz):
     assert {t for t, p in plugins.items() if p == "hparams"} == HPARAMS_TAGS
     layout = {"custom_scalars__config__"} if viz else set()  # the CUSTOM SCALARS tab's layout
     assert {t for t, p in plugins.items() if p == "custom_scalars"} == layout
-    assert {t for t, p in plugins.items() if p != "lstm_gates"} == images | histograms | scalars | HPARAMS_TAGS | layout
+    text = {t for t, p in plugins.items() if p == "text"}  # a step's findings, where it has any
+    assert text <= ({"findings_text"} if viz else set())
+    assert {t for t, p in plugins.items() if p != "lstm_gates"} == (images | histograms | scalars | HPARAMS_TAGS | layout
+                                                                   | text)
 
 
 def test_viz_all_turns_every_visualizer_on(run_tiny):
@@ -64,7 +71,8 @@ def test_viz_all_turns_every_visualizer_on(run_tiny):
         ("activations", "images"), ("histograms", "histograms"), ("stats", "scalars"),
         ("saturation", "scalars"), ("gradients", "scalars"), ("scale", "scalars"),
         ("metrics", "scalars"), ("_hparams_", "hparams"), ("custom_scalars__config__", "custom_scalars"),
-    }
+        ("findings", "scalars"), ("through_time", "scalars"),
+    } | ({("findings_text", "text")} & families)
 
 
 def test_steps_follow_log_every_and_end_on_the_last_epoch(run_tiny):

@@ -64,21 +64,26 @@ class GateBoard:
     feature_names: tuple[str, ...] | None = None
     log_every: int = 1
     log_every_batches: int | None = None
+    # The probe's activations, inputs and sequences: where a visualizer the run selected needs the probe (the
+    # findings read the probe too, but do not add these tensors to a run that logs no activations).
+    with_probe: bool = True
     # (layer, matrix) -> the fixed scale, from W_0 (taken once: W_0 never changes in a run).
     _scales: dict = field(default_factory=dict, repr=False)
     _warned: bool = field(default=False, repr=False)
 
     @classmethod
     def from_options(cls, options: ImageOptions, feature_names=None, log_every: int = 1,
-                     log_every_batches: int | None = None) -> "GateBoard":
+                     log_every_batches: int | None = None, with_probe: bool = True) -> "GateBoard":
         """A board with the image options' ``max_side_px`` and ``reduce`` (``viz.image``)."""
         return cls(max_side_px=int(options.max_side_px), reduce=str(options.reduce),
                    feature_names=tuple(feature_names) if feature_names is not None else None,
-                   log_every=int(log_every), log_every_batches=log_every_batches)
+                   log_every=int(log_every), log_every_batches=log_every_batches, with_probe=with_probe)
 
     def summarise(self, snapshot) -> dict[str, Tensor]:
         """Every ``lstm_gates`` tensor of one snapshot: its position, the weights, and with a probe the
         activations, each layer's input and (step 0) the probe."""
+        if not self.with_probe:
+            return {**self.position(snapshot), **self.weights(snapshot)}
         return {**self.position(snapshot), **self.weights(snapshot), **self.activations(snapshot),
                 **self.probe(snapshot)}
 

@@ -133,7 +133,9 @@ class Drawer:
         self._layout_pending = spec.layout
         self.painter = Painter(spec.image)
         self.visualizers = [VISUALIZERS[name]() for name in spec.visualizers]
-        self.board = (GateBoard.from_options(spec.image, spec.feature_names, spec.log_every, spec.log_every_batches)
+        with_probe = any(getattr(VISUALIZERS[name], "needs_probe", False) for name in spec.visualizers)
+        self.board = (GateBoard.from_options(spec.image, spec.feature_names, spec.log_every, spec.log_every_batches,
+                                             with_probe=with_probe)
                       if spec.board else None)
         self.png_exporter = PngExporter(Path(spec.png_dir)) if spec.png_dir else None
         self.findings = None
