@@ -214,7 +214,8 @@ def test_the_runner_finds_a_vanishing_gradient_on_the_adding_problem(tmp_path, f
 def test_the_runner_finds_redundant_units_in_a_layer_too_large_for_sine(tmp_path, units, redundant):
     """The issue's redundant run, smaller: 128 units on the sine data (over 9 in 10 move with another unit,
     checked against np.corrcoef in tests/test_unit_figures.py); 16 units on the same data (the issue's control) stay quiet."""
-    run, _ = train_tiny(tmp_path / "run", [f"units={units}", "viz=[gates]"], tiny=False)  # the default run's data
+    short = ["data.n_samples=256", "train.epochs=3"] if units > 16 else []  # the control: the default run's data
+    run, _ = train_tiny(tmp_path / "run", [f"units={units}", "viz=[gates]", *short], tiny=False)
     document = json.loads((run / "findings.json").read_text())
     assert (("redundant_units", "lstm") in _warnings(document)) == redundant, document["findings"]
     assert not _warnings(document) - {("redundant_units", "lstm")}

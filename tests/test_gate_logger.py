@@ -51,8 +51,10 @@ def functional_run(tmp_path_factory):
     return log_dir, model, x
 
 
-def _expected_tags(layers, visualizers=ALL_VISUALIZERS, metrics=("loss",)):
+def _expected_tags(layers, visualizers=ALL_VISUALIZERS, metrics=("loss",), through_time=()):
+    """With a probe, findings are on: their counts, and the gradient's decay of ``through_time`` layers."""
     expected = {tags.metric(name) for name in metrics} | ({tags.CUSTOM_SCALARS_LAYOUT} if visualizers else set())
+    expected |= tags.findings_tags(through_time)
     for name, gates, matrices in layers:
         for visualizer in visualizers:
             expected |= tags.layer_tags(visualizer, name, gates, matrices)
@@ -68,7 +70,7 @@ FUNCTIONAL_LAYERS = [
 
 def test_exact_tags_of_every_recurrent_layer(functional_run):
     log_dir, _, _ = functional_run
-    written = {tag for tag, plugin in plugin_of(log_dir).items() if plugin != "lstm_gates"}
+    written = {tag for tag, plugin in plugin_of(log_dir).items() if plugin not in ("lstm_gates", "text")}
     assert written == _expected_tags(FUNCTIONAL_LAYERS)
 
 
@@ -191,7 +193,7 @@ def test_subclassed_model_inline_and_log_every(tmp_path):
                                     probe=(x[:4], y[:4]), background=False)])
     events = read_tensors(tmp_path)
     layers = [("memory", LSTM_GATES, ("kernel", "recurrent_kernel", "bias"))]
-    written = {tag for tag, plugin in plugin_of(tmp_path).items() if plugin != "lstm_gates"}
+    written = {tag for tag, plugin in plugin_of(tmp_path).items() if plugin not in ("lstm_gates", "text")}
     assert written == _expected_tags(layers, ("gates", "activations"), ("loss", "val_loss"))
     # Step 0, every 2nd epoch, and the last one.
     assert [s for s, _ in events[tags.gate_image("memory", "kernel", "input")]] == [0, 2, 3]
@@ -216,7 +218,8 @@ def test_a_run_writes_exactly_the_tags_the_vocabulary_names(run_tiny):
     """The runner's own run (viz=all, classification): its tag set equals tags.layer_tags' union."""
     run_dir, _ = run_tiny(["viz=all", "data=random", "data.features=2"])
     written = {tag for tag, plugin in plugin_of(run_dir / "tensorboard").items()
-               if plugin not in ("hparams", "lstm_gates")}
+               if plugin not in ("hparams", "lstm_gates", "text")}
     layers = [("lstm", LSTM_GATES, ("kernel", "recurrent_kernel", "bias"))]
     # The runner also puts the learning rate into the epoch's logs (run/callbacks.py).
-    assert written == _expected_tags(layers, metrics=(*tags.METRIC_NAMES, "learning_rate"))
+    assert written == _expected_tags(layers, metrics=(*tags.METRIC_NAMES, "learning_rate"),
+                                     through_time=[("lstm", ("h", "c"))])

@@ -35,8 +35,13 @@ def _steps(events, tag):
     return [step for step, _ in events[tag]]
 
 
-def _written_tags(log_dir):
-    return {tag for tag, plugin in plugin_of(log_dir).items() if plugin != "lstm_gates"}
+def _written_tags(log_dir, findings=True):
+    """The visualizers' tags: without the GATES tab's, and (``findings``: a probe was given, so findings
+    were on) without the findings' counts and their Text record, checked in tests/test_findings.py."""
+    written = {tag for tag, plugin in plugin_of(log_dir).items() if plugin not in ("lstm_gates", "text")}
+    if findings:
+        assert tags.findings_tags() <= written
+    return written - tags.findings_tags() - {t for t in written if t.startswith(f"{tags.THROUGH_TIME}/")}
 
 
 def _logger(log_dir, **kwargs):
@@ -107,7 +112,7 @@ def test_a_subclassed_model_not_called_before_fit_logs_its_initial_weights_at_st
     for name, gates, matrices in layers:
         for visualizer in visualizers:
             wanted |= tags.layer_tags(visualizer, name, gates, matrices)
-    assert _written_tags(tmp_path) == wanted
+    assert _written_tags(tmp_path, findings=with_probe) == wanted
     assert _steps(events, tags.gate_image("inner_lstm", "kernel", "input")) == [0, 1, 2]
     # Step 0 is W_0 as Keras made it, before the first batch changed it: the kept W_0 and the
     # GATES tab's /initial tensor both equal the twin's initial weights.
@@ -184,7 +189,7 @@ def test_a_cell_the_logger_cannot_split_gets_one_line(tmp_path, caplog):
     lines = [r.getMessage() for r in caplog.records if "'minimal'" in r.getMessage()]
     assert lines == ["GateLogger: layer 'minimal' (RNN with cell MinimalRNNCell) is not logged: "
                      "GateLogger splits the gates of LSTM, GRU, SimpleRNN and ConvLSTM cells only"]
-    written = _written_tags(tmp_path)
+    written = _written_tags(tmp_path, findings=False)
     assert not any("/minimal/" in tag for tag in written)
     assert tags.gate_image("known", "kernel", "input") in written
 

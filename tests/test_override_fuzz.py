@@ -262,9 +262,10 @@ def before_fit(cfg, with_model: bool) -> None:
     """Load the data and, ``with_model``, seed Keras, build and compile the model (TensorFlow):
     a UserError may stop it, nothing else."""
     data = cfg.data
-    if data.name != "csv" and data.get("n_samples", 0) * data.get("seq_len", 0) * data.get("features", 2) > SMALL:
+    # A key given as null (+data.features=null on a data set without it) counts as its default here.
+    if data.name != "csv" and (data.get("n_samples") or 0) * (data.get("seq_len") or 0) * (data.get("features") or 2) > SMALL:
         return  # too large to draw here
-    if data.get("seq_len", 0) > 10_000 or cfg.units * (cfg.model.layers + 1) > 2_000 or cfg.model.layers > 8:
+    if (data.get("seq_len") or 0) > 10_000 or cfg.units * (cfg.model.layers + 1) > 2_000 or cfg.model.layers > 8:
         return
     from lstm_experiments.data import load_dataset
 

@@ -148,6 +148,16 @@ def through_time_decay(layer: str, state: str) -> str:
     return _join(THROUGH_TIME, layer, state)
 
 
+def findings_tags(through_time=()) -> set[str]:
+    """Every tag a run with findings on writes beside its visualizers' (its ``findings_text`` only at steps
+    with findings): ``findings/<kind>`` for every kind, and ``through_time/<layer>/<state>`` for each
+    (layer, states) of ``through_time``, the layers whose gradient through time was measured."""
+    from lstm_experiments.findings.rules import KINDS  # the kinds are the rules' to name
+
+    return ({findings_count(kind) for kind in KINDS}
+            | {through_time_decay(layer, state) for layer, states in through_time for state in states})
+
+
 def metric_name(tag: str) -> str:
     """The metric's own name, as the HParams dashboard shows it (``metrics/val_loss`` -> ``val_loss``)."""
     return tag.split(SEPARATOR)[-1]
