@@ -157,7 +157,7 @@ def test_sigterm_then_resume_matches_an_uninterrupted_run(tmp_path, by_batch):
     """SIGTERM mid-epoch, then resume=: the same steps as an uninterrupted run, none twice, and the same
     final weights bit for bit; with viz.log_every_batches too, where the first session may have logged
     batches past its last checkpoint (the resumed session writes none of them again)."""
-    options = [*RESUMABLE, *(["viz.log_every_batches=4"] if by_batch else [])]
+    options = [*RESUMABLE, *(["viz.log_every_batches=4", "viz.background=false"] if by_batch else [])]  # none skipped
     run_dir = tmp_path / "run"
     command = [sys.executable, "-m", "lstm_experiments", *options, f"hydra.run.dir={run_dir}"]
     process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

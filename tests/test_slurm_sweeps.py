@@ -34,7 +34,8 @@ LONG_JOB = ["threads=1", "units=4", "data.n_samples=64", "data.seq_len=6", "trai
             "viz=[gates,stats]"]
 STEP_TAG = "gates/lstm/recurrent_kernel/forget"
 # The same job logged every 3 optimizer steps: steps that are not all at an epoch's end.
-BY_BATCH = ["viz.log_every_batches=3"]
+# Drawn inline (viz.background=false): a logged batch is never skipped, so the steps of two runs compare exactly.
+BY_BATCH = ["viz.log_every_batches=3", "viz.background=false"]
 
 
 def the_job(sweep):
