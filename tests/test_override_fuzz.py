@@ -215,6 +215,16 @@ def _tb(error: BaseException) -> str:
     return "".join(traceback.format_exception(error))
 
 
+def _missing_keys(cfg) -> set:
+    """OmegaConf's missing keys; none when a value does not resolve (``${foo}``): check_config names that key."""
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        return OmegaConf.missing_keys(cfg)
+    except OmegaConfBaseException:
+        return set()
+
+
 def through_the_config_path(args, tmp_path, skip_known=False) -> tuple[str, object]:
     """("compose", error line) | ("value", UserError) | ("valid", cfg), as the command line would end.
 
@@ -236,7 +246,7 @@ def through_the_config_path(args, tmp_path, skip_known=False) -> tuple[str, obje
             raise Crash(f"{args}: compose raised {type(error).__name__}, folded into {line!r}:\n{_tb(error)}") \
                 from error
         return "compose", line
-    if skip_known and OmegaConf.missing_keys(cfg):
+    if skip_known and _missing_keys(cfg):
         return "known", cfg
     try:
         run_dir = run_directory(cfg, tmp_path / "run")
@@ -346,7 +356,9 @@ def test_crashes_found_here_are_one_line_now(name, tmp_path):
 
 # ----------------------------------------------------------------------------- the property
 
-FUZZ = settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+# Derandomized: the suite draws the same examples on every machine, so a run of CI never fails on a draw
+# nobody saw; look further with settings(max_examples=...) by hand, and pin what turns up as an @example.
+FUZZ = settings(max_examples=60, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                                         HealthCheck.filter_too_much])
 
 
@@ -359,6 +371,8 @@ FUZZ = settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow, He
 @example(args=["viz=[gates,nope]", "units=-1"])
 @example(args=["units='4'", "units=5"])
 @example(args=["data.val_fraction=nan", "+foo=1"])
+@example(args=["model.dropout=${oc.env:HOME}"])  # an interpolation that resolves to the wrong type
+@example(args=["data.n_samples=${foo}"])  # an interpolation to no key
 def test_random_overrides_give_a_config_or_one_line(args, tmp_path):
     """Up to the data (no TensorFlow); the model's part is the slow test below."""
     if known_crash(args):
