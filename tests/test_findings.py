@@ -172,7 +172,7 @@ def test_thresholds_are_checked_in_one_line():
 
 def test_a_finding_that_goes_away_by_itself_is_an_info_and_says_until_when(tmp_path):
     """The record's own rule: active where still seen at the last step its kind was checked."""
-    from lstm_experiments.findings.record import FindingsRecord, summary_lines
+    from lstm_experiments.findings.record import FindingsRecord, summary_lines, summary_severities
     from lstm_experiments.findings.rules import NOT_LEARNING, VANISHING, WARNING, Observation
 
     def seen(kind, layer="lstm"):
@@ -192,6 +192,13 @@ def test_a_finding_that_goes_away_by_itself_is_an_info_and_says_until_when(tmp_p
     assert by_layer[(NOT_LEARNING, None)]["active"]  # checked last at step 1, seen there
     assert [f["layer"] for f in document["findings"]][:2] == ["lstm_1", None]  # warnings first
     assert "lstm since step 0, gone after step 0" in summary_lines(document)[0]
+    # The log's level per line: a kind with an active warning logs a warning, one only seen before an info.
+    record = FindingsRecord(tmp_path / "gone.json")
+    record.observe(0, [seen(VANISHING)])
+    record.observe(1, [])
+    record.write()
+    assert summary_severities(json.loads((tmp_path / "gone.json").read_text())) == ["info"]
+    assert summary_severities(document) == ["warning", "warning"]
 
 
 @pytest.mark.parametrize("forget_bias, vanishes", [("false", True), ("true", False)], ids=["no-bias", "control"])

@@ -117,3 +117,12 @@ def summary_lines(document: dict) -> list[str]:
                            for e in entries)
         lines.append(f"findings: {kind} in {places} ({entries[0]['sentence']})")
     return lines
+
+
+def summary_severities(document: dict) -> list[str]:
+    """The severity of each of ``summary_lines``' lines: ``warning`` when any of its kind's findings is one."""
+    by_kind: dict[str, str] = {}
+    for entry in document.get("findings", []):
+        worst = by_kind.get(entry["kind"], INFO)
+        by_kind[entry["kind"]] = WARNING if WARNING in (worst, entry.get("severity")) else INFO
+    return list(by_kind.values())

@@ -113,7 +113,7 @@ def findings_enabled(cfg: DictConfig) -> bool:
 def findings_summary(cfg: DictConfig, output_dir: Path) -> dict:
     """The run's findings once drawing is done: one log line per kind, and metrics.json's ``findings``
     (how many; None when they were not checked, which findings.json then says)."""
-    from lstm_experiments.findings.record import not_checked, summary_lines
+    from lstm_experiments.findings.record import not_checked, summary_lines, summary_severities
 
     path = output_dir / FINDINGS_FILE
     if not findings_enabled(cfg):
@@ -124,8 +124,8 @@ def findings_summary(cfg: DictConfig, output_dir: Path) -> dict:
     except (OSError, ValueError):
         log.warning("no findings: %s was not written", path)
         return {"findings": None}
-    for line in summary_lines(document):
-        log.warning("%s", line)
+    for severity, line in zip(summary_severities(document), summary_lines(document)):
+        log.log(logging.WARNING if severity == "warning" else logging.INFO, "%s", line)
     return {"findings": len(document.get("findings", []))}
 
 
