@@ -45,8 +45,8 @@ import urllib.error
 from pathlib import Path
 
 from bench.common import (
-    DATA_OVERRIDES, FEATURES, MB, SEQ_LEN, VIZ_VARIANTS, RunResult, compose_config, import_tensorflow_quietly,
-    median, print_table, run_ours,
+    DATA_OVERRIDES, FEATURES, MB, SEQ_LEN, VIZ_VARIANTS, RunResult, child_pids, compose_config,
+    import_tensorflow_quietly, median, print_table, run_ours, status_kib,
 )
 
 UNITS = 128
@@ -108,26 +108,6 @@ def optimizer_steps(overrides: list[str]) -> tuple[int, int]:
 # ---------------------------------------------------------------------------------------- memory
 
 
-def _status_kib(pid: int) -> dict[str, int]:
-    found = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                found[key] = int(value.split()[0])
-    except OSError:
-        return {}
-    return found
-
-
-def _children(pid: int) -> list[int]:
-    kids = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(OSError):
-            kids += [int(k) for k in (task / "children").read_text().split()]
-    return kids
-
-
 def _is_drawing_process(pid: int) -> bool:
     try:
         return DRAWING_MODULE in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
@@ -151,17 +131,17 @@ class RssSampler(threading.Thread):
         me = os.getpid()
         while not self._halt.is_set():
             now = time.perf_counter()
-            for pid in _children(me):
+            for pid in child_pids(me):
                 if pid not in self._checked:
                     self._checked.add(pid)
                     if _is_drawing_process(pid):
                         self.drawing_pids.add(pid)
                 if pid in self.drawing_pids:
-                    status = _status_kib(pid)
+                    status = status_kib(pid)
                     if status:
                         self.drawing.append((now, status.get("VmRSS", 0)))
                         self.drawing_hwm_kib = max(self.drawing_hwm_kib, status.get("VmHWM", 0))
-            self.own.append((now, _status_kib(me).get("VmRSS", 0)))
+            self.own.append((now, status_kib(me).get("VmRSS", 0)))
             self._halt.wait(RSS_SAMPLE_S)
 
     def stop(self):

@@ -287,3 +287,27 @@ def run_keras(overrides: list[str], workdir: Path, with_tensorboard: bool) -> Ru
     fit_s = time.perf_counter() - start
     steps = cfg.train.epochs if with_tensorboard else 0  # Keras logs weights at epochs 0..n-1
     return RunResult(fit_s, steps, dir_bytes(log_dir), str(log_dir))
+
+
+def status_kib(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM (the peak resident set) of ``pid``, in KiB, from /proc; {} once it is gone."""
+    found = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                found[key] = int(value.split()[0])
+    except OSError:
+        return {}
+    return found
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of ``pid`` (of each of its threads), from /proc."""
+    kids = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids += [int(k) for k in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return kids

@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import MB, REPO, print_table
+from bench.common import MB, REPO, child_pids, print_table, status_kib
 
 UNITS = 128
 DATA = ["data=sine", "data.n_samples=64", "data.seq_len=20", "train.batch_size=32"]
@@ -132,35 +132,12 @@ def _cli(args: list[str], cwd: Path) -> float:
     return seconds
 
 
-def _status_kib(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (the peak resident set) of ``pid``, in KiB; {} once it is gone."""
-    found = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                found[key] = int(value.split()[0])
-    except OSError:
-        return {}
-    return found
-
-
-def _children(pid: int) -> list[int]:
-    kids = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            kids += [int(k) for k in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return kids
-
-
 def _tree(pid: int) -> list[int]:
     pids, todo = [], [pid]
     while todo:
         current = todo.pop()
         pids.append(current)
-        todo += _children(current)
+        todo += child_pids(current)
     return pids
 
 
@@ -184,7 +161,7 @@ class Memory(threading.Thread):
             total = 0
             for pid in _tree(self.pid):
                 self.names.setdefault(pid, _name(pid))
-                total += _status_kib(pid).get("VmRSS", 0)
+                total += status_kib(pid).get("VmRSS", 0)
             self.peak_total_kib = max(self.peak_total_kib, total)
             self._stop.wait(RSS_SAMPLE_S)
 
@@ -192,7 +169,7 @@ class Memory(threading.Thread):
         """{process name: {rss_mb, peak_mb}} for every live process of the tree, and their sum."""
         processes = {}
         for pid in _tree(self.pid):
-            status = _status_kib(pid)
+            status = status_kib(pid)
             if status:
                 processes[f"{self.names.get(pid) or _name(pid)} ({pid})"] = {
                     "rss_mb": status.get("VmRSS", 0) / 1024, "peak_mb": status.get("VmHWM", 0) / 1024}
