@@ -30,12 +30,21 @@ that two plugins use, so these never share a tag with the images):
   last finite weights, or the weights after the batch whose loss became NaN or
   inf; and at that failing step, the step holding the last finite weights
   (-1 elsewhere, or where they were not kept).
+- ``lstm_gates/findings``, every logged step with findings on: the run's
+  findings so far, one JSON string (``FindingsContent``).
+- ``lstm_gates/<layer>/through_time``, every logged step the findings measured
+  it: float64 (states, time), the norm of the loss' gradient with respect to
+  ``h`` (and an LSTM's ``c``) at each probe time step (``ThroughTimeContent``).
+- ``lstm_gates/<layer>/units``, every logged step with a probe and findings on:
+  float32 (rows, units), each unit's left and right saturation per gate, the
+  std of its h and its place in each order of the units (``UnitsContent``).
 
 In activations and inputs, a step the layer's mask leaves out is NaN.
 
 Each tag's summary metadata carries a JSON object (``content``) describing it;
 its keys are listed in ``WeightsContent``, ``ActivationsContent``,
-``ProbeContent``, ``InputContent`` and ``PositionContent`` below. The writer builds one of these
+``ProbeContent``, ``InputContent``, ``PositionContent``, ``FindingsContent``,
+``ThroughTimeContent`` and ``UnitsContent`` below. The writer builds one of these
 (``encode_content``); the server reads it back into the same class
 (``parse_content``), so both sides name a key in one place.
 """
@@ -73,6 +82,11 @@ UNITS = "units"
 INPUT = "input"
 POSITION = "position"
 FINDINGS = "findings"
+# The rows of ``lstm_gates/<layer>/units`` (``UnitsContent.rows``): ``<gate>/left``, ``<gate>/right``, ``activity``,
+# ``order/<by>``; named here for the writer (``summary``) and the server (``layer_figures``) alike.
+UNIT_SIDES = ("left", "right")
+ACTIVITY = "activity"
+ORDER = "order"
 # What is special about a logged step: the last weights before a loss became NaN or inf, and the
 # weights after that batch. ``lstm_gates/position``'s third value indexes EVENTS.
 LAST_FINITE = "last_finite"
@@ -218,6 +232,16 @@ def through_time_tag(layer: str) -> str:
 
 def units_tag(layer: str) -> str:
     return SEPARATOR.join((PLUGIN_NAME, layer, UNITS))
+
+
+def unit_saturation_row(gate: str, side: str) -> str:
+    """The ``units`` row of one gate's left- or right-saturated fractions (``UNIT_SIDES``)."""
+    return SEPARATOR.join((gate, side))
+
+
+def unit_order_row(by: str) -> str:
+    """The ``units`` row of one order of the units (a permutation)."""
+    return SEPARATOR.join((ORDER, by))
 
 
 def findings_tag() -> str:

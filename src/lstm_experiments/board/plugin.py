@@ -10,8 +10,9 @@ Routes, under ``/data/plugin/lstm_gates``; one thin werkzeug handler each:
 
 - ``/runs``: every run with gate data, its title and order, kept steps, layers
   and matrices, whether it logged by batch and its failing step if a loss
-  became NaN or inf, and whether it logged findings (``run_index``,
-  ``run_titles``, ``sampling``);
+  became NaN or inf, whether it logged findings, and per layer the states of its gradient through time
+  (``through_time``) and the gates and orders of its per-unit figures (``unit_figures``), or null
+  (``run_index``, ``run_titles``, ``sampling``);
 - ``/weights?run&layer&matrix&step``: one fused matrix at one step (step 0
   from the ``/initial`` tag when TensorBoard dropped it from the steps);
 - ``/activations?run&layer&step``: the gate values on the probe sequences;
@@ -23,6 +24,14 @@ Routes, under ``/data/plugin/lstm_gates``; one thin werkzeug handler each:
   ``findings.json`` held then: ``version``, ``last_step``, ``checked``, ``findings``), with
   ``run`` and ``step``, the step of that datum; 404 for a run that logged none (one from
   before findings were logged, or with findings off);
+- ``/through_time?run&layer&step``: the norm of the loss' gradient with respect to each state (``h``, an
+  LSTM's ``c``) at every probe time step (``lstm_gates/<layer>/through_time``): ``states``, ``time`` and
+  ``norms`` {state: [norm per time step]}; 404 for a layer that logged none (findings off, no probe, or
+  a model that is not the runner's plain stack) and for a step where it was not measured;
+- ``/units?run&layer&step``: each unit's figures (``lstm_gates/<layer>/units``): ``saturation`` {gate:
+  {left, right}} (the fractions of its probe values below 0.1 and above 0.9, a tanh gate on (v + 1)/2),
+  ``activity`` (the std of its h) and ``orders`` {by: the unit at each place}, for ``built``,
+  ``saturation``, ``activity`` and ``similarity``; 404 as ``/through_time``;
 - ``/static/<file>``: the page's own files, from an allow-list made at start.
 
 A bad or missing parameter answers 400, an unknown run, layer, matrix or step
@@ -40,6 +49,7 @@ from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 
 from lstm_experiments.board import metadata, sampling
+from lstm_experiments.board.layer_figures import through_time_answer, units_answer
 from lstm_experiments.board.http_answers import (
     CONTENT_TYPES, datum_at, not_found, required, respond_json, route, shown, static_files, step_of,
 )
@@ -77,6 +87,8 @@ class GatesPlugin(base_plugin.TBPlugin):
             "/saturation": self._serve_saturation,
             "/positions": self._serve_positions,
             "/findings": self._serve_findings,
+            "/through_time": self._serve_through_time,
+            "/units": self._serve_units,
             "/static/*": self._serve_static,
         }
 
@@ -295,6 +307,24 @@ class GatesPlugin(base_plugin.TBPlugin):
                             "or with findings off)")
         step, document = reader.latest_findings(request, run)
         return respond_json(request, {**document, "run": run, "step": step})
+
+    @route
+    def _serve_through_time(self, request):
+        """The gradient's norm through time of one layer at one step, by state."""
+        run = required(request, "run")
+        layer = required(request, "layer")
+        content, datum = self._layer_datum(request, run, layer, metadata.through_time_tag(layer),
+                                           metadata.KIND_THROUGH_TIME, "through_time")
+        return respond_json(request, {"run": run, **through_time_answer(content, datum.numpy, datum.step)})
+
+    @route
+    def _serve_units(self, request):
+        """Each unit's saturation, activity and places in the orders of one layer at one step."""
+        run = required(request, "run")
+        layer = required(request, "layer")
+        content, datum = self._layer_datum(request, run, layer, metadata.units_tag(layer), metadata.KIND_UNITS,
+                                           "units")
+        return respond_json(request, {"run": run, **units_answer(content, datum.numpy, datum.step)})
 
     @route
     def _serve_static(self, request):

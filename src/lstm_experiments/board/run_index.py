@@ -5,8 +5,10 @@ kind their (typed) content names; ``run_entry`` makes the route's entry of one
 run from its parts, the kept steps of its smallest matrix, one datum of each
 activations tag, its positions (``lstm_gates/position``: by batch or by epoch,
 and the failing step of a loss gone NaN or inf), whether it logged findings
-(``lstm_gates/findings``, from the listing alone) and its title. Only runs with
-weights are listed.
+(``lstm_gates/findings``, from the listing alone), per layer whether it logged
+the gradient through time and the per-unit figures (``/through_time``,
+``/units``: their states, gates and orders, from the listing alone) and its
+title. Only runs with weights are listed.
 """
 
 import math
@@ -33,6 +35,8 @@ class RunParts:
     inputs: set = field(default_factory=set)  # layers with an ``/input`` tag
     position: tuple | None = None  # (PositionContent, series) of ``lstm_gates/position``; None: an older run
     findings: bool = False  # the run logged ``lstm_gates/findings`` (/findings answers for it)
+    through_time: dict = field(default_factory=dict)  # layer -> ThroughTimeContent (/through_time answers)
+    units: dict = field(default_factory=dict)  # layer -> UnitsContent (/units answers)
 
     @property
     def smallest(self) -> str | None:
@@ -62,6 +66,10 @@ def run_parts(series_by_tag: dict) -> RunParts:
             parts.position = (content, series)
         elif content.kind == metadata.KIND_FINDINGS and tag == metadata.findings_tag():
             parts.findings = True
+        elif content.kind == metadata.KIND_THROUGH_TIME and tag == metadata.through_time_tag(content.layer):
+            parts.through_time[content.layer] = content
+        elif content.kind == metadata.KIND_UNITS and tag == metadata.units_tag(content.layer):
+            parts.units[content.layer] = content
     return parts
 
 
@@ -84,9 +92,18 @@ def _layers(parts: RunParts, activation_shapes: dict, saturated: set) -> list[di
             "layer": content.layer, "cell": content.cell, "gates": list(content.gates or []),
             "units": content.units, "matrices": [], "activations": None,
             "saturation": content.layer in saturated,
+            # /through_time?run&layer&step answers: the states it measured, else None
+            "through_time": None,
+            # /units?run&layer&step answers: the gates of its per-unit saturation and its orders, else None
+            "unit_figures": None,
         })
         entry["matrices"].append(_matrix_entry(content))
     for entry in layers.values():
+        if entry["layer"] in parts.through_time:
+            entry["through_time"] = list(parts.through_time[entry["layer"]].states or [])
+        if entry["layer"] in parts.units:
+            units = parts.units[entry["layer"]]
+            entry["unit_figures"] = {"gates": list(units.gates or []), "orders": list(units.orders or [])}
         entry["matrices"].sort(key=lambda m: MATRIX_ORDER.get(m["matrix"], len(MATRIX_ORDER)))
         if entry["layer"] in parts.activations:
             content = parts.activations[entry["layer"]][1]

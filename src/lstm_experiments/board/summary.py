@@ -108,13 +108,13 @@ class GateBoard:
             gates = list(figures.unit_saturation)
             rows, values = [], []
             for gate in gates:
-                for side, part in zip(("left", "right"), figures.unit_saturation[gate]):
-                    rows.append(f"{gate}/{side}")
+                for side, part in zip(metadata.UNIT_SIDES, figures.unit_saturation[gate]):
+                    rows.append(metadata.unit_saturation_row(gate, side))
                     values.append(part)
-            rows.append("activity")
+            rows.append(metadata.ACTIVITY)
             values.append(figures.activity_std)
             for by, order in figures.orders.items():
-                rows.append(f"order/{by}")
+                rows.append(metadata.unit_order_row(by))
                 values.append(order)
             content = metadata.UnitsContent(kind=metadata.KIND_UNITS, layer=figures.layer, cell=figures.cell,
                                             gates=gates, orders=list(figures.orders), rows=rows, units=figures.units)
