@@ -265,14 +265,13 @@ def run_keras(overrides: list[str], workdir: Path, with_tensorboard: bool) -> Ru
 
     from lstm_experiments.data import load_dataset
     from lstm_experiments.data.input_pipeline import batches, training_batches
-    from lstm_experiments.model import build_model, compile_model
+    from lstm_experiments.model import build_run_model
 
     cfg = compose_config(overrides)
     keras.backend.clear_session()
     keras.utils.set_random_seed(cfg.seed)
     data = load_dataset(cfg.data, cfg.seed)
-    model = build_model(cfg.model, cfg.units, data.input_shape, data.task)
-    compile_model(model, cfg.train, data.task)
+    model = build_run_model(cfg, data)
     log_dir = Path(tempfile.mkdtemp(dir=workdir))
     callbacks = [keras.callbacks.TensorBoard(str(log_dir), histogram_freq=1, write_images=True)] if with_tensorboard else []
     start = time.perf_counter()

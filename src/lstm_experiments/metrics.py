@@ -1,7 +1,7 @@
 """The epoch metrics a run logs, as Keras names them: the one place their names live.
 
-Every task logs the loss on the training and the validation data; binary
-classification adds the accuracy on both. Tags (``metrics/<name>``), the HParams
+Every task logs the loss on the training and the validation data; classification
+(binary, and next-token prediction on text) adds the accuracy on both. Tags (``metrics/<name>``), the HParams
 metrics, the CUSTOM SCALARS charts, what early stopping may monitor and the
 report's column order all read these.
 """
@@ -14,6 +14,6 @@ METRIC_NAMES = (*LOSSES, *ACCURACIES)
 LEARNING_RATE = "learning_rate"
 
 
-def task_metrics(binary: bool) -> tuple[str, ...]:
-    """The metrics a task logs: the losses, and for binary classification the accuracies too."""
-    return METRIC_NAMES if binary else LOSSES
+def task_metrics(classification: bool) -> tuple[str, ...]:
+    """The metrics a task logs: the losses, and for classification the accuracies too."""
+    return METRIC_NAMES if classification else LOSSES

@@ -2,13 +2,21 @@
 
 Layer names are fixed (``lstm``, ``lstm_1``, ... or ``gru``, ...; ``head``) so
 tags match across runs and sweeps.
+
+Token data (``NEXT_TOKEN``, ``data=text``) reads int ids through an ``Embedding``
+(``embedding``) of ``data.embedding_dim``; every recurrent layer returns its
+sequence and the head is a softmax over the vocabulary at every position, compiled
+with sparse categorical cross-entropy and accuracy.
 """
 
 import keras
 
 from lstm_experiments.config.choices import Cell, parse
-from lstm_experiments.data import BINARY
+from lstm_experiments.data import BINARY, NEXT_TOKEN
 from lstm_experiments.errors import ConfigValueError
+
+# The Embedding's width when a caller gives none (data.embedding_dim's default).
+DEFAULT_EMBEDDING_DIM = 16
 
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 
@@ -24,11 +32,30 @@ def _option(model_cfg, key: str, default):
     return default if value is None else value
 
 
-def build_model(model_cfg, units: int, input_shape: tuple[int, int], task: str) -> keras.Model:
+def build_run_model(cfg, data) -> keras.Model:
+    """The runner's model for ``cfg`` (its ``model``, ``units`` and, for tokens, ``data.embedding_dim``) and
+    the loaded data set ``data`` (its shape, task and vocabulary), compiled with ``cfg.train``."""
+    vocabulary_size = len(data.vocabulary) if data.vocabulary is not None else None
+    embedding_dim = cfg.data.get("embedding_dim") or DEFAULT_EMBEDDING_DIM
+    model = build_model(cfg.model, cfg.units, data.input_shape, data.task, vocabulary_size=vocabulary_size,
+                        embedding_dim=embedding_dim)
+    compile_model(model, cfg.train, data.task)
+    return model
+
+
+def build_model(model_cfg, units: int, input_shape: tuple[int, ...], task: str, *,
+                vocabulary_size: int | None = None, embedding_dim: int = DEFAULT_EMBEDDING_DIM) -> keras.Model:
+    """The recurrent stack of ``model_cfg`` on ``input_shape`` with the head of ``task``; ``NEXT_TOKEN``
+    needs ``vocabulary_size`` (ids in, a softmax over as many tokens out)."""
     # A plain str from here on: it names the layers (lstm, lstm_1, ...) and the model.
     cell = parse(Cell, model_cfg.cell, "model.cell").value
-    inputs = keras.Input(shape=input_shape, name="sequence")
+    tokens = task == NEXT_TOKEN
+    if tokens and not vocabulary_size:
+        raise ValueError(f"a {NEXT_TOKEN} model needs vocabulary_size (received {vocabulary_size!r})")
+    inputs = keras.Input(shape=input_shape, name="sequence", dtype="int32" if tokens else None)
     x = inputs
+    if tokens:
+        x = keras.layers.Embedding(vocabulary_size, embedding_dim, name="embedding")(x)
     for index in range(model_cfg.layers):
         options = {
             "use_bias": model_cfg.use_bias,
@@ -42,13 +69,16 @@ def build_model(model_cfg, units: int, input_shape: tuple[int, int], task: str) 
             options["unit_forget_bias"] = bool(_option(model_cfg, "unit_forget_bias", True))
         name = layer_name(cell, index)
         layer = CELLS[cell](
-            units, return_sequences=index < model_cfg.layers - 1, name=name, **options
+            units, return_sequences=tokens or index < model_cfg.layers - 1, name=name, **options
         )
         if model_cfg.bidirectional:
             layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{name}")
         x = layer(x)
-    activation = "sigmoid" if task == BINARY else None
-    outputs = keras.layers.Dense(1, activation=activation, name="head")(x)
+    if tokens:
+        outputs = keras.layers.Dense(vocabulary_size, activation="softmax", name="head")(x)
+    else:
+        activation = "sigmoid" if task == BINARY else None
+        outputs = keras.layers.Dense(1, activation=activation, name="head")(x)
     return keras.Model(inputs, outputs, name=f"{cell}_model")
 
 
@@ -62,5 +92,8 @@ def compile_model(model: keras.Model, train_cfg, task: str) -> None:
                                "sgd, rmsprop, adagrad, nadam)") from None
     if task == BINARY:
         model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
+    elif task == NEXT_TOKEN:
+        # "accuracy": Keras' sparse categorical accuracy here, logged under the same name as binary's.
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     else:
         model.compile(optimizer=optimizer, loss="mse")

@@ -22,8 +22,13 @@ that two plugins use, so these never share a tag with the images):
   features): the model's input for a first layer, an ``Embedding``'s vectors,
   the layer below's outputs. Wider than ``max_side_px`` features: that axis is
   reduced block-wise.
-- ``lstm_gates/probe``, step 0 only: the probe sequences' input, float16
-  (sequences, time, features), when the model has one input array.
+- ``lstm_gates/probe``, step 0 only: the probe sequences' input, when the model
+  has one input array: float16 (sequences, time, features); or, for a probe of
+  tokens (``ProbeContent.encoding``: ``ids`` for 2-D integer ids, the input of an
+  ``Embedding``; ``one_hot`` for one-hot vectors given with a vocabulary), int32
+  token ids (sequences, time), -1 where a one-hot position holds no token, with
+  the text of each id in the metadata (``ProbeContent.tokens``, from
+  ``GateLogger(vocabulary=...)``; the runner's ``data=text`` gives its characters).
 - ``lstm_gates/position``, every logged step: int64 [epoch, batch, event,
   last_finite]: where in training the step stands (the epoch, from 1, and the
   batches done in it; 0, 0 before training), ``EVENTS[event]``: nothing, the
@@ -136,11 +141,38 @@ class ActivationsContent:
     version: int = CONTENT_VERSION
 
 
+# How ``lstm_gates/probe`` holds the probe (``ProbeContent.encoding``): float16 features (sequences, time,
+# features), or int32 token ids (sequences, time) that the model read as ids (an Embedding's input) or as
+# one-hot vectors (each position's id is its vector's largest entry; -1 where the vector is all zeros).
+PROBE_FEATURES = "features"
+PROBE_IDS = "ids"
+PROBE_ONE_HOT = "one_hot"
+PROBE_ENCODINGS = (PROBE_FEATURES, PROBE_IDS, PROBE_ONE_HOT)
+# A one-hot position that holds no token (an all-zero vector: padding).
+NO_TOKEN = -1
+
+
 @dataclass
 class ProbeContent:
+    """Metadata of ``lstm_gates/probe``.
+
+    A run written before tokens were kept reads as ``features`` with no ``tokens``; its probe of
+    token ids (a 2-D datum, float16) then has no features either.
+    """
+
     kind: str  # KIND_PROBE
     features: list[str] = field(default_factory=list)  # a name per input feature
+    # PROBE_FEATURES, or PROBE_IDS / PROBE_ONE_HOT: the datum is int32 token ids (sequences, time).
+    encoding: str = PROBE_FEATURES
+    # The text of each token id: ``tokens[id]`` (a list vocabulary whole; a callable's, for ids 0 to the
+    # probe's largest, or the one-hot width). None: no vocabulary was given (ids alone).
+    tokens: list[str] | None = None
     version: int = CONTENT_VERSION
+
+    @property
+    def holds_ids(self) -> bool:
+        """Whether the datum is token ids (sequences, time) rather than features."""
+        return self.encoding in (PROBE_IDS, PROBE_ONE_HOT)
 
 
 @dataclass

@@ -18,7 +18,8 @@ TensorBoard's protos only, never TensorFlow, Keras, Hydra or OmegaConf.
 - ``inputs``: per layer, what it read on the same sequences, float16
   (sequences, time, features), features reduced like units when wider.
 - ``probe``: step 0, the same sequences' input, float16 (sequences, time, features),
-  for a model with one input array.
+  for a model with one input array; a probe of tokens as int32 ids (sequences, time)
+  with the text of each id (``tokens``, ``board.tokens``).
 
 Where a layer's mask leaves a step out, its activations and input are NaN there.
 
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lstm_experiments.board import metadata
+from lstm_experiments.board.tokens import encoding, token_ids
 from lstm_experiments.gates.layout import CANDIDATE_GATE, GATE_NAMES
 from lstm_experiments.tensorboard.summaries import Tensor
 from lstm_experiments.config.image_options import ImageOptions
@@ -56,7 +58,8 @@ class GateBoard:
     The writer of its own (``viz.board``, ``GateLogger(board=...)``), beside the
     visualizers: ``summarise`` gives every tensor of one snapshot. ``feature_names``
     label the first recurrent layer's kernel rows and the probe's features (None:
-    unknown); ``log_every`` is the run's ``viz.log_every``.
+    unknown); ``log_every`` is the run's ``viz.log_every``. ``tokens``: the text of each token id of a
+    probe of tokens (``GateLogger(vocabulary=...)``, checked there); None: no vocabulary.
     """
 
     max_side_px: int = ImageOptions.max_side_px
@@ -67,17 +70,19 @@ class GateBoard:
     # The probe's activations, inputs and sequences: where a visualizer the run selected needs the probe (the
     # findings read the probe too, but do not add these tensors to a run that logs no activations).
     with_probe: bool = True
+    tokens: tuple[str, ...] | None = None
     # (layer, matrix) -> the fixed scale, from W_0 (taken once: W_0 never changes in a run).
     _scales: dict = field(default_factory=dict, repr=False)
     _warned: bool = field(default=False, repr=False)
 
     @classmethod
     def from_options(cls, options: ImageOptions, feature_names=None, log_every: int = 1,
-                     log_every_batches: int | None = None, with_probe: bool = True) -> "GateBoard":
+                     log_every_batches: int | None = None, with_probe: bool = True, tokens=None) -> "GateBoard":
         """A board with the image options' ``max_side_px`` and ``reduce`` (``viz.image``)."""
         return cls(max_side_px=int(options.max_side_px), reduce=str(options.reduce),
                    feature_names=tuple(feature_names) if feature_names is not None else None,
-                   log_every=int(log_every), log_every_batches=log_every_batches, with_probe=with_probe)
+                   log_every=int(log_every), log_every_batches=log_every_batches, with_probe=with_probe,
+                   tokens=tuple(tokens) if tokens is not None else None)
 
     def summarise(self, snapshot) -> dict[str, Tensor]:
         """Every ``lstm_gates`` tensor of one snapshot: its position, the weights, and with a probe the
@@ -243,10 +248,17 @@ class GateBoard:
         return {metadata.input_tag(activity.layer): Tensor(values, metadata.summary_metadata(content))}
 
     def probe(self, snapshot) -> dict[str, Tensor]:
-        """``lstm_gates/probe``: the probe sequences' input (step 0, one input array only; empty otherwise)."""
+        """``lstm_gates/probe``: the probe sequences' input (step 0, one input array only; empty otherwise):
+        float16 features, or a probe of tokens' int32 ids with the text of each id."""
         if snapshot.probe_x is None or snapshot.step != 0 or isinstance(snapshot.probe_x, list | tuple | dict):
             return {}
-        values = np.asarray(np.asarray(snapshot.probe_x)[: metadata.PROBE_SEQUENCES], dtype=DTYPE)
+        first = np.asarray(snapshot.probe_x)[: metadata.PROBE_SEQUENCES]
+        how = encoding(first, with_vocabulary=self.tokens is not None)
+        if how != metadata.PROBE_FEATURES:
+            content = metadata.ProbeContent(kind=metadata.KIND_PROBE, encoding=how,
+                                            tokens=list(self.tokens) if self.tokens is not None else None)
+            return {metadata.probe_tag(): Tensor(token_ids(first, how), metadata.summary_metadata(content))}
+        values = np.asarray(first, dtype=DTYPE)
         features = values.shape[-1] if values.ndim == 3 else 0
         names = list(self.feature_names) if self.feature_names is not None and len(self.feature_names) == features else []
         content = metadata.ProbeContent(kind=metadata.KIND_PROBE, features=names)

@@ -1,6 +1,10 @@
 """``GateLogger``'s arguments, checked when it is made: a ValueError names the argument and the value."""
 
+import logging
+
 from lstm_experiments.viz import VISUALIZERS
+
+log = logging.getLogger(__name__)
 
 DEFAULT_VISUALIZERS = ("kernel", "gates", "bias")
 ALL = "all"
@@ -63,3 +67,21 @@ def findings(value, probe):
     if not options.pop("enabled", True):
         return None
     return thresholds_from(options, key="findings")
+
+
+def vocabulary(value, probe, feature_names_given: bool):
+    """``vocabulary=``: None, a list of tokens or a callable id -> text, for a probe of token ids or one-hot
+    vectors; (the text of each id, or None; the feature names it gives one-hot inputs, or None). Checked
+    against the probe (``board.tokens.vocabulary_texts``); without a probe there is nothing to label."""
+    from lstm_experiments.board.metadata import PROBE_ONE_HOT
+    from lstm_experiments.board.tokens import encoding, vocabulary_texts
+
+    if value is None:
+        return None, None
+    if probe is None:
+        log.warning("GateLogger: vocabulary= labels the probe's tokens; without probe=(x, y) it is not used")
+        return None, None
+    texts = vocabulary_texts(value, probe[0])
+    # One-hot inputs are features named by their token: the first kernel's rows and the probe's features.
+    one_hot = encoding(probe[0], with_vocabulary=True) == PROBE_ONE_HOT
+    return texts, (texts if one_hot and not feature_names_given else None)

@@ -84,6 +84,12 @@ class GateLogger(keras.callbacks.Callback):
         feature_names: a name per input feature (a CSV's columns, say), for the ``lstm_gates``
             plugin: they label the first recurrent layer's kernel rows and the probe's features.
             Default None: unnamed.
+        vocabulary: for a probe of tokens (2-D integer ids into an ``Embedding``, or one-hot
+            vectors (sequences, time, vocabulary)): a list of tokens (``vocabulary[id]`` is id's text) or
+            a callable from an id to its text. The probe is then kept as token ids with the text of each
+            (``lstm_gates/probe``), for the GATES tab; one-hot inputs take the tokens as feature names
+            unless ``feature_names`` is given. Checked against the probe when the logger is made.
+            Default None: a probe of integer ids is kept as ids alone.
         board: also write the GATES tab's data (``lstm_gates/...``: every matrix per logged step,
             and with a probe each layer's activations and input). Default True.
         initial_file: keep W_0 in ``log_dir`` (``gate_logger_initial.npz``), so that a later
@@ -98,13 +104,14 @@ class GateLogger(keras.callbacks.Callback):
     def __init__(self, log_dir, visualizers=DEFAULT_VISUALIZERS, log_every: int = 1, probe=None, image=None,
                  background: bool = True, *, log_every_batches: int | None = None, worker: str = "process",
                  worker_priority: str = "idle", png_dir=None, feature_names=None, initial_file: bool = True,
-                 board: bool = True, findings=None, findings_file=None):
+                 board: bool = True, findings=None, findings_file=None, vocabulary=None):
         super().__init__()
         log_every = arguments.every(log_every, "log_every")
         log_every_batches = arguments.every(log_every_batches, "log_every_batches", optional=True)
         feature_names = arguments.feature_names(feature_names)
         worker = parse(Worker, worker, "worker")
         probe = arguments.probe_pair(probe)
+        tokens, token_features = arguments.vocabulary(vocabulary, probe, feature_names is not None)
         names = arguments.visualizer_names(visualizers)
         thresholds = arguments.findings(findings, probe)
         self.spec = DrawingSpec(
@@ -113,12 +120,13 @@ class GateLogger(keras.callbacks.Callback):
             image=image_options(image, key="image"),
             board=bool(board),
             png_dir=str(Path(png_dir)) if png_dir is not None else None,
-            feature_names=feature_names,
+            feature_names=feature_names if token_features is None else token_features,
             log_every=log_every,
             initial_file=INITIAL_FILE if initial_file else None,
             log_every_batches=log_every_batches,
             findings=thresholds,
             findings_file=str(Path(findings_file)) if findings_file is not None else None,
+            tokens=tokens,
         )
         self.log_every = log_every
         self.probe = probe

@@ -60,6 +60,8 @@ class DrawingSpec:
     findings: object = None
     # Where findings.json goes (``findings.record``); None: beside the event file.
     findings_file: str | None = None
+    # The text of each token id of a probe of tokens (``GateLogger(vocabulary=...)``); None: no vocabulary.
+    tokens: tuple[str, ...] | None = None
 
 
 def failure_message(what: str, where, error: BaseException) -> str:
@@ -135,7 +137,7 @@ class Drawer:
         self.visualizers = [VISUALIZERS[name]() for name in spec.visualizers]
         with_probe = any(getattr(VISUALIZERS[name], "needs_probe", False) for name in spec.visualizers)
         self.board = (GateBoard.from_options(spec.image, spec.feature_names, spec.log_every, spec.log_every_batches,
-                                             with_probe=with_probe)
+                                             with_probe=with_probe, tokens=spec.tokens)
                       if spec.board else None)
         self.png_exporter = PngExporter(Path(spec.png_dir)) if spec.png_dir else None
         self.findings = None

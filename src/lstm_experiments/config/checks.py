@@ -32,6 +32,7 @@ _RULES = [
     ("data.features", lambda v: v > 0, _POSITIVE),
     ("data.stride", lambda v: v > 0, _POSITIVE),
     ("data.horizon", lambda v: v > 0, _POSITIVE),
+    ("data.embedding_dim", lambda v: v > 0, _POSITIVE),
     ("data.noise", lambda v: v >= 0, "must be >= 0"),
     ("data.val_fraction", lambda v: 0 < v < 1, "must be between 0 and 1"),
     ("model.layers", lambda v: v > 0, _POSITIVE),

@@ -3,7 +3,8 @@
 For synthetic data it sets ``data.seq_len`` and ``data.features`` (the adding
 problem has exactly two features: value and marker). A CSV's windows come
 from the file, so there it is a check: the run stops with one line if the
-windows' shape differs (``check_windows``, once the data is loaded).
+windows' shape differs (``check_windows``, once the data is loaded). Text
+windows are token ids, not features: there it is an error naming ``data.seq_len``.
 """
 
 from omegaconf import DictConfig, open_dict
@@ -29,6 +30,9 @@ def apply_input_shape(cfg: DictConfig) -> DictConfig:
     if shape is None or cfg.data.get("name") == "csv":
         return cfg
     seq_len, features = shape
+    if cfg.data.get("name") == "text":
+        raise ConfigValueError(f"input_shape=[{seq_len},{features}] (data=text reads windows of character ids, "
+                               f"not features: set data.seq_len={seq_len} instead)")
     if cfg.data.name == "adding" and features != ADDING_FEATURES:
         raise ConfigValueError(f"input_shape=[{seq_len},{features}] (data=adding has {ADDING_FEATURES} "
                                "features: value and marker)")

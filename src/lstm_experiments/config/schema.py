@@ -75,6 +75,18 @@ class CsvDataConfig(DataConfig):
 
 
 @dataclass
+class TextDataConfig(DataConfig):
+    """A text file's characters; at every position, predict the next one (data/text.py)."""
+
+    name: str = "text"
+    path: str = MISSING
+    # Characters per window (windows do not overlap; the targets are the same characters one on).
+    seq_len: int = 64
+    # The width of the Embedding the character ids go through before the first recurrent layer.
+    embedding_dim: int = 16
+
+
+@dataclass
 class ModelConfig:
     """The recurrent stack; the head and loss follow from the data's task."""
 
@@ -208,6 +220,7 @@ def register_configs() -> None:
         "sine": SineDataConfig,
         "adding": AddingDataConfig,
         "csv": CsvDataConfig,
+        "text": TextDataConfig,
     }.items():
         cs.store(group="schema/data", name=name, node=node)
     cs.store(group="schema/model", name="model", node=ModelConfig)

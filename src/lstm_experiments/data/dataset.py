@@ -8,14 +8,21 @@ from lstm_experiments.errors import DataError
 
 REGRESSION = "regression"
 BINARY = "binary"
+# Token ids in, a softmax over the vocabulary at every position out: each position's target is the next token.
+NEXT_TOKEN = "next_token"
+# The tasks that log accuracy beside the loss.
+CLASSIFICATION = (BINARY, NEXT_TOKEN)
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """Windows shaped (samples, seq_len, features) with one target per window.
+    """Windows shaped (samples, seq_len, features) with one target per window, or, for
+    ``NEXT_TOKEN``, int32 token ids (samples, seq_len) with the next id at each position as targets
+    (samples, seq_len).
 
     ``feature_names``: a name per feature, in order (a CSV's columns; the synthetic data's
     channel names, ``data.synthetic``), which the ``lstm_gates`` plugin shows; None: unnamed.
+    ``vocabulary``: token data's text of each id (``vocabulary[id]``); None for numeric windows.
     """
 
     x_train: np.ndarray
@@ -24,10 +31,11 @@ class Dataset:
     y_val: np.ndarray
     task: str
     feature_names: tuple[str, ...] | None = None
+    vocabulary: tuple[str, ...] | None = None
 
     @property
-    def input_shape(self) -> tuple[int, int]:
-        """(seq_len, features): the model's input shape."""
+    def input_shape(self) -> tuple[int, ...]:
+        """(seq_len, features), or (seq_len,) for token ids: the model's input shape."""
         return tuple(self.x_train.shape[1:])
 
 

@@ -1,4 +1,4 @@
-"""The CSV a run read, by content, so a resumed run or a later job of the same sweep reads the same one.
+"""The file a run read (a CSV, a text), by content, so a resumed run or a later job of the same sweep reads the same one.
 
     <run dir>/data.json    {"path": ..., "bytes": ..., "sha256": ...}
 
@@ -16,11 +16,13 @@ from lstm_experiments.errors import DataError
 from lstm_experiments.run.layout import DATA_FILE, SWEEP_CONFIG, write_json_atomic
 
 _CHUNK = 1 << 20
+# The data sets read from data.path.
+FILE_DATA = ("csv", "text")
 
 
 def fingerprint(data_cfg) -> dict | None:
-    """What identifies the file a CSV config reads; None for synthetic data or a file that isn't there."""
-    if data_cfg.get("name") != "csv":
+    """What identifies the file a CSV or text config reads; None for synthetic data or a file that isn't there."""
+    if data_cfg.get("name") not in FILE_DATA:
         return None
     path = Path(str(data_cfg.path)).expanduser()
     digest = hashlib.sha256()
@@ -28,7 +30,7 @@ def fingerprint(data_cfg) -> dict | None:
         with path.open("rb") as handle:
             while chunk := handle.read(_CHUNK):
                 digest.update(chunk)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL byte in the path
         return None  # the loader reports an unreadable file in its own words
     return {"path": str(path.resolve()), "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 

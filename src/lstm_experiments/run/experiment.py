@@ -84,8 +84,9 @@ def load_data(cfg: DictConfig):
     data = load_dataset(cfg.data, cfg.seed)
     check_windows(cfg, data.input_shape)
     log.info(
-        "data %s: %d training and %d validation windows of shape %s (%s)",
+        "data %s: %d training and %d validation windows of shape %s (%s%s)",
         cfg.data.name, len(data.x_train), len(data.x_val), data.input_shape, data.task,
+        f", {len(data.vocabulary)} tokens" if data.vocabulary is not None else "",
     )
     return data
 
@@ -131,11 +132,10 @@ def findings_summary(cfg: DictConfig, output_dir: Path) -> dict:
 
 def build_or_restore(cfg: DictConfig, data, output_dir: Path, session: Session):
     """(model, checkpoint, the step-0 model when resuming)."""
-    from lstm_experiments.model import build_model, compile_model
+    from lstm_experiments.model import build_run_model
     from lstm_experiments.run.checkpoint import RunCheckpoint
 
-    model = build_model(cfg.model, cfg.units, data.input_shape, data.task)
-    compile_model(model, cfg.train, data.task)
+    model = build_run_model(cfg, data)
     checkpoint = RunCheckpoint(output_dir)
     if not session.resumes:
         checkpoint.save_initial(model)
@@ -169,6 +169,7 @@ def gate_logger(cfg: DictConfig, data, output_dir: Path, drawer, guard):
         worker_priority=cfg.viz.worker_priority,
         png_dir=output_dir / PNG_DIR if cfg.viz.png else None,
         feature_names=data.feature_names,
+        vocabulary=data.vocabulary,  # text data: the probe is kept as characters
         initial_file=False,  # W_0 is checkpoints/initial.weights.h5
         findings=OmegaConf.to_container(cfg.viz.findings, resolve=True) if "findings" in cfg.viz else False,
         findings_file=output_dir / FINDINGS_FILE,
@@ -241,10 +242,10 @@ def finish(cfg: DictConfig, model, data, history, guard, checkpoint, initial_epo
 
 def task_metrics(task: str) -> tuple[str, ...]:
     """The epoch metrics a task logs, as Keras names them."""
-    from lstm_experiments.data import BINARY
+    from lstm_experiments.data import CLASSIFICATION
     from lstm_experiments.metrics import task_metrics as named
 
-    return named(task == BINARY)
+    return named(task in CLASSIFICATION)
 
 
 def _final_metrics(model, data, history, batch_size: int) -> dict:

@@ -27,6 +27,6 @@ def flatten_config(cfg) -> dict[str, bool | int | float | str]:
 
 
 def metric_tags(task: str) -> tuple[str, ...]:
-    from lstm_experiments.data import BINARY
+    from lstm_experiments.data import CLASSIFICATION
 
-    return tuple(tags.metric(name) for name in task_metrics(task == BINARY))
+    return tuple(tags.metric(name) for name in task_metrics(task in CLASSIFICATION))
