@@ -186,10 +186,11 @@ def resume_output_subdir(output_dir) -> str:
 
 def register_resolvers() -> None:
     """The resolvers ``conf/config.yaml`` uses; called where a config is composed (``main()``, ``train()``)."""
-    from lstm_experiments.config.resolvers import run_name
+    from lstm_experiments.config.resolvers import run_name, stdlib_file
 
     for name, function in (
         ("run_name", run_name),
+        ("stdlib_file", stdlib_file),
         ("resume_run_dir", resume_run_dir),
         ("resume_output_subdir", resume_output_subdir),
     ):
