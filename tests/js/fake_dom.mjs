@@ -1,6 +1,7 @@
 // A small stand-in for the browser's DOM, enough for the page's views to build and paint in node:
 // elements with attributes, dataset, style, children and listeners; canvases whose 2d context keeps
-// the pixels put into it (getImageData reads them back) and records the line charts' calls.
+// the pixels put into it (getImageData reads them back) and records the line charts' and plots' calls
+// (with the fillStyle in force at each arc, so a test can tell a highlighted dot).
 // install() sets globalThis.document / window / requestAnimationFrame; the views need nothing more.
 
 const camel = (name) => name.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
@@ -21,8 +22,9 @@ export class FakeContext {
   constructor(canvas) {
     this.canvas = canvas;
     this.calls = [];
-    for (const name of ['clearRect', 'fillRect', 'beginPath', 'moveTo', 'lineTo', 'stroke', 'setLineDash', 'fillText', 'scale']) {
-      this[name] = (...args) => this.calls.push([name, ...args]);
+    for (const name of ['clearRect', 'fillRect', 'beginPath', 'moveTo', 'lineTo', 'stroke', 'setLineDash', 'fillText', 'scale', 'arc', 'fill']) {
+      this[name] = name === 'arc' ? (...args) => this.calls.push([name, ...args, this.fillStyle])
+        : (...args) => this.calls.push([name, ...args]);
     }
   }
 

@@ -8,8 +8,15 @@ import { ChangeScales } from '../../src/lstm_experiments/board/static/scales.js'
 export const GATES = ['input', 'forget', 'cell', 'output'];
 const PANELS = ['input', 'forget', 'cell', 'output', 'cell_state', 'hidden'];
 
-/** A /runs entry of an LSTM run: `units` units on `features` inputs, these steps kept. */
-export function lstmRun(name, { units = 4, features = 2, steps = [0, 1, 2], time = 5, sequences = 2, saturation = true, extra = {} } = {}) {
+/** The /runs layer keys of a layer that logged its figures (/through_time and /units). */
+export const FIGURES = Object.freeze({ through_time: ['h', 'c'], unit_figures: { gates: GATES, orders: ['built', 'saturation', 'activity', 'similarity'] } });
+
+/**
+ * A /runs entry of an LSTM run: `units` units on `features` inputs, these steps kept; `figures`: the
+ * layer's through_time and unit_figures (FIGURES), none by default.
+ */
+export function lstmRun(name, { units = 4, features = 2, steps = [0, 1, 2], time = 5, sequences = 2, saturation = true, extra = {},
+  figures = {} } = {}) {
   const matrix = (matrix, shape, scale) => ({ matrix, shape, logged_shape: shape.length === 1 ? [1, shape[0]] : shape,
     reduced: false, block: 1, scale, rows: matrix === 'kernel' ? Array.from({ length: features }, (_, i) => `x${i}`) : null });
   return {
@@ -20,6 +27,7 @@ export function lstmRun(name, { units = 4, features = 2, steps = [0, 1, 2], time
       matrices: [matrix('kernel', [features, 4 * units], 0.9), matrix('recurrent_kernel', [units, 4 * units], 0.7),
         matrix('bias', [4 * units], 1)],
       activations: { panels: PANELS, candidate: 'cell', sequences, time, input: true },
+      ...figures,
     }],
     ...extra,
   };
@@ -72,15 +80,45 @@ export function saturationOf(run) {
 }
 
 /**
+ * /through_time of a run at a step: each state's norm falls by a decade per time step towards t = 0
+ * from 10^-step at the last (h ten times lower than c); t = 1 of h is NaN or ±inf (null) at step 2.
+ */
+export function throughTimeAt(run, step) {
+  const { time } = run.layers[0].activations;
+  const norms = {
+    h: Array.from({ length: time }, (_, t) => (step === 2 && t === 1 ? null : 10 ** (t - time - step))),
+    c: Array.from({ length: time }, (_, t) => 10 ** (t + 1 - time - step)),
+  };
+  return { run: run.run, layer: 'lstm', step, states: ['h', 'c'], time, norms };
+}
+
+/** /units of a run at a step: distinct fractions per unit and gate; the orders reverse, rotate and swap the units. */
+export function unitsAt(run, step) {
+  const { units } = run.layers[0];
+  const all = [...Array(units).keys()];
+  const saturation = Object.fromEntries(GATES.map((gate, g) => [gate, {
+    left: all.map((u) => Math.round(((u + 1) / (units + 1)) * 0.5 * 4096) / 4096),
+    right: all.map((u) => Math.round(((g + 1) / 8 + step * 0.01 + u * 0.001) * 4096) / 4096),
+  }]));
+  return {
+    run: run.run, layer: 'lstm', step, cell: 'lstm', units, gates: GATES, saturation, activity: all.map((u) => u / 10),
+    orders: { built: all, saturation: all.slice().reverse(), activity: all.map((u) => (u + step + 1) % units),
+      similarity: all.map((u) => (u % 2 ? u - 1 : (u + 1 < units ? u + 1 : u))) },
+  };
+}
+
+/**
  * A source (board/static/source.js' interface) over made-up data of these runs; `missing` lists
  * steps not loaded yet (their loads pend), `asked` records what the views asked for; `findings`
- * gives each run's /findings document.
+ * gives each run's /findings document; at an `unmeasured` step /through_time and /units are a 404.
  */
-export function fakeSource(runs, { missing = [], positions = {}, nanStep = null, findings = {} } = {}) {
+export function fakeSource(runs, { missing = [], positions = {}, nanStep = null, findings = {}, unmeasured = [] } = {}) {
   const byRun = new Map(runs.map((run) => [run.run, run]));
   const changeScales = new ChangeScales();
   const asked = [];
   const answer = (step, make) => (missing.includes(step) ? {} : { value: make() });
+  const notMeasured = (step) => Object.assign(new Error(`through_time?step=${step}: HTTP 404: step=${step} not found`), { status: 404 });
+  const figure = (step, make) => (unmeasured.includes(step) ? { error: notMeasured(step) } : answer(step, make));
   const source = {
     asked,
     weights: (run, layer, matrix, step) => { asked.push(['weights', run, matrix, step]); return answer(step, () => weightsAt(byRun.get(run), matrix, step, nanStep)); },
@@ -99,6 +137,9 @@ export function fakeSource(runs, { missing = [], positions = {}, nanStep = null,
     layerInput: (run, layer, step) => answer(step, () => inputAt(byRun.get(run), step)),
     probe: (run) => ({ value: inputAt(byRun.get(run), 0) }),
     saturation: (run) => ({ value: saturationOf(byRun.get(run)) }),
+    /** /through_time and /units: pending at a `missing` step, a 404 at an `unmeasured` one. */
+    throughTime: (run, layer, step) => figure(step, () => throughTimeAt(byRun.get(run), step)),
+    units: (run, layer, step) => figure(step, () => unitsAt(byRun.get(run), step)),
     stepChange: (...args) => changeScales.at(...args),
     runChange(runEntry, layer, matrix) {
       const initial = weightsAt(runEntry, matrix, 0);

@@ -18,7 +18,23 @@ test('the first render builds every view', () => {
 test('a slider move repaints the step\'s views and rebuilds none', () => {
   const prev = start();
   const plan = planRender(prev, set(prev, (s) => userStepPatch(s, 1)));
-  assert.deepEqual(plan, { controls: KEEP, stepbar: PAINT, banner: KEEP, findings: KEEP, weights: PAINT, activations: PAINT, saturation: PAINT });
+  assert.deepEqual(plan, { controls: KEEP, stepbar: PAINT, banner: KEEP, findings: KEEP, weights: PAINT, activations: PAINT, saturation: PAINT,
+    throughTime: PAINT, unitScatter: PAINT });
+});
+
+test('the units order repaints the activations alone; a layer that logged figures lays out their charts', () => {
+  const prev = start();
+  const plan = planRender(prev, set(prev, { unitOrder: 'activity' }));
+  assert.deepEqual(Object.entries(plan).filter(([, action]) => action !== KEEP), [['activations', PAINT]]);
+  const figures = { through_time: ['h', 'c'], unit_figures: { gates: ['input'], orders: ['built', 'activity'] } };
+  const logged = set(prev, runsPatch({ runs: [lstmRun('a', { figures }), lstmRun('b', { units: 6 })] }));
+  const added = planRender(prev, logged);
+  assert.deepEqual(actions(added, { throughTime: 0, unitScatter: 0, activations: 0, weights: 0 }),
+    { throughTime: BUILD, unitScatter: BUILD, activations: BUILD, weights: KEEP });
+  // A highlight at the shown step repaints the scatter (its units drawn orange), not the chart.
+  const highlight = { key: 'k', run: 'a/tensorboard', kind: 'dead_units', layer: 'lstm', gates: null, units: [1], step: 2 };
+  const clicked = planRender(logged, set(logged, (s) => findingPatch(s, highlight)));
+  assert.deepEqual(actions(clicked, { throughTime: 0, unitScatter: 0 }), { throughTime: KEEP, unitScatter: PAINT });
 });
 
 test('a poll that brings the same runs changes nothing; new steps repaint without a rebuild', () => {

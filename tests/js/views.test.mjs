@@ -180,7 +180,7 @@ test('saturation: each gate\'s curve with the shown step marked and its values s
     const chart = all(root, 'saturation-panel').find((c) => c.dataset.gate === gate);
     assert.equal(chart.dataset.step, '1');
     const text = all(root, 'saturation-text')[g].textContent;
-    assert.equal(text, `step 1: low ${formatValue(curves[gate].low[1][1])} · high ${formatValue(curves[gate].high[1][1])}`);
+    assert.equal(text, `step 1: ${formatValue(curves[gate].low[1][1] + curves[gate].high[1][1])} saturated`);
   }
   assert.ok(parseFloat(all(root, 'saturation-panel')[0].style.height) >= 100); // readable
 });

@@ -1,5 +1,6 @@
 // The activations section: one run's gate values, cell and hidden state on a probe sequence (time
-// across, units down), with what the layer read above each panel (input_view.js).
+// across, units down), with what the layer read above each panel (input_view.js). The units axis
+// follows the page's units order (unit_order.js: as built, or an order the run logged at the step).
 
 import { maxAbs, paintBlock } from './colour.js';
 import { describeActivation } from './describe.js';
@@ -11,6 +12,7 @@ import * as inputView from './input_view.js';
 import { layerOf, runTitle } from './runs.js';
 import { selectedRuns, shownStep } from './state.js';
 import { usableScale } from './scales.js';
+import * as unitOrder from './unit_order.js';
 import { HeatCanvas, Legend } from './widgets.js';
 
 const COLUMN_GAP_PX = 12; // style.css .lg-activation-row gap
@@ -54,6 +56,10 @@ export function build(container, state, env) {
   extras.push(el('label', { class: 'lg-group' }, el('span', { class: 'lg-caption', text: 'probe sequence' }),
     select([...Array(info.sequences).keys()].map((i) => [i, String(i)]), state.sequence, { 'data-testid': 'sequence-select',
       onchange: (event) => env.setState({ sequence: Number(event.target.value) }) })));
+  const orders = layer.unit_figures ? layer.unit_figures.orders : null;
+  const orderNote = el('span', { class: 'lg-step-note', 'data-testid': 'unit-order-note' });
+  const order = orders ? unitOrder.control(layer, state.unitOrder, env) : null;
+  if (order) extras.push(order.node, orderNote);
   const features = el('div', { class: 'lg-features', 'data-testid': 'feature-legend' });
   const { fx, fy, cssWidth } = activationsGeometry(state, info.panels.length, info.time, layer.units);
   const input = inputView.build({ run, layer, time: info.time, fx, cssWidth, legend: features });
@@ -73,10 +79,27 @@ export function build(container, state, env) {
     return panel;
   });
   const above = input.source === 'layer' ? `what ${layer.layer} reads at this step` : 'the model\'s input (step 0)';
+  const unitsText = el('span', { text: unitOrder.axisText(layer.units, unitOrder.BUILT) });
   container.append(head(`activations · ${runTitle(run)} · ${layer.layer}`, ...extras, features),
-    el('div', { class: 'lg-axis-note', text: `time → across (${info.time} steps), units ↓ down (${layer.units}); `
-      + `above each panel, ${above}; grey: a step the mask leaves out` }), row);
-  return { panels, input };
+    el('div', { class: 'lg-axis-note' }, `time → across (${info.time} steps), `, unitsText,
+      `; above each panel, ${above}; grey: a step the mask leaves out`), row);
+  return { panels, input, run: run.run, layer: layer.layer, units: layer.units, orders, orderNote, unitsText,
+    orderSelect: order && order.select };
+}
+
+/**
+ * The units order at `step` for activations of `count` units: {places (the unit at each place, null:
+ * as built), by, note}, or {pending: true} while /units loads.
+ */
+function orderAt(state, parts, source, step, count) {
+  const by = parts.orders && parts.orders.includes(state.unitOrder) ? state.unitOrder : unitOrder.BUILT;
+  if (by === unitOrder.BUILT) return { places: null, by, note: '' };
+  const { value, error } = source.units(parts.run, parts.layer, step);
+  if (!value && !error) return { pending: true };
+  const places = unitOrder.placeUnits(value, by, count);
+  if (places) return { places, by, note: '' };
+  const why = value && count !== parts.units ? 'the units axis is reduced' : `no ${by} order at step ${step}`;
+  return { places: null, by: unitOrder.BUILT, note: `${why}: as built` };
 }
 
 function describe(env, panel, input, cell) {
@@ -88,9 +111,16 @@ function describe(env, panel, input, cell) {
   const current = source.activations(panel.run, panel.layer, panel.step).value;
   const initial = run.steps.includes(0) ? source.activations(panel.run, panel.layer, 0).value : null;
   const positions = source.positions(run).value;
-  return describeActivation({ run, layer, panel, step: panel.step, sequence: state.sequence, current, initial,
+  // A row is a place on the units axis; in an order other than as built, it holds another unit.
+  const unit = panel.places ? panel.places[cell.row] : cell.row;
+  const described = describeActivation({ run, layer, panel, step: panel.step, sequence: state.sequence, current, initial,
     inputLine: inputView.lineAt(state, input, state.sequence, cell.col), where: stepPosition(positions, panel.step),
-    failing: Boolean(positions && positions.failure && positions.failure.step === panel.step) }, cell);
+    failing: Boolean(positions && positions.failure && positions.failure.step === panel.step) }, { col: cell.col, row: unit });
+  if (described && panel.places) {
+    described.lines[2] += ` · row ${cell.row} ${unitOrder.ORDER_LABELS[panel.order] || panel.order}`;
+    described.data.place = cell.row;
+  }
+  return described;
 }
 
 /** The colour map of a panel: gates on [0, 1], the candidate on [-1, 1], states on this step's largest |value|. */
@@ -108,12 +138,17 @@ export function paint(state, parts, env) {
   if (!parts.panels.length) return true;
   const source = env.source();
   let complete = inputView.paint(state, parts.input, env);
+  const run = state.byRun.get(parts.run);
+  const step = shownStep(state, run);
+  const { value, error } = source.activations(parts.run, parts.layer, step);
+  const order = value ? orderAt(state, parts, source, step, value.shape[3]) : null;
+  if (parts.orders) {
+    parts.orderSelect.value = parts.orders.includes(state.unitOrder) ? state.unitOrder : unitOrder.BUILT;
+    parts.orderNote.textContent = order && !order.pending ? order.note : '';
+  }
   for (const panel of parts.panels) {
-    const run = state.byRun.get(panel.run);
-    const step = shownStep(state, run);
     const canvas = panel.heat.canvas;
-    const { value, error } = source.activations(panel.run, panel.layer, step);
-    if (!value) {
+    if (!value || order.pending) {
       if (error) { canvas.dataset.error = error.message; canvas.title = `could not load: ${error.message}`; } else canvas.dataset.pending = 'true';
       complete = complete && Boolean(error);
       continue;
@@ -122,13 +157,16 @@ export function paint(state, parts, env) {
     panel.heat.resize(time, units); // wide layers log their units reduced block-wise
     const q = Math.min(state.sequence, sequences - 1);
     const start = ((panel.index * sequences + q) * time) * units;
-    const block = value.data.subarray(start, start + time * units);
+    const block = unitOrder.permuteUnits(value.data.subarray(start, start + time * units), time, units, order.places);
     const map = mapOf(panel, value, sequences, time, units);
     panel.heat.paint((pixels) => paintBlock(pixels, block, units, 0, time, units, { ...map, transpose: true }));
-    panel.step = step;
+    Object.assign(panel, { step, places: order.places, order: order.by });
     canvas.dataset.step = String(step);
+    canvas.dataset.order = order.by;
+    if (order.places) canvas.dataset.places = order.places.join(','); else delete canvas.dataset.places;
     delete canvas.dataset.pending;
     delete canvas.dataset.error;
   }
+  parts.unitsText.textContent = unitOrder.axisText(parts.units, order && !order.pending ? order.by : unitOrder.BUILT);
   return complete;
 }

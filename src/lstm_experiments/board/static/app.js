@@ -19,7 +19,9 @@ import * as findingsList from './findings_list.js';
 import * as runsStrip from './runs_strip.js';
 import * as saturation from './saturation.js';
 import * as stepbar from './stepbar.js';
+import * as throughTime from './through_time_chart.js';
 import * as tooltip from './tooltip.js';
+import * as unitScatter from './unit_scatter.js';
 import * as weightsGrid from './weights_grid.js';
 
 export const POLL_MS = banner.POLL_SECONDS * 1000;
@@ -40,7 +42,7 @@ const weights = {
   paint: (state, { module, parts }, env) => (module ? module.paint(state, parts, env) : true),
 };
 
-const VIEWS = { controls, stepbar, banner, findings: findingsList, weights, activations, saturation };
+const VIEWS = { controls, stepbar, banner, findings: findingsList, weights, activations, saturation, throughTime, unitScatter };
 
 export class GatesApp {
   constructor(root) {
@@ -75,13 +77,17 @@ export class GatesApp {
       weights: box('section', { class: 'lg-section lg-weights', 'data-testid': 'weights-section' }),
       activations: box('div', { class: 'lg-activations-view' }),
       saturation: box('div', { class: 'lg-section lg-saturation-view', 'data-testid': 'saturation-section' }),
+      throughTime: box('div', { class: 'lg-through-time-view' }),
+      unitScatter: box('div', { class: 'lg-unit-scatter-view' }),
     };
     const c = this.containers;
     const activationsSection = el('section', { class: 'lg-section lg-activations', 'data-testid': 'activations-section' },
       c.activations, c.saturation);
-    this.anchors = { weights: c.weights, activations: activationsSection, saturation: c.saturation };
+    const figuresSection = el('section', { class: 'lg-section lg-figures', 'data-testid': 'figures-section' },
+      c.throughTime, c.unitScatter);
+    this.anchors = { weights: c.weights, activations: activationsSection, saturation: c.saturation, figures: figuresSection };
     const tips = el('div');
-    root.append(c.controls, c.stepbar, c.banner, c.findings, c.weights, activationsSection, tips);
+    root.append(c.controls, c.stepbar, c.banner, c.findings, c.weights, activationsSection, figuresSection, tips);
     this.tooltip = tooltip.build(tips);
     this.envs = Object.fromEntries(VIEW_NAMES.map((name) => [name, {
       setState: (patch) => this.setState(patch),

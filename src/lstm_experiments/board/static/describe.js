@@ -3,7 +3,7 @@
 
 import { formatValue, signed } from './dom.js';
 import { isMaskedStep, isMissing, valueText, valuesAt } from './input_data.js';
-import { PANEL_LABELS, asMatrixShape } from './labels.js';
+import { GRADIENT_LABELS, PANEL_LABELS, asMatrixShape } from './labels.js';
 import { runTitle } from './runs.js';
 
 const blockRange = (i, block, total) => (block > 1 ? `${i * block}–${Math.min((i + 1) * block, total) - 1}` : String(i));
@@ -106,4 +106,57 @@ export function describeInput({ run, layer, input, source, step, sequence, mode,
   if (feature !== null) Object.assign(data, { feature, value: String(values[feature]) });
   else if (values.length === 1) data.value = String(values[0]);
   return { lines, data };
+}
+
+/** A JSON value of a figures route as a number (null, sent for NaN and ±inf, as NaN). */
+const numberOf = (value) => (value === null || value === undefined ? NaN : value);
+const figureText = (value) => (Number.isNaN(value) ? 'NaN or ±inf' : formatValue(value));
+
+/**
+ * A time step of the gradient through time. answer: /through_time at `step` ({states, time, norms});
+ * where: the step's position in words, if known; t: the probe time step under the mouse.
+ */
+export function describeThroughTime({ run, layer, step, answer, where = null }, t) {
+  if (!answer || t < 0 || t >= answer.time) return null;
+  const values = Object.fromEntries(answer.states.map((state) => [state, numberOf(answer.norms[state][t])]));
+  const lines = [
+    `run: ${runTitle(run)}`,
+    `${layer.layer} · gradient through time ${atStep(step, where)}`,
+    `probe time step t = ${t} (of 0–${answer.time - 1})`,
+    ...answer.states.map((state) => `${GRADIENT_LABELS[state] || state} ${figureText(values[state])}`),
+  ];
+  const data = { run: run.run, layer: layer.layer, step, time: t };
+  for (const [state, value] of Object.entries(values)) data[state] = String(value);
+  return { lines, data };
+}
+
+/**
+ * A unit's dot on a gate's saturation scatter. answer: /units at `step`; units: the units whose dots
+ * are under the mouse, nearest first (the first is described, the others named).
+ */
+export function describeUnit({ run, layer, gate, step, answer, units, where = null }) {
+  if (!answer || !units || !units.length || !answer.saturation[gate]) return null;
+  const [unit] = units;
+  const left = numberOf(answer.saturation[gate].left[unit]);
+  const right = numberOf(answer.saturation[gate].right[unit]);
+  const lines = [
+    `run: ${runTitle(run)}`,
+    `${layer.layer} · ${gate} gate ${atStep(step, where)}`,
+    `unit ${unit}: left ${figureText(left)} · right ${figureText(right)}`,
+    `saturated ${figureText(left + right)} of its probe values (left: under 0.1, right: over 0.9)`,
+  ];
+  if (units.length > 1) lines.push(`also here: ${units.length > 6 ? `${units.slice(1, 6).join(', ')} … (+${units.length - 6})` : units.slice(1).join(', ')}`);
+  return { lines, data: { run: run.run, layer: layer.layer, gate, step, unit, left: String(left), right: String(right),
+    units: units.join(',') } };
+}
+
+/** A step of a gate's saturation curve: the total and its two parts (low: under 0.1, high: over 0.9). */
+export function describeSaturation({ run, layer, gate, step, low, high, candidate = false }) {
+  const total = low + high;
+  const [under, over] = candidate ? ['under −0.8', 'over 0.8'] : ['under 0.1', 'over 0.9'];
+  return {
+    lines: [`run: ${runTitle(run)}`, `${layer.layer} · ${gate} gate · step ${step}`,
+      `saturated ${figureText(total)} of the probe's values`, `${under}: ${figureText(low)} · ${over}: ${figureText(high)}`],
+    data: { run: run.run, layer: layer.layer, gate, step, value: String(total), low: String(low), high: String(high) },
+  };
 }

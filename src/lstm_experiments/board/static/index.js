@@ -7,7 +7,7 @@
 // Data (run names, tags, feature names) reaches the DOM only as text (dom.js).
 //
 // The page is one module per view (controls, stepbar, banner, findings_list, weights_grid / runs_strip,
-// activations with input_view, saturation, tooltip), each with build(container, state, env) and
+// activations with input_view, saturation, through_time_chart, unit_scatter, tooltip), each with build(container, state, env) and
 // paint(state, parts, env); app.js holds the one state and its one setState -> render path.
 //
 // Hooks for tests (tests/test_board_browser.py), kept stable:
@@ -35,7 +35,7 @@
 //   [data-testid=view-weights], [data-testid=view-change], [data-testid=scale-shared|own],
 //   [data-testid=change-scale-step|run] (the change's scale: this step's, or the run's over its steps),
 //   [data-testid=gate-select], [data-testid=matrix-select], [data-testid=sequence-select],
-//   [data-testid=jump-weights|activations|saturation] (scroll a section to the top)
+//   [data-testid=jump-weights|activations|saturation|figures] (scroll a section to the top)
 //   [data-testid=run-checkbox]  one per run, in the page's order; data-run: the run's TensorBoard name;
 //                               [data-testid=run-label] its label (the run's title); runs-all, runs-none
 //   [data-testid=panel]         a weight canvas (one gate of one matrix of one run):
@@ -50,7 +50,11 @@
 //   [data-testid=legend]        a weight legend: data-scale, data-view, data-change-scale, data-covered
 //                               (the steps a run-wide change scale was taken over), data-non-finite;
 //                               [data-testid=legend-non-finite] under it says how many are grey
-//   [data-testid=activation-panel]  data-run, data-layer, data-panel, data-step; a masked step is grey
+//   [data-testid=activation-panel]  data-run, data-layer, data-panel, data-step; a masked step is grey;
+//                               data-order (the units order it shows: built | saturation | activity |
+//                               similarity) and, ordered, data-places (the unit at each row, comma-joined)
+//   [data-testid=unit-order-select]  the units order (unit_order.js), for a layer that logged /units;
+//                               [data-testid=unit-order-note] says why a chosen order is not applied
 //   [data-testid=input-panel]   the input above each activation panel (input_view.js): data-run, data-layer,
 //                               data-panel (the panel below it), data-source (layer: what the layer read,
 //                               /probe?run&layer&step, with data-step; probe: the model's input at step 0,
@@ -58,6 +62,21 @@
 //                               data-count, data-scale (largest |value|), data-sequence; data-rows/-cols
 //   [data-testid=feature-legend]  the input's legend (feature names, or the strip's caption and scale)
 //   [data-testid=saturation-panel]  data-gate, data-step (the marked step); saturation-text under it
+//                               (the shown step's low + high); hover: data-step, data-value (the total),
+//                               data-low, data-high
+//   [data-testid=input-panel] in lines mode: data-min, data-max (its y axis' ticks)
+//   [data-testid=figures-section]  the gradient through time and the unit saturation, under the saturation
+//   [data-testid=through-time-chart]  one per ticked run whose layer logged /through_time: data-run,
+//                               data-layer, data-states, data-step (the step it shows; data-error where it
+//                               was not measured), data-plot (its plot area: left,top,width,height in CSS
+//                               px; t = 0 at the left edge, the last t at the right), data-decades (lo,hi:
+//                               its log axis, 10^lo at the bottom); through-time-text under it;
+//                               hover: data-time, data-h, data-c (full precision), data-step
+//   [data-testid=unit-scatter]  one per gate of each ticked run whose layer logged /units: data-run,
+//                               data-layer, data-gate, data-step, data-plot (x: left fraction 0..1 across,
+//                               y: right fraction 0..1 up), data-units, data-highlight (the clicked
+//                               finding's units); hover: data-unit, data-left, data-right, data-units
+//                               (every unit under the mouse, nearest first)
 //   [data-testid=tooltip]       the hover box; data-run, data-matrix, data-gate, data-row,
 //                               data-unit, data-step, data-value, data-initial (full precision),
 //                               data-masked ("true" at a step the mask leaves out: data-value NaN);

@@ -69,6 +69,22 @@ export function inputLine(input, q, t, { feature = null, limit = MAX_INPUT_LINES
   return `input: ${hovered}largest |value| of ${values.length} features ${largest}`;
 }
 
+/**
+ * The lines' y axis: {min, max} of the finite values (every sequence of the step, so that switching
+ * sequence keeps the axis); a flat input gets one unit either side; none finite: [-1, 1].
+ */
+export function valueRange(data) {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of data) {
+    if (!Number.isFinite(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (min === Infinity) return { min: -1, max: 1 };
+  return min === max ? { min: min - 1, max: max + 1 } : { min, max };
+}
+
 /** The time steps at which every feature of sequence q is missing. */
 export function maskedSteps(input, q) {
   const { time } = inputShape(input.shape);

@@ -2,7 +2,8 @@
 // (/probe?run&layer&step: the model's input for a first layer, the embedding vectors for an
 // Embedding-fed one, the outputs of the layer below for a stacked one), or, for runs logged
 // before that route (the layer's activations.input absent or false), the model's input at
-// step 0 (/probe?run). A few features are drawn as lines; more than MAX_INPUT_LINES as a heat
+// step 0 (/probe?run). A few features are drawn as lines on the step's [min, max], its two ticks
+// labelled; more than MAX_INPUT_LINES as a heat
 // strip (time across, features down) on the bwr map of the step's largest |value|. Steps the
 // layer's mask leaves out are NaN: gaps on a grey band in the lines, grey in the strip.
 //
@@ -10,9 +11,9 @@
 
 import { maxAbs, paintBlock } from './colour.js';
 import { describeInput } from './describe.js';
-import { clear, el } from './dom.js';
+import { clear, el, formatScale } from './dom.js';
 import {
-  featureLabel, inputLine, inputMode, inputShape, inputSource, maskedSteps, stripCaption,
+  featureLabel, inputLine, inputMode, inputShape, inputSource, maskedSteps, stripCaption, valueRange,
 } from './input_data.js';
 import { pixelsPer } from './layout.js';
 import { shownStep } from './state.js';
@@ -69,7 +70,7 @@ export function paint(state, parts, env) {
   if (mode !== parts.mode || count !== parts.count) makeCanvases(state, parts, env, mode, count);
   const scale = maxAbs(value.data);
   const range = Number.isFinite(scale) && scale > 0 ? scale : 1;
-  if (mode === 'lines') drawLines(parts, value, q, range); else drawStrip(parts, value, q, range);
+  if (mode === 'lines') drawLines(parts, value, q); else drawStrip(parts, value, q, range);
   for (const [index, { canvas }] of parts.views.entries()) {
     Object.assign(canvas.dataset, { sequence: String(q), scale: String(range), count: String(count) });
     if (parts.source === 'layer') canvas.dataset.step = String(step);
@@ -120,7 +121,7 @@ function describe(state, parts, cell) {
     sequence: parts.sequence, mode: parts.mode, line: lineAt(state, parts, parts.sequence, cell.col, feature) }, cell);
 }
 
-function drawLines(parts, input, q, range) {
+function drawLines(parts, input, q) {
   const { time, count } = inputShape(input.shape);
   const series = [];
   for (let f = 0; f < count; f++) {
@@ -130,9 +131,11 @@ function drawLines(parts, input, q, range) {
   }
   const fx = parts.fx;
   const bands = maskedSteps(input, q).map((t) => [t * fx, (t + 1) * fx]);
+  const { min, max } = valueRange(input.data);
   for (const { chart } of parts.views) {
-    chart.draw({ series, bands, bandColour: MASKED_BAND, x0: 0, x1: time - 1, y0: -range, y1: range, zero: 0,
-      xAt: (t) => (t + 0.5) * fx });
+    chart.draw({ series, bands, bandColour: MASKED_BAND, x0: 0, x1: time - 1, y0: min, y1: max,
+      zero: min < 0 && max > 0 ? 0 : null, ticks: [formatScale(min), formatScale(max)], xAt: (t) => (t + 0.5) * fx });
+    Object.assign(chart.canvas.dataset, { min: String(min), max: String(max) });
   }
 }
 

@@ -5,6 +5,8 @@ export const MATRIX_LABELS = { kernel: 'kernel', recurrent_kernel: 'recurrent ke
 // A SimpleRNN's one block is its new state before masking: labelled as such, not as a gate.
 export const PANEL_LABELS = { cell_state: 'cell state c', hidden: 'hidden h', state: 'tanh(x W + h U + b)' };
 export const STATE_PANELS = new Set(['cell_state', 'hidden']);
+// The states whose gradient through time is measured (/through_time's states).
+export const GRADIENT_LABELS = { h: '‖∂L/∂h_t‖', c: '‖∂L/∂c_t‖' };
 
 /** A matrix shape as rows x columns (a bias of one row may come as [columns]). */
 export const asMatrixShape = (shape) => (shape.length === 1 ? [1, shape[0]] : shape);

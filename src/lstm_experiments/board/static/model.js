@@ -5,7 +5,7 @@
 // /data/plugin/lstm_gates/runs: fetch() resolves against the document's base URL,
 // not the module's (static/), so the API is addressed relative to the document.
 //
-// Every step's matrices and activations are immutable once logged, so they are
+// Every step's matrices, activations and figures are immutable once logged, so they are
 // cached (as Float32Arrays) and kept until the cache passes its byte budget; the
 // run list, the saturation curves, the positions and the findings change while a run
 // trains and are refetched (a run's positions and findings: their latest version only,
@@ -166,6 +166,8 @@ export const keys = {
   saturation: (run, layer, version) => JSON.stringify(['saturation', run, layer, version]),
   positions: (run, version) => JSON.stringify(['positions', run, version]),
   findings: (run, version) => JSON.stringify(['findings', run, version]),
+  throughTime: (run, layer, step) => JSON.stringify(['through_time', run, layer, step]),
+  units: (run, layer, step) => JSON.stringify(['units', run, layer, step]),
 };
 
 export function loadWeights(store, run, layer, matrix, step) {
@@ -200,6 +202,16 @@ export function loadPositions(store, run, version) {
 /** A run's /findings (its findings.json as of its latest logged step) at `version`. */
 export function loadFindings(store, run, version) {
   return store.load(keys.findings(run, version), apiUrl('findings', { run }));
+}
+
+/** One layer's gradient norm through time at one step (/through_time): {states, time, norms: {state: [...]}}. */
+export function loadThroughTime(store, run, layer, step) {
+  return store.load(keys.throughTime(run, layer, step), apiUrl('through_time', { run, layer, step }));
+}
+
+/** One layer's per-unit figures at one step (/units): {units, gates, saturation, activity, orders}. */
+export function loadUnits(store, run, layer, step) {
+  return store.load(keys.units(run, layer, step), apiUrl('units', { run, layer, step }));
 }
 
 export function fetchRuns() {

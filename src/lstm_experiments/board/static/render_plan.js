@@ -32,8 +32,14 @@ const activationsLayout = (s) => {
   return {
     width: s.width, height: s.height, layer: s.layer, run: run && [run.run, runTitle(run)], units: layer && layer.units,
     activations: layer && layer.activations, selected: selectedRuns(s).map((r) => [r.run, runTitle(r), Boolean(layerOf(r, s.layer)?.activations)]),
+    unitFigures: layer && layer.unit_figures,
   };
 };
+
+// The ticked runs whose layer logged a figure (`key`: through_time, unit_figures), with what it logged.
+const figureRuns = (s, key) => selectedRuns(s).map((r) => [r.run, runTitle(r), layerOf(r, s.layer)?.[key] ?? null])
+  .filter(([, , logged]) => logged);
+const figuresPaint = (s) => ({ step: s.step, steps: selectedRuns(s).map((r) => r.steps) });
 
 export const VIEW_INPUTS = {
   controls: {
@@ -62,7 +68,7 @@ export const VIEW_INPUTS = {
   },
   activations: {
     layout: activationsLayout,
-    paint: (s) => ({ step: s.step, sequence: s.sequence, steps: activationsRun(s)?.steps ?? null }),
+    paint: (s) => ({ step: s.step, sequence: s.sequence, steps: activationsRun(s)?.steps ?? null, unitOrder: s.unitOrder }),
   },
   saturation: {
     layout: activationsLayout,
@@ -70,6 +76,14 @@ export const VIEW_INPUTS = {
       const run = activationsRun(s);
       return { step: s.step, run: run && [run.steps, run.max_step, run.kept_steps] };
     },
+  },
+  throughTime: {
+    layout: (s) => ({ width: s.width, layer: s.layer, runs: figureRuns(s, 'through_time') }),
+    paint: figuresPaint,
+  },
+  unitScatter: {
+    layout: (s) => ({ width: s.width, layer: s.layer, runs: figureRuns(s, 'unit_figures') }),
+    paint: (s) => ({ ...figuresPaint(s), highlight: s.highlight }),
   },
 };
 

@@ -3,7 +3,8 @@
 // `wanted`, so that its arrival repaints that view; GatesApp keeps one `wanted` per view).
 
 import {
-  keys, loadActivations, loadFindings, loadLayerInput, loadPositions, loadProbe, loadSaturation, loadWeights,
+  keys, loadActivations, loadFindings, loadLayerInput, loadPositions, loadProbe, loadSaturation, loadThroughTime,
+  loadUnits, loadWeights,
 } from './model.js';
 
 /** What changes when a run has new steps: the key of its saturation curves, positions and findings. */
@@ -44,6 +45,8 @@ export function makeSource(store, changeScales, wanted) {
     layerInput: (run, layer, step) => need(keys.layerInput(run, layer, step),
       () => loadLayerInput(store, run, layer, step)),
     probe: (run) => need(keys.probe(run), () => loadProbe(store, run)),
+    throughTime: (run, layer, step) => need(keys.throughTime(run, layer, step), () => loadThroughTime(store, run, layer, step)),
+    units: (run, layer, step) => need(keys.units(run, layer, step), () => loadUnits(store, run, layer, step)),
     /** version: anything that changes when the run has new steps. */
     saturation: (run, layer, version) => need(keys.saturation(run, layer, version),
       () => loadSaturation(store, run, layer, version)),

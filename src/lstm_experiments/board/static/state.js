@@ -7,7 +7,8 @@
 // changeScale ('step' | 'run'); scale ('shared' | 'own', runs side by side); gate, matrix (the
 // compared panel); step, follow, playing; sequence, activationsRun; width, height (the frame);
 // highlight (the clicked finding: findings.js' highlightOf, or null; dropped when its run is
-// unticked), findingsAll (the findings list shows every row).
+// unticked), findingsAll (the findings list shows every row); unitOrder (the units axes' order:
+// unit_order.js, 'built' or an order the runs logged).
 // Derived here, never patched: steps (every selected run's kept steps), byRun.
 
 import { defaultSelection, layerOf, sortRuns } from './runs.js';
@@ -21,7 +22,7 @@ export const DEFAULTS = Object.freeze({
   runs: [], samplesFlag: SAMPLES_FLAG, downsampled: false, runsError: null, loaded: false,
   selected: [], selectionTouched: false, layer: null, view: 'weights', changeScale: 'step', scale: 'shared',
   gate: null, matrix: DEFAULT_MATRIX, step: null, follow: true, playing: false, sequence: 0, activationsRun: null,
-  width: 1200, height: 900, highlight: null, findingsAll: false,
+  width: 1200, height: 900, highlight: null, findingsAll: false, unitOrder: 'built',
 });
 
 const pick = (options, wanted, preferred) => {

@@ -1,7 +1,7 @@
 // The step bar: play, the step slider (its value is the step itself) with a failing run's steps
 // marked on it, the step's label (where the step stands in training: positions.js), follow latest,
-// and buttons that bring the activations and saturation into view. It stays at the top of the
-// frame while the page scrolls (style.css .lg-sticky).
+// and buttons that bring the activations, the saturation and the gradient and units figures into
+// view. It stays at the top of the frame while the page scrolls (style.css .lg-sticky).
 
 import { clear, el } from './dom.js';
 import { failureMarks, markFraction, stepLabel } from './positions.js';
@@ -28,7 +28,8 @@ export function build(container, state, env) {
     el('span', { class: 'lg-slider-wrap' }, slider, marks), label,
     el('label', { class: 'lg-follow' }, follow, 'follow latest'),
     el('span', { class: 'lg-jumps' }, jump('weights ↑', 'jump-weights', 'weights'),
-      jump('activations ↓', 'jump-activations', 'activations'), jump('saturation ↓', 'jump-saturation', 'saturation'))));
+      jump('activations ↓', 'jump-activations', 'activations'), jump('saturation ↓', 'jump-saturation', 'saturation'),
+      jump('gradient, units ↓', 'jump-figures', 'figures'))));
   return { play, slider, label, follow, marks };
 }
 

@@ -129,6 +129,7 @@ export class LineChart {
     g.fillStyle = bandColour;
     for (const [left, right] of bands) g.fillRect(left, 0, right - left, h);
     const px = xAt || ((x) => (x1 === x0 ? w / 2 : pad + ((x - x0) / (x1 - x0)) * (w - 2 * pad)));
+    this.drawn = { x0, x1, pad };
     const py = (y) => h - pad - ((y - y0) / (y1 - y0 || 1)) * (h - 2 * pad);
     g.lineWidth = 1;
     if (zero !== null) {
@@ -179,6 +180,13 @@ export class LineChart {
         g.fillRect(px(points[0][0]) - 1.5, py(points[0][1]) - 1.5, 3, 3);
       }
     }
+  }
+
+  /** The x of the last drawing's range under `px` CSS pixels from the chart's left (null before one). */
+  xAtPx(px) {
+    if (!this.drawn) return null;
+    const { x0, x1, pad } = this.drawn;
+    return x1 === x0 ? x0 : x0 + ((px - pad) / (this.width - 2 * pad)) * (x1 - x0);
   }
 }
 
