@@ -34,6 +34,8 @@ anymodel  GateLogger in a user's own model.fit on the Keras example's IMDB model
 batches   viz.log_every_batches at 10, 50, 200 (128 units, 125 batches per epoch): fit time against viz=none
           (target 1.10 at 50), bytes per logged step, steps skipped, the drawing process' RSS over the run, what
           skipping saves with every step logged, and the GATES routes on a run of 5,000 logged steps (p95 <= 300 ms)
+tokens    the probe kept as characters (experiment=char_model's model and probe, GateLogger(vocabulary=...)): the
+          event file with and without the vocabulary, the lstm_gates/probe value's bytes, the GATES data per step
 
 Training is timed by wrapping ``keras.Model.fit`` and the project's callbacks
 (the gate logger, ``Checkpointer``, ``TrainingGuard``) in this process while

@@ -33,6 +33,7 @@ SECTION_MODULES = {
     "load": "load",
     "anymodel": "any_model",
     "batches": "batches",
+    "tokens": "tokens",
 }
 SECTIONS = tuple(SECTION_MODULES)
 PROFILE_UNITS = 128  # --profile without --units
