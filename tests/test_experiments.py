@@ -26,6 +26,26 @@ def test_adding_memory_runs(tmp_path):
     assert OmegaConf.load(run_dir / ".hydra" / "config.yaml").data.name == "adding"
 
 
+def test_char_model_composes_to_a_character_model_on_the_interpreters_source():
+    from lstm_experiments.run.resume import register_resolvers
+
+    register_resolvers()
+    cfg = compose_config(["experiment=char_model"])
+    assert (cfg.data.name, cfg.data.seq_len, cfg.units, cfg.train.epochs) == ("text", 64, 128, 15)
+    assert cfg.data.path.endswith("_pydecimal.py") and cfg.viz.gates and cfg.viz.activations
+
+
+@pytest.mark.slow
+def test_char_model_runs(tmp_path):
+    run_dir = tmp_path / "run"
+    result = run_cli(["experiment=char_model", "units=4", "data.seq_len=16", "train.epochs=1",
+                      f"hydra.run.dir={run_dir}"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["status"] == "completed" and 0 < metrics["val_accuracy"] <= 1
+    assert json.loads((run_dir / "data.json").read_text())["path"].endswith("_pydecimal.py")
+
+
 @pytest.mark.slow
 def test_forget_bias_sweeps_both_settings_over_three_seeds_and_the_report_aggregates_them(tmp_path):
     sweep = tmp_path / "sweep"
