@@ -284,11 +284,10 @@ def before_fit(cfg, with_model: bool) -> None:
         return
     import keras
 
-    from lstm_experiments.model import build_model, compile_model
+    from lstm_experiments.model import build_run_model
 
     keras.utils.set_random_seed(cfg.seed)
-    model = build_model(cfg.model, cfg.units, dataset.input_shape, dataset.task)
-    compile_model(model, cfg.train, dataset.task)
+    build_run_model(cfg, dataset)  # as the run builds and compiles it (a text data set's Embedding too)
 
 
 def outcome(args, tmp_path, skip_known=False, with_model=True):
@@ -384,6 +383,8 @@ def test_random_overrides_give_a_config_or_one_line(args, tmp_path):
 @pytest.mark.slow
 @settings(FUZZ, max_examples=20)
 @given(args=OVERRIDE_LISTS)
+@example(args=["data=text", f"data.path={CSV_DIR / 'good.csv'}", "data.seq_len=8"])  # text: an Embedding in front
+@example(args=["experiment=char_model", "data.seq_len=0"])
 def test_random_valid_configs_build_their_model(args, tmp_path):
     """The seed, the model and its optimizer too, for another sample."""
     if known_crash(args):
