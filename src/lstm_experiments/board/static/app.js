@@ -77,8 +77,8 @@ export class GatesApp {
       weights: box('section', { class: 'lg-section lg-weights', 'data-testid': 'weights-section' }),
       activations: box('div', { class: 'lg-activations-view' }),
       saturation: box('div', { class: 'lg-section lg-saturation-view', 'data-testid': 'saturation-section' }),
-      throughTime: box('div', { class: 'lg-through-time-view' }),
-      unitScatter: box('div', { class: 'lg-unit-scatter-view' }),
+      throughTime: box('div', { class: 'lg-through-time-view', 'data-testid': 'through-time-section' }),
+      unitScatter: box('div', { class: 'lg-unit-scatter-view', 'data-testid': 'unit-scatter-section' }),
     };
     const c = this.containers;
     const activationsSection = el('section', { class: 'lg-section lg-activations', 'data-testid': 'activations-section' },

@@ -65,7 +65,8 @@
 //                               (the shown step's low + high); hover: data-step, data-value (the total),
 //                               data-low, data-high
 //   [data-testid=input-panel] in lines mode: data-min, data-max (its y axis' ticks)
-//   [data-testid=figures-section]  the gradient through time and the unit saturation, under the saturation
+//   [data-testid=figures-section]  the gradient through time and the unit saturation, under the saturation:
+//                               [data-testid=through-time-section], [data-testid=unit-scatter-section]
 //   [data-testid=through-time-chart]  one per ticked run whose layer logged /through_time: data-run,
 //                               data-layer, data-states, data-step (the step it shows; data-error where it
 //                               was not measured), data-plot (its plot area: left,top,width,height in CSS

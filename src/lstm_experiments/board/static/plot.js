@@ -11,6 +11,7 @@ const TICK_FONT = '11px sans-serif';
 const TICK_COLOUR = '#616161';
 const GRID_COLOUR = '#e6e6e6';
 const FRAME_COLOUR = '#bdbdbd';
+const EDGE_PX = 1;
 
 /** A linear map from [d0, d1] to [p0, p1] (the middle of the range when d0 === d1), with invert(). */
 export function linearScale(d0, d1, p0, p1) {
@@ -134,10 +135,11 @@ export class Plot {
     g.textBaseline = 'middle';
     for (const { at, text } of yTicks) g.fillText(text, left - 4, at);
     g.textBaseline = 'top';
-    xTicks.forEach(({ at, text }, index) => {
-      g.textAlign = xTicks.length > 1 && index === xTicks.length - 1 ? 'right' : index === 0 && xTicks.length > 1 ? 'left' : 'center';
+    for (const { at, text } of xTicks) {
+      // A label at an edge of the plot area stays inside it; one between is centred on its tick.
+      g.textAlign = at <= left + EDGE_PX ? 'left' : at >= left + width - EDGE_PX ? 'right' : 'center';
       g.fillText(text, at, top + height + 3);
-    });
+    }
   }
 
   /** A line through points [[x, y]] in px; a point that is not finite breaks it. */

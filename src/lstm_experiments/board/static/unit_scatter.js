@@ -91,7 +91,9 @@ function describe(env, scatter, cell) {
 function draw(scatter, answer, marked) {
   const { plot } = scatter;
   const { x, y } = plot.scales({ x0: 0, x1: 1, y0: 0, y1: 1 });
-  plot.axes({ xTicks: TICKS.map((v) => ({ at: x(v), text: String(v) })), yTicks: TICKS.map((v) => ({ at: y(v), text: String(v) })) });
+  // The origin's 0 is the y axis' alone: the two would overlap in the corner.
+  plot.axes({ xTicks: TICKS.filter((v) => v > 0).map((v) => ({ at: x(v), text: String(v) })),
+    yTicks: TICKS.map((v) => ({ at: y(v), text: String(v) })) });
   plot.guide(x(0), y(1), x(1), y(0));
   const dots = dotsOf(answer, scatter.gate);
   scatter.dots = dots.map((dot) => (dot ? { x: x(dot.x), y: y(dot.y) } : null));
