@@ -281,7 +281,8 @@ def test_probe_tensor_and_its_feature_names(lstm_run):
     np.testing.assert_array_equal(lstm_run.at(metadata.probe_tag(), 0),
                                   probe[:PROBE_SEQUENCES].astype(np.float16))
     content = contents(lstm_run.dir / "tensorboard")[metadata.probe_tag()]
-    assert content == {"kind": "probe", "features": CSV_FEATURES, "version": metadata.CONTENT_VERSION}
+    assert content == {"kind": "probe", "features": CSV_FEATURES, "encoding": metadata.PROBE_FEATURES, "tokens": None,
+                       "version": metadata.CONTENT_VERSION}
 
 
 def test_a_backward_half_is_in_the_inputs_time_order(bidirectional_run):
