@@ -16,7 +16,9 @@ Routes, under ``/data/plugin/lstm_gates``; one thin werkzeug handler each:
 - ``/weights?run&layer&matrix&step``: one fused matrix at one step (step 0
   from the ``/initial`` tag when TensorBoard dropped it from the steps);
 - ``/activations?run&layer&step``: the gate values on the probe sequences;
-- ``/probe?run``: the probe sequences' input; ``/probe?run&layer&step``: what one layer read at a step;
+- ``/probe?run``: the probe sequences' input, its ``encoding`` (``features``, or ``ids`` / ``one_hot``: then
+  ``values`` are integer token ids (sequences, time), -1 for no token) and ``tokens`` (the text of each id, or
+  null); ``/probe?run&layer&step``: what one layer read at a step;
 - ``/saturation?run&layer``: the ``saturation/<layer>/<gate>/low|high`` scalars;
 - ``/positions?run``: each kept step's epoch, batch and event (``lstm_gates/position``),
   and the failing step with its loss in words;
@@ -226,8 +228,11 @@ class GatesPlugin(base_plugin.TBPlugin):
         values = np.asarray(data[0].numpy)
         return respond_json(request, {
             "features": list(content.features or []),
+            "encoding": content.encoding,
+            "tokens": list(content.tokens) if content.tokens is not None else None,
             "shape": list(values.shape),
-            "values": values,
+            # A token probe's ids (NO_TOKEN: -1, a one-hot vector of zeros) as integers, not floats.
+            "values": values.astype(np.int64).tolist() if content.holds_ids else values,
         })
 
     def _layer_datum(self, request, run: str, layer: str, tag: str, kind: str, what: str):

@@ -150,6 +150,8 @@ def run_entry(run: str, parts: RunParts, step_data: dict, sampled: dict, saturat
         "logged_steps": logged_step_count(steps, max_step, log_every, kept_per_tag),
         "kept_steps": len(steps),
         "features": list(parts.probe.features or []) if parts.probe is not None else None,
+        # how the probe holds its input (features, ids, one_hot; None: no probe): GATES' text view needs ids
+        "encoding": parts.probe.encoding if parts.probe is not None else None,
         "layers": _layers(parts, activation_shapes, saturated),
         # /positions?run answers for this run: each step's epoch and batch
         "positions": positions is not None,
