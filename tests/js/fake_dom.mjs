@@ -60,6 +60,7 @@ export class FakeElement {
     this.classList = {
       add: (...names) => { this.className = [...new Set([...this.className.split(' ').filter(Boolean), ...names])].join(' '); },
       contains: (name) => this.className.split(' ').includes(name),
+      remove: (...names) => { this.className = this.className.split(' ').filter((n) => n && !names.includes(n)).join(' '); },
     };
     this.className = '';
   }

@@ -19,7 +19,7 @@ test('a slider move repaints the step\'s views and rebuilds none', () => {
   const prev = start();
   const plan = planRender(prev, set(prev, (s) => userStepPatch(s, 1)));
   assert.deepEqual(plan, { controls: KEEP, stepbar: PAINT, banner: KEEP, findings: KEEP, weights: PAINT, activations: PAINT, saturation: PAINT,
-    throughTime: PAINT, unitScatter: PAINT });
+    text: KEEP, throughTime: PAINT, unitScatter: PAINT }); // text: no run here holds tokens
 });
 
 test('the units order repaints the activations alone; a layer that logged figures lays out their charts', () => {

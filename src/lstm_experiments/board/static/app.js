@@ -19,6 +19,7 @@ import * as findingsList from './findings_list.js';
 import * as runsStrip from './runs_strip.js';
 import * as saturation from './saturation.js';
 import * as stepbar from './stepbar.js';
+import * as text from './text_view.js';
 import * as throughTime from './through_time_chart.js';
 import * as tooltip from './tooltip.js';
 import * as unitScatter from './unit_scatter.js';
@@ -42,7 +43,7 @@ const weights = {
   paint: (state, { module, parts }, env) => (module ? module.paint(state, parts, env) : true),
 };
 
-const VIEWS = { controls, stepbar, banner, findings: findingsList, weights, activations, saturation, throughTime, unitScatter };
+const VIEWS = { controls, stepbar, banner, findings: findingsList, weights, activations, saturation, text, throughTime, unitScatter };
 
 export class GatesApp {
   constructor(root) {
@@ -77,6 +78,7 @@ export class GatesApp {
       weights: box('section', { class: 'lg-section lg-weights', 'data-testid': 'weights-section' }),
       activations: box('div', { class: 'lg-activations-view' }),
       saturation: box('div', { class: 'lg-section lg-saturation-view', 'data-testid': 'saturation-section' }),
+      text: box('section', { class: 'lg-section lg-text', 'data-testid': 'text-section' }),
       throughTime: box('div', { class: 'lg-through-time-view', 'data-testid': 'through-time-section' }),
       unitScatter: box('div', { class: 'lg-unit-scatter-view', 'data-testid': 'unit-scatter-section' }),
     };
@@ -85,9 +87,9 @@ export class GatesApp {
       c.activations, c.saturation);
     const figuresSection = el('section', { class: 'lg-section lg-figures', 'data-testid': 'figures-section' },
       c.throughTime, c.unitScatter);
-    this.anchors = { weights: c.weights, activations: activationsSection, saturation: c.saturation, figures: figuresSection };
+    this.anchors = { weights: c.weights, activations: activationsSection, saturation: c.saturation, figures: figuresSection, text: c.text };
     const tips = el('div');
-    root.append(c.controls, c.stepbar, c.banner, c.findings, c.weights, activationsSection, figuresSection, tips);
+    root.append(c.controls, c.stepbar, c.banner, c.findings, c.weights, activationsSection, c.text, figuresSection, tips);
     this.tooltip = tooltip.build(tips);
     this.envs = Object.fromEntries(VIEW_NAMES.map((name) => [name, {
       setState: (patch) => this.setState(patch),

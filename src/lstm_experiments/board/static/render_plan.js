@@ -6,6 +6,7 @@
 
 import { layerOf, runTitle } from './runs.js';
 import { selectedRuns } from './state.js';
+import { holdsTokens } from './text_layout.js';
 
 export const BUILD = 'build';
 export const PAINT = 'paint';
@@ -76,6 +77,17 @@ export const VIEW_INPUTS = {
       const run = activationsRun(s);
       return { step: s.step, run: run && [run.steps, run.max_step, run.kept_steps] };
     },
+  },
+  text: {
+    layout: (s) => {
+      const run = activationsRun(s);
+      const layer = layerOf(run, s.layer);
+      return { width: s.width, layer: s.layer, run: run && [run.run, runTitle(run), run.encoding], units: layer && layer.units,
+        activations: layer && layer.activations, panel: s.textPanel, units_shown: s.textUnits };
+    },
+    // A run whose probe holds no tokens shows no text view: nothing to repaint.
+    paint: (s) => (holdsTokens(activationsRun(s))
+      ? { step: s.step, steps: activationsRun(s).steps, selection: s.textSelection, count: s.matchCount } : null),
   },
   throughTime: {
     layout: (s) => ({ width: s.width, layer: s.layer, runs: figureRuns(s, 'through_time') }),

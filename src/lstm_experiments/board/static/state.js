@@ -8,7 +8,9 @@
 // compared panel); step, follow, playing; sequence, activationsRun; width, height (the frame);
 // highlight (the clicked finding: findings.js' highlightOf, or null; dropped when its run is
 // unticked), findingsAll (the findings list shows every row); unitOrder (the units axes' order:
-// unit_order.js, 'built' or an order the runs logged).
+// unit_order.js, 'built' or an order the runs logged); the text view's textPanel (what colours the text),
+// textUnits (null: text_view.js' first units), textSelection ({run, layer, sequence, start, end} or null)
+// and matchCount (units to match, null: unit_match.js' autoCount).
 // Derived here, never patched: steps (every selected run's kept steps), byRun.
 
 import { defaultSelection, layerOf, sortRuns } from './runs.js';
@@ -23,6 +25,7 @@ export const DEFAULTS = Object.freeze({
   selected: [], selectionTouched: false, layer: null, view: 'weights', changeScale: 'step', scale: 'shared',
   gate: null, matrix: DEFAULT_MATRIX, step: null, follow: true, playing: false, sequence: 0, activationsRun: null,
   width: 1200, height: 900, highlight: null, findingsAll: false, unitOrder: 'built',
+  textPanel: 'hidden', textUnits: null, textSelection: null, matchCount: null,
 });
 
 const pick = (options, wanted, preferred) => {
