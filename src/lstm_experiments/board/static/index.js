@@ -78,6 +78,16 @@
 //                               y: right fraction 0..1 up), data-units, data-highlight (the clicked
 //                               finding's units); hover: data-unit, data-left, data-right, data-units
 //                               (every unit under the mouse, nearest first)
+//   [data-testid=text-view]     the text view (text_view.js), for a run whose probe holds tokens: data-run,
+//                               data-layer, data-panel (what colours it: hidden, cell_state or a gate),
+//                               data-kind, data-step, data-offset and data-divide (a token's background is
+//                               the bwr colour of (v - offset) / divide); each token a .lg-char with
+//                               data-sequence, data-t, data-unit; text-units (the units field),
+//                               text-panel-select, match-count; text-extremes (text-high, text-low lists
+//                               per unit, li data-sequence, data-t, data-value); select and match (drag
+//                               over tokens): match-units (li data-unit, data-contrast, best first) and
+//                               match-places (li data-sequence, data-start, data-end); hover: data-sequence,
+//                               data-t, data-unit, data-token, data-value (full precision)
 //   [data-testid=tooltip]       the hover box; data-run, data-matrix, data-gate, data-row,
 //                               data-unit, data-step, data-value, data-initial (full precision),
 //                               data-masked ("true" at a step the mask leaves out: data-value NaN);
