@@ -87,3 +87,34 @@ def test_the_order_is_guard_checkpointer_schedule_then_logger(model, tmp_path):
     plain = schedule_callbacks(OmegaConf.create({}), ("loss", "val_loss"))
     assert [type(c) for c in fit_callbacks(guard, None, plain, watcher)] == [
         TrainingGuard, type(plain.epoch_log), LearningRateInLogs, Watcher]
+
+
+def test_a_signal_after_a_batchs_end_stops_at_the_next_one_and_the_epoch_does_not_count(model, tmp_path):
+    """A SIGTERM that lands after the callbacks' batch end, before fit looks at ``stop_training``: fit does
+    what Keras' loop does (break when stop_training, then the epoch's end). The epoch must not count as
+    done with a batch still to run (its checkpoint would then call a partial epoch complete, and the resumed
+    run would train one batch less; CI saw it under load): training stops at the next batch's end, that
+    epoch cut short, and the checkpointer saves nothing for it."""
+    import signal
+
+    guard, watcher = TrainingGuard(), Watcher()
+    checkpoint = RunCheckpoint(tmp_path)
+    plain = schedule_callbacks(OmegaConf.create({}), ("loss", "val_loss"))
+    hooks = keras.callbacks.CallbackList(fit_callbacks(guard, Checkpointer(checkpoint, guard), plain, watcher),
+                                         model=model, epochs=1, steps=3, verbose=0)
+    hooks.on_train_begin()
+    hooks.on_epoch_begin(0)
+    ran = []
+    for batch in range(3):
+        hooks.on_train_batch_begin(batch)
+        ran.append(batch)
+        hooks.on_train_batch_end(batch, {"loss": 1.0})
+        if batch == 0:
+            guard._on_signal(signal.SIGTERM, None)  # as Python runs the handler: between two bytecodes
+        if model.stop_training:
+            break
+    hooks.on_epoch_end(0, {"loss": 1.0, "val_loss": 1.0})
+    hooks.on_train_end()
+    assert ran == [0, 1] and guard.interrupted()  # stopped at the end of the batch after the signal
+    assert not guard.epoch_counts()  # what GateLogger asks before drawing an epoch's end
+    assert not checkpoint.exists()  # no checkpoint calls the cut epoch done

@@ -47,9 +47,11 @@ class TrainingGuard(keras.callbacks.Callback):
                 # A second Ctrl-C: stop now, without waiting for the batch to end.
                 raise KeyboardInterrupt
             return  # e.g. Slurm's SIGTERM after the preemption's SIGUSR2: already stopping
+        # Only noted here: the batch's end stops training and marks the epoch cut short together
+        # (on_train_batch_end). Set here, a signal between that and Keras' look at stop_training ended
+        # the epoch early with the epoch counted as done: its checkpoint said a partial epoch was
+        # complete, and the resumed run trained one batch less (seen under load in CI).
         self.signal_name = signal.Signals(signum).name
-        if self.model is not None:
-            self.model.stop_training = True
 
     def on_train_begin(self, logs=None):
         if threading.current_thread() is threading.main_thread():
