@@ -229,3 +229,15 @@ def test_the_runner_finds_redundant_units_in_a_layer_too_large_for_sine(tmp_path
     if redundant:
         (found,) = [f for f in document["findings"] if f["kind"] == "redundant_units"]
         assert found["value"] >= 0.75 and len(found["units"]) == round(found["value"] * units)
+
+
+def test_clipping_the_gradients_keeps_a_run_at_a_high_rate_finite(tmp_path):
+    """The non_finite finding's 'clip the gradients (optimizer clipnorm)', shown: plain SGD at 20 makes the
+    loss inf within 3 epochs; the same optimizer with clipnorm=1 keeps every weight and loss finite."""
+    x, y = _data()
+    stop = keras.callbacks.TerminateOnNaN()
+    broken = _fit(tmp_path / "sgd", _model(), x, y, optimizer=keras.optimizers.SGD(20.0), callbacks=[stop])
+    clipped = _fit(tmp_path / "clipped", _model(), x, y, optimizer=keras.optimizers.SGD(20.0, clipnorm=1.0),
+                   callbacks=[stop])
+    assert "non_finite" in {kind for kind, _ in _warnings(broken)}
+    assert "non_finite" not in {f["kind"] for f in clipped["findings"]} and clipped["last_step"] == 3  # 3 epochs
