@@ -118,14 +118,39 @@ def show_run(gates, name):
 
 
 def shown_colours(gates):
-    """{(sequence, unit): [(t, [r, g, b])]} of every token cell the view drew."""
-    cells = gates.frame.eval_on_selector_all("[data-testid=text-view] .lg-char", """(nodes) => nodes.map((n) => [
-        Number(n.dataset.sequence), Number(n.dataset.unit), Number(n.dataset.t),
-        getComputedStyle(n).backgroundColor.match(/\\d+/g).map(Number)])""")
+    """{(sequence, unit): [(t, [r, g, b])]} of every token cell the view drew: its canvas' pixel at the cell's
+    top left (above the token's text)."""
+    cells = gates.frame.eval_on_selector_all("[data-testid=text-view] canvas[data-testid=text-line]", """(canvases) =>
+      canvases.flatMap((canvas) => {
+        const ratio = canvas.width / Number(canvas.dataset.width);
+        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+        const units = canvas.dataset.units.split(',').map(Number);
+        const xs = canvas.dataset.x.split(',').map(Number);
+        const rowPx = Number(canvas.dataset.rowPx);
+        return units.flatMap((unit, r) => xs.map((x, i) => {
+          const k = (Math.round(r * rowPx * ratio) * canvas.width + Math.round(x * ratio)) * 4;
+          return [Number(canvas.dataset.sequence), unit, Number(canvas.dataset.start) + i,
+            [pixels.data[k], pixels.data[k + 1], pixels.data[k + 2]]];
+        }));
+      })""")
     out = {}
     for sequence, unit, t, rgb in cells:
-        out.setdefault((sequence, unit), []).append((t, rgb[:3]))
+        out.setdefault((sequence, unit), []).append((t, rgb))
     return out
+
+
+def cell_point(gates, sequence, unit, t):
+    """(canvas locator, x, y): the middle of token t's cell in unit's row of sequence's line holding it."""
+    lines = gates.frame.locator(f"[data-testid=text-view] canvas[data-testid=text-line][data-sequence='{sequence}']")
+    for index in range(lines.count()):
+        line = lines.nth(index)
+        start, end = int(line.get_attribute("data-start")), int(line.get_attribute("data-end"))
+        if start <= t < end:
+            xs = [float(x) for x in line.get_attribute("data-x").split(",")] + [float(line.get_attribute("data-width"))]
+            row = [int(u) for u in line.get_attribute("data-units").split(",")].index(unit)
+            row_px = float(line.get_attribute("data-row-px"))
+            return line, (xs[t - start] + xs[t - start + 1]) / 2, (row + 0.5) * row_px
+    raise AssertionError(f"no line of sequence {sequence} holds t={t}")
 
 
 def decode(rgb, offset, divide):
@@ -142,11 +167,8 @@ def test_the_texts_colours_decode_to_keras_hidden_state(gates, logged):
     offset, divide = float(view.get_attribute("data-offset")), float(view.get_attribute("data-divide"))
     hidden = logged["hidden"]["trained"]
     assert offset == 0 and abs(divide - np.abs(hidden).max()) < 2e-3  # this step's largest |h|, float16 as logged
-    texts = gates.frame.eval_on_selector_all("[data-testid=text-view] .lg-char[data-unit='0']",
-                                             "(nodes) => nodes.map((n) => n.textContent)")
     x, _ = windows()
-    shown = "".join(CHARS[i] for i in x[:metadata.PROBE_SEQUENCES].ravel()).replace(" ", "␣").replace("\n", "↵")
-    assert "".join(texts) == shown
+    texts = [CHARS[i].replace(" ", "␣").replace("\n", "↵") for i in x[:metadata.PROBE_SEQUENCES].ravel()]
     colours = shown_colours(gates)
     assert sorted(colours) == [(q, u) for q in range(metadata.PROBE_SEQUENCES) for u in range(UNITS)]
     for (q, unit), cells in colours.items():
@@ -156,8 +178,9 @@ def test_the_texts_colours_decode_to_keras_hidden_state(gates, logged):
     # Hover reads the logged value (float16) at full precision.
     panels = logged["tensors"]["trained"][metadata.activations_tag(LAYER)]
     (values,) = [value for s, value in panels if s == step]  # (panels, sequences, time, units)
-    cell = gates.frame.locator("[data-testid=text-view] .lg-char[data-sequence='1'][data-unit='3'][data-t='5']")
-    cell.hover()
+    line, cx, cy = cell_point(gates, 1, 3, 5)
+    line.scroll_into_view_if_needed()
+    line.hover(position={"x": cx, "y": cy})
     tooltip = gates.frame.locator("[data-testid=tooltip]")
     tooltip.wait_for(state="visible")
     said = tooltip.evaluate("(node) => ({...node.dataset})")
@@ -173,10 +196,10 @@ def test_selecting_a_bracket_finds_the_planted_unit_and_every_other_bracket(gate
     brackets = [(int(q), int(t)) for q, t in zip(*np.nonzero(probe == CHARS.index("(")))]
     assert len(brackets) > 4 and np.all(hidden[probe == CHARS.index("("), PLANTED] > 0.7)
     q, t = brackets[1]
-    cell = gates.frame.locator(f"[data-testid=text-view] .lg-char[data-sequence='{q}'][data-unit='0'][data-t='{t}']")
-    cell.scroll_into_view_if_needed()
-    box = cell.bounding_box()
-    gates.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    line, cx, cy = cell_point(gates, q, 0, t)
+    line.scroll_into_view_if_needed()
+    box = line.bounding_box()
+    gates.page.mouse.move(box["x"] + cx, box["y"] + cy)
     gates.page.mouse.down()
     gates.page.mouse.up()
     units = gates.frame.locator("[data-testid=match-units] li")

@@ -36,6 +36,8 @@ batches   viz.log_every_batches at 10, 50, 200 (128 units, 125 batches per epoch
           skipping saves with every step logged, and the GATES routes on a run of 5,000 logged steps (p95 <= 300 ms)
 tokens    the probe kept as characters (experiment=char_model's model and probe, GateLogger(vocabulary=...)): the
           event file with and without the vocabulary, the lstm_gates/probe value's bytes, the GATES data per step
+text      the GATES text view in headless Chromium: its redraw after a slider move with 4 sequences of 200 characters and
+          8 units shown (target under 50 ms; text_view.py)
 
 Training is timed by wrapping ``keras.Model.fit`` and the project's callbacks
 (the gate logger, ``Checkpointer``, ``TrainingGuard``) in this process while

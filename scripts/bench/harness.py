@@ -34,6 +34,7 @@ SECTION_MODULES = {
     "anymodel": "any_model",
     "batches": "batches",
     "tokens": "tokens",
+    "text": "text_view",
 }
 SECTIONS = tuple(SECTION_MODULES)
 PROFILE_UNITS = 128  # --profile without --units

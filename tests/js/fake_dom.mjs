@@ -22,10 +22,15 @@ export class FakeContext {
   constructor(canvas) {
     this.canvas = canvas;
     this.calls = [];
-    for (const name of ['clearRect', 'fillRect', 'beginPath', 'moveTo', 'lineTo', 'stroke', 'setLineDash', 'fillText', 'scale', 'arc', 'fill']) {
-      this[name] = name === 'arc' ? (...args) => this.calls.push([name, ...args, this.fillStyle])
+    for (const name of ['clearRect', 'fillRect', 'beginPath', 'moveTo', 'lineTo', 'stroke', 'setLineDash', 'fillText', 'scale', 'arc', 'fill',
+      'setTransform', 'drawImage', 'strokeRect']) {
+      this[name] = name === 'arc' || name === 'fillRect' ? (...args) => this.calls.push([name, ...args, this.fillStyle])
         : (...args) => this.calls.push([name, ...args]);
     }
+  }
+
+  measureText(text) {
+    return { width: [...String(text)].length * 7 };
   }
 
   createImageData(width, height) {

@@ -8,11 +8,11 @@ import { test } from 'node:test';
 import { planRender, PAINT } from '../../src/lstm_experiments/board/static/render_plan.js';
 import { normalize, runsPatch, userStepPatch } from '../../src/lstm_experiments/board/static/state.js';
 import {
-  charsPerLine, cssColour, holdsTokens, lineChunks, panelMap, probeTexts, tokenText, unitSeries, valueOfColour, visibleText,
+  cellAtX, cellOffsets, charsPerLine, cssColour, holdsTokens, lineChunks, panelMap, probeTexts, tokenText, unitSeries, valueOfColour, visibleText,
 } from '../../src/lstm_experiments/board/static/text_layout.js';
 import { autoCount, contextOf, extremes, matchSelection, rankUnits } from '../../src/lstm_experiments/board/static/unit_match.js';
 import * as textView from '../../src/lstm_experiments/board/static/text_view.js';
-import { install } from './fake_dom.mjs';
+import { install, pixelAt } from './fake_dom.mjs';
 import { activationsAt, lstmRun } from './fixtures.mjs';
 
 install();
@@ -55,6 +55,9 @@ test('a sequence wraps into lines of at most so many characters', () => {
   assert.deepEqual(lineChunks([], 3), []);
   assert.equal(charsPerLine(956, 9, 56), 100);
   assert.equal(charsPerLine(10, 9, 56), 8);
+  const offsets = cellOffsets([7, 20.5, 3], 9);
+  assert.deepEqual(offsets, { x: [0, 9, 30], width: 39 });
+  assert.deepEqual([-1, 0, 8.9, 9, 29.9, 30, 38.9, 39].map((x) => cellAtX(offsets, x)), [-1, 0, 0, 1, 1, 2, 2, -1]);
 });
 
 test('a unit\'s colours decode to its values on the panel\'s map', () => {
@@ -112,40 +115,99 @@ function envOf(getState, source) {
     hover: (target, describe) => hovers.push({ target, describe }), scrollTo: () => {} };
 }
 
+/**
+ * {unit: [[t, [r, g, b]]]} of one sequence's cells at the last paint: from a line's picture of a pixel per
+ * cell where its cells are all as wide, else from the fillRect calls of its last paint.
+ */
+function cellColours(parts, sequence) {
+  const out = {};
+  for (const line of parts.lines.filter((l) => l.sequence === sequence)) {
+    const units = line.canvas.dataset.units.split(',').map(Number);
+    if (line.grid) {
+      units.forEach((unit, r) => {
+        for (let i = 0; i < line.end - line.start; i++) (out[unit] ||= []).push([line.start + i, pixelAt(line.grid.canvas, r, i)]);
+      });
+      continue;
+    }
+    const rowPx = Number(line.canvas.dataset.rowPx);
+    const calls = line.context.calls;
+    const last = calls.map(([name]) => name).lastIndexOf('drawImage');
+    const paint = calls.slice(calls.slice(0, last).map(([name]) => name).lastIndexOf('drawImage') + 1, last);
+    for (const [name, x, y, , h, colour] of paint) {
+      if (name !== 'fillRect' || h !== rowPx) continue;
+      (out[units[y / rowPx]] ||= []).push([line.start + line.offsets.x.indexOf(x), colour.match(/\d+/g).map(Number)]);
+    }
+  }
+  return out;
+}
+
+function checkColours(parts, run, step, sequence, time) {
+  const value = activationsAt(run, step);
+  const map = { offset: Number(parts.root.dataset.offset), divide: Number(parts.root.dataset.divide) };
+  const [, sequences, , units] = value.shape;
+  const colours = cellColours(parts, sequence);
+  assert.deepEqual(Object.keys(colours).map(Number).sort(), [...parts.units].sort());
+  for (const [unit, cells] of Object.entries(colours)) {
+    assert.deepEqual(cells.map(([t]) => t), [...Array(time).keys()]);
+    for (const [t, rgb] of cells) {
+      const expected = value.data[((5 * sequences + sequence) * time + t) * units + Number(unit)];
+      assert.ok(Math.abs(valueOfColour(rgb, map) - expected) <= map.divide / 255 + 1e-6, `${unit} ${t}`);
+    }
+  }
+}
+
 test('the view colours each unit\'s row by its value at the shown step and names it on hover', () => {
   const run = tokenRun();
-  let state = normalize({ ...runsPatch({ runs: [run] }), width: 800, textUnits: [3, 1] });
+  let state = normalize({ ...runsPatch({ runs: [run] }), width: 120, textUnits: [3, 1] });
   const { probe } = planted();
   const env = envOf(() => state, sourceOf(probe, run));
   const container = document.createElement('div');
   const parts = textView.build(container, state, env);
   assert.ok(parts.shown);
   assert.ok(textView.paint(state, parts, env));
-  const spans = container.querySelectorAll('span[data-unit="1"][data-sequence="1"][data-t]');
-  assert.equal(spans.map((s) => s.textContent).join(''), 'ab(c)↵␣a(b)');
+  const lines = container.querySelectorAll('canvas[data-testid=text-line][data-sequence="1"]');
+  assert.equal(lines.length, 2); // 11 tokens, 8 to a line at 120 px
+  assert.deepEqual(lines.map((c) => [Number(c.dataset.start), Number(c.dataset.end)]).at(-1)[1], TEXT.length);
+  // Each line's texts are drawn once into a layer of their own, a row per unit, laid over the colours.
+  const texts = parts.lines.filter((l) => l.sequence === 1)
+    .map((l) => l.textLayer.context.calls.filter(([name]) => name === 'fillText').map(([, text]) => text).join(''));
+  assert.deepEqual(texts, ['ab(c)↵␣a'.repeat(2), '(b)'.repeat(2)]);
+  assert.ok(parts.lines.every((l) => l.grid)); // one character a token: cells all as wide
+  checkColours(parts, run, state.step, 1, TEXT.length);
   const value = activationsAt(run, state.step);
-  const map = { offset: Number(parts.root.dataset.offset), divide: Number(parts.root.dataset.divide) };
   const [, sequences, time, units] = value.shape;
-  spans.forEach((span, t) => {
-    const expected = value.data[((5 * sequences + 1) * time + t) * units + 1];
-    const rgb = span.style.backgroundColor.match(/\d+/g).map(Number);
-    assert.ok(Math.abs(valueOfColour(rgb, map) - expected) <= map.divide / 255 + 1e-6);
-  });
   assert.equal(container.querySelectorAll('[data-testid=text-unit-extremes]').length, 2);
+  assert.equal(env.hovers.length, 2 * lines.length);
   const described = env.hovers[0].describe({ sequence: 1, t: 2, unit: 1 });
   assert.equal(Number(described.data.value), value.data[((5 * sequences + 1) * time + 2) * units + 1]);
   assert.equal(described.data.token, '(');
-  // Dragging over t 2..3 of sequence 1 selects that stretch (the listeners sit on the body; the span is the target).
+  // Dragging from t 2 to t 3 of sequence 1 (row 1: unit 1) selects that stretch; the listeners sit on the body.
+  const xs = lines[0].dataset.x.split(',').map(Number);
   const body = container.querySelector('[data-testid=text-body]');
-  body.fire('mousedown', { target: spans[2], preventDefault() {} });
-  body.fire('mouseup', { target: spans[3] });
+  body.fire('mousedown', { target: lines[0], clientX: xs[2] + 1, clientY: 20, preventDefault() {} });
+  body.fire('mouseup', { target: lines[0], clientX: xs[3] + 1, clientY: 20 });
   assert.deepEqual(env.patches.at(-1), { textSelection: { run: run.run, layer: 'lstm', sequence: 1, start: 2, end: 4 } });
   state = normalize({ ...state, ...env.patches.at(-1) });
   assert.ok(textView.paint(state, parts, env));
   assert.ok(container.querySelectorAll('[data-testid=match-units]')[0].children.length > 0);
+  assert.ok(lines[0].context.calls.some(([name]) => name === 'strokeRect')); // the selection, outlined
   // A slider move repaints the text view of a token run.
   const moved = normalize({ ...state, ...userStepPatch(state, 0) });
   assert.equal(planRender(state, moved).text, PAINT);
+});
+
+test('tokens of several characters get cells as wide as their text, each filled on its own', () => {
+  const run = tokenRun();
+  const state = normalize({ ...runsPatch({ runs: [run] }), width: 1200, textUnits: [0, 2] });
+  const words = ['if', ' ', 'value', '(', ')', '\n'];
+  const probe = { shape: [2, TEXT.length], data: Float32Array.from({ length: 2 * TEXT.length }, (_, i) => i % words.length), tokens: words };
+  const env = envOf(() => state, sourceOf(probe, run));
+  const container = document.createElement('div');
+  const parts = textView.build(container, state, env);
+  assert.ok(textView.paint(state, parts, env));
+  assert.ok(parts.lines.every((l) => !l.grid));
+  assert.equal(parts.lines[0].offsets.x[3] - parts.lines[0].offsets.x[2], 5 * 7 + 2); // 'value': 5 characters of 7 px, padded
+  checkColours(parts, run, state.step, 0, TEXT.length);
 });
 
 test('a run whose probe holds features shows no text view', () => {

@@ -80,9 +80,11 @@
 //                               (every unit under the mouse, nearest first)
 //   [data-testid=text-view]     the text view (text_view.js), for a run whose probe holds tokens: data-run,
 //                               data-layer, data-panel (what colours it: hidden, cell_state or a gate),
-//                               data-kind, data-step, data-offset and data-divide (a token's background is
-//                               the bwr colour of (v - offset) / divide); each token a .lg-char with
-//                               data-sequence, data-t, data-unit; text-units (the units field),
+//                               data-kind, data-step, data-units, data-offset and data-divide (a token's
+//                               cell is the bwr colour of (v - offset) / divide); each line of a sequence a
+//                               canvas [data-testid=text-line]: data-sequence, data-start, data-end (its
+//                               tokens), data-units (a row each, data-row-px tall), data-x (each cell's
+//                               left edge, CSS px), data-width, data-step; text-units (the units field),
 //                               text-panel-select, match-count; text-extremes (text-high, text-low lists
 //                               per unit, li data-sequence, data-t, data-value); select and match (drag
 //                               over tokens): match-units (li data-unit, data-contrast, best first) and

@@ -2,7 +2,7 @@
 // a tab and a line end drawn as ␣ ⇥ ↵), the probe's texts, how a sequence wraps into lines, one unit's
 // values along a probe sequence, and the colour of a value on the activations' own maps.
 
-import { bwr, maxAbs } from './colour.js';
+import { maxAbs, putBwr } from './colour.js';
 import { usableScale } from './scales.js';
 
 export const NO_TOKEN = -1; // board/metadata.py NO_TOKEN: a one-hot vector of zeros (padding)
@@ -94,13 +94,37 @@ export function panelMap(kind, activations, panel) {
 
 /** The CSS colour of value v on a map (the bwr map of colour.js; NaN grey). */
 export function cssColour(v, map) {
-  const [r, g, b] = bwr((v - map.offset) / map.divide, 1);
-  return `rgb(${r}, ${g}, ${b})`;
+  putBwr(RGBA, 0, (v - map.offset) / map.divide);
+  return `rgb(${RGBA[0]}, ${RGBA[1]}, ${RGBA[2]})`;
 }
+const RGBA = new Uint8ClampedArray(4); // cssColour's one buffer: a paint colours thousands of cells
 
 /** The value a bwr colour [r, g, b] stands for on a map (to within divide / 255): the inverse of cssColour. */
 export function valueOfColour([r, g, b], map) {
   const size = 1 - g / 255;
   const t = b < r ? size : r < b ? -size : 0;
   return t * map.divide + map.offset;
+}
+
+/** Left edges of a line's token cells and its width: {x: [left of each cell], width}; widths[i] px each, at least minPx. */
+export function cellOffsets(widths, minPx) {
+  const x = [];
+  let left = 0;
+  for (const w of widths) {
+    x.push(left);
+    left += Math.max(minPx, Math.ceil(w));
+  }
+  return { x, width: left };
+}
+
+/** The index of the cell under x px (offsets.x sorted, offsets.width the end), or -1 outside. */
+export function cellAtX(offsets, px) {
+  if (!(px >= 0) || px >= offsets.width || !offsets.x.length) return -1;
+  let lo = 0;
+  let hi = offsets.x.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (offsets.x[mid] <= px) lo = mid; else hi = mid - 1;
+  }
+  return lo;
 }

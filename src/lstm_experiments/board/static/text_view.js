@@ -3,20 +3,32 @@
 // where each unit is highest and lowest; and select and match: drag over the text to select a stretch,
 // the units most active over it and the other places where they are all on are listed (unit_match.js).
 // Shown only for a run whose probe holds tokens (/runs' encoding: ids or one_hot). Colours, words and
-// layout: text_layout.js.
+// layout: text_layout.js. Each line of a sequence is one canvas, a row per unit: its tokens' texts are
+// drawn once into a layer of their own, and a paint fills each cell's colour and lays that layer on
+// top (recolouring thousands of DOM spans cost the browser about 60 ms a frame; docs/performance.md).
 
+import { putBwr } from './colour.js';
 import { clear, el, formatValue, select } from './dom.js';
 import { panelKind, panelLabel } from './labels.js';
 import { layerOf, runTitle } from './runs.js';
 import { shownStep } from './state.js';
-import { charsPerLine, cssColour, holdsTokens, lineChunks, panelMap, probeTexts } from './text_layout.js';
+import {
+  cellAtX, cellOffsets, charsPerLine, cssColour, holdsTokens, lineChunks, panelMap, probeTexts,
+} from './text_layout.js';
 import { CONTEXT_TOKENS, contextOf, extremes, matchSelection, MAX_MATCH_UNITS } from './unit_match.js';
 
 export const DEFAULT_PANEL = 'hidden';
 export const DEFAULT_UNITS = 4; // units 0..3 until the user names others
 export const MAX_UNITS = 16;
-const CHAR_PX = 9; // style.css .lg-char width
-const LABEL_PX = 56; // style.css .lg-text-label width
+const CHAR_PX = 10; // a token's cell is at least this wide (a character of FONT and its padding) ...
+const CELL_PAD_PX = 2; // ... and its text's width plus this
+const ROW_PX = 16; // a unit's row
+const LABEL_PX = 56; // style.css .lg-text-labels width
+const FONT = '12px "Roboto Mono", Menlo, "DejaVu Sans Mono", monospace';
+const TEXT_COLOUR = '#212121';
+const SELECTED_COLOUR = '#212121';
+const MATCHED_COLOUR = '#e08e0b';
+const MARK_PX = 3; // a matched token's underline
 
 /** The units a state asks for, in range: state.textUnits, or the first DEFAULT_UNITS. */
 export function chosenUnits(state, units) {
@@ -46,7 +58,7 @@ export function build(container, state, env) {
   const countSelect = select([['', 'auto'], ...Array.from({ length: MAX_MATCH_UNITS }, (_, i) => [i + 1, String(i + 1)])],
     state.matchCount ?? '', { 'data-testid': 'match-count', onchange: (event) => env.setState({ matchCount: event.target.value ? Number(event.target.value) : null }) });
   const root = el('div', { class: 'lg-text-view', 'data-testid': 'text-view' });
-  Object.assign(root.dataset, { run: run.run, layer: layer.layer, panel, kind });
+  Object.assign(root.dataset, { run: run.run, layer: layer.layer, panel, kind, units: units.join(',') });
   const body = el('div', { class: 'lg-text-body', 'data-testid': 'text-body' });
   const extremesBox = el('div', { class: 'lg-text-extremes', 'data-testid': 'text-extremes' });
   const matchBox = el('div', { class: 'lg-text-match', 'data-testid': 'text-match' });
@@ -58,16 +70,15 @@ export function build(container, state, env) {
     + `(${kind === 'state' ? 'blue − / red + on the step\'s largest |value|' : kind === 'gate' ? '0 blue, 0.5 white, 1 red' : '−1 blue, +1 red'}); `
     + 'a row per unit; ␣ a space, ↵ a line end, ⇥ a tab; hover reads the value' }), root);
   const parts = { shown: true, run: run.run, layer: layer.layer, panel, panelIndex, kind, units, root, body, extremesBox, matchBox,
-    width: state.width, texts: null, cells: null, anchor: null, step: null };
-  env.hover({ canvas: body, cellAt: (event) => cellOf(event.target) }, (cell) => describe(env, parts, cell));
+    width: state.width, texts: null, lines: null, anchor: null, step: null, env };
   body.addEventListener('mousedown', (event) => {
-    const cell = cellOf(event.target);
+    const cell = cellOf(parts, event);
     if (!cell) return;
     event.preventDefault();
     parts.anchor = cell;
   });
   body.addEventListener('mouseup', (event) => {
-    const cell = cellOf(event.target);
+    const cell = cellOf(parts, event);
     const anchor = parts.anchor;
     parts.anchor = null;
     if (!cell || !anchor || cell.sequence !== anchor.sequence) return;
@@ -77,10 +88,18 @@ export function build(container, state, env) {
   return parts;
 }
 
-function cellOf(node) {
-  const data = node && node.dataset;
-  if (!data || data.t === undefined || data.sequence === undefined) return null;
-  return { sequence: Number(data.sequence), t: Number(data.t), unit: Number(data.unit) };
+/** The token under a mouse event on one of the lines' canvases: {sequence, t, unit}, or null. */
+function cellOf(parts, event) {
+  const line = parts.lines && parts.lines.find((l) => l.canvas === event.target);
+  return line ? lineCell(parts, line, event) : null;
+}
+
+function lineCell(parts, line, event) {
+  const rect = line.canvas.getBoundingClientRect();
+  const index = cellAtX(line.offsets, event.clientX - rect.left);
+  const row = Math.floor((event.clientY - rect.top) / ROW_PX);
+  if (index < 0 || row < 0 || row >= parts.units.length) return null;
+  return { sequence: line.sequence, t: line.start + index, unit: parts.units[row] };
 }
 
 function describe(env, parts, cell) {
@@ -100,32 +119,110 @@ function describe(env, parts, cell) {
   };
 }
 
-/** The rows of every sequence, built once the probe is there: {cells: [{sequence, unit, spans}]}. */
-function buildRows(parts, texts) {
+/** The lines of every sequence, built once the probe is there: [{sequence, start, end, canvas, offsets, textLayer}]. */
+function buildLines(parts, texts) {
   const perLine = charsPerLine(parts.width, CHAR_PX, LABEL_PX);
-  const cells = [];
+  const measure = document.createElement('canvas').getContext('2d');
+  measure.font = FONT;
+  const ratio = window.devicePixelRatio || 1;
+  const height = parts.units.length * ROW_PX;
+  const lines = [];
   texts.forEach((row, q) => {
-    const spans = parts.units.map(() => []);
     const block = el('div', { class: 'lg-text-sequence', 'data-testid': 'text-sequence', dataset: { sequence: q } },
       el('div', { class: 'lg-caption', text: `probe sequence ${q}` }));
     for (const [start, end] of lineChunks(row, perLine)) {
-      const line = el('div', { class: 'lg-text-line' });
-      parts.units.forEach((unit, i) => {
-        const rowNode = el('div', { class: 'lg-text-row', 'data-testid': 'text-row', dataset: { unit, sequence: q } },
-          el('span', { class: 'lg-text-label', text: `unit ${unit}` }));
-        for (let t = start; t < end; t++) {
-          const span = el('span', { class: 'lg-char', text: row[t], dataset: { sequence: q, t, unit } });
-          spans[i].push(span);
-          rowNode.append(span);
-        }
-        line.append(rowNode);
-      });
-      block.append(line);
+      const tokens = row.slice(start, end);
+      const widths = tokens.map((text) => (measure.measureText ? measure.measureText(text).width : CHAR_PX) + CELL_PAD_PX);
+      const offsets = cellOffsets(widths, CHAR_PX);
+      const canvas = el('canvas', { class: 'lg-text-canvas', 'data-testid': 'text-line', width: Math.round(offsets.width * ratio),
+        height: Math.round(height * ratio), dataset: { sequence: q, start, end, units: parts.units.join(','), rowPx: ROW_PX,
+          x: offsets.x.join(','), width: offsets.width } });
+      canvas.style.width = `${offsets.width}px`;
+      canvas.style.height = `${height}px`;
+      const textLayer = document.createElement('canvas');
+      textLayer.width = canvas.width;
+      textLayer.height = canvas.height;
+      const context = textLayer.getContext('2d');
+      context.scale(ratio, ratio);
+      context.font = FONT;
+      context.fillStyle = TEXT_COLOUR;
+      context.textAlign = 'center';
+      context.textBaseline = 'middle';
+      parts.units.forEach((_, r) => tokens.forEach((text, i) => {
+        const cellWidth = (offsets.x[i + 1] ?? offsets.width) - offsets.x[i];
+        context.fillText(text, offsets.x[i] + cellWidth / 2, r * ROW_PX + ROW_PX / 2 + 1);
+      }));
+      const line = { sequence: q, start, end, canvas, offsets, textLayer, context: canvas.getContext('2d'), ratio,
+        grid: uniformGrid(offsets, parts.units.length) };
+      parts.env.hover({ canvas, cellAt: (event) => lineCell(parts, line, event) }, (cell) => describe(parts.env, parts, cell));
+      const labels = el('div', { class: 'lg-text-labels' }, parts.units.map((unit) => el('div', { text: `unit ${unit}` })));
+      block.append(el('div', { class: 'lg-text-line' }, labels, canvas));
+      lines.push(line);
     }
-    parts.units.forEach((unit, i) => cells.push({ sequence: q, unit, spans: spans[i] }));
     parts.body.append(block);
   });
-  return cells;
+  return lines;
+}
+
+/**
+ * Where every cell of a line is as wide (characters), its colours are a picture of a pixel per cell
+ * (cols x rows), drawn scaled: {canvas, context, image, cellPx}; else null (each cell filled on its own).
+ */
+function uniformGrid(offsets, rows) {
+  const cols = offsets.x.length;
+  const cellPx = offsets.width / Math.max(1, cols);
+  if (!cols || offsets.x.some((x, i) => x !== i * cellPx)) return null;
+  const canvas = document.createElement('canvas');
+  canvas.width = cols;
+  canvas.height = rows;
+  const context = canvas.getContext('2d');
+  return { canvas, context, image: context.createImageData(cols, rows), cellPx };
+}
+
+/** Colour one line at the step: each cell its unit's colour, then the texts, then the selection's and matches' marks. */
+function paintLine(parts, line, value, map, marks) {
+  const { context: c, ratio, offsets, grid } = line;
+  const [, sequences, time, units] = value.shape;
+  const cols = line.end - line.start;
+  const inverse = 1 / map.divide;
+  c.setTransform(ratio, 0, 0, ratio, 0, 0);
+  parts.units.forEach((unit, r) => {
+    if (line.sequence >= sequences || unit >= units) return;
+    let k = ((parts.panelIndex * sequences + line.sequence) * time + line.start) * units + unit;
+    for (let t = line.start; t < line.end && t < time; t++, k += units) {
+      const i = t - line.start;
+      if (grid) {
+        putBwr(grid.image.data, (r * cols + i) * 4, (value.data[k] - map.offset) * inverse);
+        continue;
+      }
+      c.fillStyle = cssColour(value.data[k], map);
+      c.fillRect(offsets.x[i], r * ROW_PX, (offsets.x[i + 1] ?? offsets.width) - offsets.x[i], ROW_PX);
+    }
+  });
+  if (grid) {
+    grid.context.putImageData(grid.image, 0, 0);
+    c.imageSmoothingEnabled = false;
+    c.drawImage(grid.canvas, 0, 0, cols, parts.units.length, 0, 0, offsets.width, parts.units.length * ROW_PX);
+  }
+  c.setTransform(1, 0, 0, 1, 0, 0);
+  c.drawImage(line.textLayer, 0, 0);
+  c.setTransform(ratio, 0, 0, ratio, 0, 0);
+  const height = parts.units.length * ROW_PX;
+  for (const [q, start, end, selected] of marks) {
+    if (q !== line.sequence || end <= line.start || start >= line.end) continue;
+    const from = Math.max(start, line.start) - line.start;
+    const to = Math.min(end, line.end) - line.start;
+    const left = offsets.x[from];
+    const right = offsets.x[to] ?? offsets.width;
+    if (selected) {
+      c.strokeStyle = SELECTED_COLOUR;
+      c.lineWidth = 2;
+      c.strokeRect(left + 1, 1, right - left - 2, height - 2);
+    } else {
+      c.fillStyle = MATCHED_COLOUR;
+      for (let r = 1; r <= parts.units.length; r++) c.fillRect(left, r * ROW_PX - MARK_PX, right - left, MARK_PX);
+    }
+  }
 }
 
 function place(parts, { sequence, t }, value) {
@@ -146,29 +243,20 @@ function paintExtremes(parts, value) {
   }
 }
 
+/** The selection's match (unit_match.js) listed; [[sequence, start, end, selected]] to mark on the text. */
 function paintMatch(state, parts, value) {
   clear(parts.matchBox);
-  for (const span of parts.marked || []) span.classList.remove('lg-selected', 'lg-matched');
-  parts.marked = [];
   const selection = state.textSelection;
   if (!selection || selection.run !== parts.run || selection.layer !== parts.layer
     || selection.sequence >= value.shape[1] || selection.end > value.shape[2]) {
     parts.matchBox.append(el('p', { class: 'lg-note', text: 'No stretch selected.' }));
-    return;
+    return [];
   }
   const found = matchSelection(value, parts.panelIndex, selection, { count: state.matchCount });
-  const mark = (q, start, end, name) => {
-    for (const cell of parts.cells) {
-      if (cell.sequence !== q) continue;
-      for (let t = start; t < end; t++) { cell.spans[t].classList.add(name); parts.marked.push(cell.spans[t]); }
-    }
-  };
-  mark(selection.sequence, selection.start, selection.end, 'lg-selected');
-  for (const m of found.matches) mark(m.sequence, m.start, m.end, 'lg-matched');
   const texts = parts.texts[selection.sequence].slice(selection.start, selection.end).join('');
   const stretch = (m) => parts.texts[m.sequence].slice(m.start, m.end).join('');
   parts.matchBox.append(
-    el('p', {}, `selected: sequence ${selection.sequence}, t ${selection.start}–${selection.end - 1} `, el('code', { text: texts }),
+    el('p', {}, `selected: sequence ${selection.sequence}, t ${selection.start}–${selection.end - 1} `, el('code', { text: texts }), ' ',
       el('button', { type: 'button', text: 'clear', 'data-testid': 'text-clear', onclick: () => parts.env.setState({ textSelection: null }) })),
     el('div', { class: 'lg-caption', text: 'units most active over it (mean over the selection − mean elsewhere on the probe):' }),
     el('ol', { 'data-testid': 'match-units' }, found.ranked.slice(0, 8).map((r, i) => el('li', {
@@ -180,9 +268,10 @@ function paintMatch(state, parts, value) {
       el('span', { class: 'lg-caption', text: `seq ${m.sequence} t ${m.start}–${m.end - 1}  ` }),
       el('code', {}, contextOf(parts.texts, m.sequence, m.start).before, el('mark', { text: stretch(m) }),
         contextOf(parts.texts, m.sequence, m.end - 1).after)))));
+  return [[selection.sequence, selection.start, selection.end, true], ...found.matches.map((m) => [m.sequence, m.start, m.end, false])];
 }
 
-/** Colour every row at the state's step; list the extremes and the matches. True once drawn (or failed). */
+/** Colour every line at the state's step; list the extremes and the matches. True once drawn (or failed). */
 export function paint(state, parts, env) {
   if (!parts.shown) return true;
   parts.env = env;
@@ -194,20 +283,18 @@ export function paint(state, parts, env) {
   const error = probe.error || acts.error;
   if (error) { parts.root.dataset.error = error.message; return true; }
   if (!probe.value || !acts.value) { parts.root.dataset.pending = 'true'; return false; }
-  if (!parts.cells) {
+  if (!parts.lines) {
     parts.texts = probeTexts(probe.value);
-    parts.cells = buildRows(parts, parts.texts);
+    parts.lines = buildLines(parts, parts.texts);
   }
   const value = acts.value;
-  const [, sequences, time, units] = value.shape;
   const map = panelMap(parts.kind, value, parts.panelIndex);
-  for (const { sequence, unit, spans } of parts.cells) {
-    if (sequence >= sequences || unit >= units) continue;
-    let k = ((parts.panelIndex * sequences + sequence) * time) * units + unit;
-    for (let t = 0; t < spans.length && t < time; t++, k += units) spans[t].style.backgroundColor = cssColour(value.data[k], map);
-  }
   paintExtremes(parts, value);
-  paintMatch(state, parts, value);
+  const marks = paintMatch(state, parts, value);
+  for (const line of parts.lines) {
+    paintLine(parts, line, value, map, marks);
+    line.canvas.dataset.step = String(step); // as every panel's canvas: what the page's waits check
+  }
   parts.step = step;
   Object.assign(parts.root.dataset, { step: String(step), offset: String(map.offset), divide: String(map.divide) });
   delete parts.root.dataset.pending;
