@@ -48,6 +48,13 @@ test('whitespace and control characters are visible; a missing token and an id w
   assert.ok(!holdsTokens({ encoding: 'features' }) && !holdsTokens({}) && !holdsTokens(null));
 });
 
+test('the units shown: those asked for in range, in order, else the first four', () => {
+  assert.deepEqual(textView.chosenUnits({ textUnits: [7, 2, 2, 99] }, 8), [7, 2]);
+  assert.deepEqual(textView.chosenUnits({ textUnits: [99] }, 8), [0, 1, 2, 3]);
+  assert.deepEqual(textView.chosenUnits({ textUnits: null }, 2), [0, 1]);
+  assert.deepEqual(textView.parseUnits('3, 17 x42'), [3, 17, 42]);
+});
+
 test('a sequence wraps into lines of at most so many characters', () => {
   assert.deepEqual(lineChunks(['a', 'b', 'c', 'd', 'e'], 2), [[0, 2], [2, 4], [4, 5]]);
   assert.deepEqual(lineChunks(['abc', 'd', 'ef'], 3), [[0, 1], [1, 3]]);

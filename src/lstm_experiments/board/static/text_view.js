@@ -32,10 +32,11 @@ const SELECTED_COLOUR = '#212121';
 const MATCHED_COLOUR = '#e08e0b';
 const MARK_PX = 3; // a matched token's underline
 
-/** The units a state asks for, in range: state.textUnits, or the first DEFAULT_UNITS. */
+/** The units a state asks for, in range (at most MAX_UNITS): state.textUnits, else (none) the first DEFAULT_UNITS. */
 export function chosenUnits(state, units) {
-  const asked = state.textUnits ?? Array.from({ length: DEFAULT_UNITS }, (_, u) => u);
-  return [...new Set(asked)].filter((u) => Number.isInteger(u) && u >= 0 && u < units).slice(0, MAX_UNITS);
+  const inRange = (asked) => [...new Set(asked)].filter((u) => Number.isInteger(u) && u >= 0 && u < units).slice(0, MAX_UNITS);
+  const chosen = inRange(state.textUnits ?? []);
+  return chosen.length ? chosen : inRange(Array.from({ length: DEFAULT_UNITS }, (_, u) => u));
 }
 
 /** The units written in a text field ("3, 17 42") as integers. */
