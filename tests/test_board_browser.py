@@ -562,10 +562,12 @@ def test_the_first_layer_shows_the_embedding_vectors_it_read_as_a_strip_and_mask
     gates = masked_gates
     _select_layer(gates, "first")
     (panel, *_) = _input_panels(gates, "first", "strip", LAST)
-    # (a) drawn from /probe?layer&step; never the model's token ids (/probe?run alone).
+    # (a) drawn from /probe?layer&step; the model's token ids (/probe?run alone) only for the text view,
+    # whose tokens they are (the run's probe holds token ids).
     asked = [_query(url) for url in gates.requests]
     assert {"run": MASKED_RUN, "layer": "first", "step": str(LAST)} in asked, asked
-    assert all("layer" in query for query in asked), asked
+    assert all("layer" in query or query == {"run": MASKED_RUN} for query in asked), asked
+    assert gates.frame.locator("[data-testid=text-view]").count() > 0 or {"run": MASKED_RUN} not in asked
     legend = gates.frame.locator("[data-testid=feature-legend]").inner_text()
     assert f"input: {EMBED_DIM} features (embedding/previous layer)" in legend, legend
 

@@ -15,9 +15,11 @@ every ``SlurmJob`` of the process.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -79,13 +81,20 @@ def reset_submitit_watcher() -> None:
     SlurmJob.watcher.clear()
 
 
+# One Slurm test at a time on this machine, also across pytest-xdist's workers: the node's CPUs and its
+# partitions are shared, and a test that waits for its jobs must not wait behind another test's.
+CLUSTER_LOCK = Path(tempfile.gettempdir()) / "lstm_experiments_slurm_tests.lock"
+
+
 @pytest.fixture
 def slurm_cluster() -> Iterator[None]:
-    """Skip unless the cluster is up; start each test with a fresh submitit watcher."""
+    """Skip unless the cluster is up; start each test with a fresh submitit watcher, holding the cluster."""
     cluster_or_skip()
-    reset_submitit_watcher()
-    yield
-    reset_submitit_watcher()
+    with open(CLUSTER_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        reset_submitit_watcher()
+        yield
+        reset_submitit_watcher()
 
 
 def node_cpus() -> int:
