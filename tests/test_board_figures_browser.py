@@ -6,7 +6,7 @@ hovered where the page says it put a value (``data-plot``: the plot area of its 
 full-precision value is compared with what TensorBoard's own ``EventAccumulator`` reads back from the
 event file (``conftest.read_tensors``): the gradient through time, the unit saturation scatter, the
 saturation charts' two parts; the units order is checked against the logged permutation, by the canvas'
-own pixels. The page's test hooks are listed at the top of ``board/static/index.js``.
+own pixels (the activations' units axis, and both axes of the forget gate's recurrent kernel). The page's test hooks are listed at the top of ``board/static/index.js``.
 """
 
 import numpy as np
@@ -186,6 +186,44 @@ def test_the_units_order_puts_each_unit_where_the_logged_permutation_says(gates,
     select.select_option("built")
     gates.wait_complete(step)
     assert _panel_rows(forget) == built
+
+
+def test_the_units_order_moves_both_axes_of_the_recurrent_kernel(gates, logged):
+    """The forget gate's recurrent kernel in a logged order: rows (h units) and columns (gate units) both moved."""
+    step = STEPS[-1]
+    gates.move_slider(step)
+    rows = at_step(logged["tensors"][metadata.units_tag("lstm")], step)
+    saved = np.asarray(at_step(logged["tensors"][metadata.weights_tag("lstm", "recurrent_kernel")], step))
+    assert saved.shape == (UNITS, UNITS * len(GATES))
+    select = gates.frame.locator("[data-testid=unit-order-select]")
+    select.select_option("built")
+    gates.wait_complete(step)
+    selector = "[data-testid=panel][data-matrix=recurrent_kernel][data-gate=forget]"
+    panel = gates.frame.locator(selector)
+    assert panel.get_attribute("data-order") == "built"
+    built = _panel_rows(panel)
+    # An order that moves the units (as in the activations' test, at least one does).
+    by, order = next((by, order) for k, by in enumerate(ORDERS[1:], start=1)
+                     for order in [rows[2 * len(GATES) + 1 + k].astype(int).tolist()] if order != list(range(UNITS)))
+    select.select_option(by)
+    gates.frame.wait_for_function(
+        "(by) => [...document.querySelectorAll('[data-testid=panel]')].every((c) => c.dataset.order === by)", arg=by)
+    gates.wait_complete(step)
+    places = ",".join(map(str, order))
+    assert panel.get_attribute("data-row-places") == places and panel.get_attribute("data-col-places") == places
+    # Place (r, c) shows the as-built cell (order[r], order[c]).
+    assert _panel_rows(panel) == [[built[order[r]][order[c]] for c in range(UNITS)] for r in range(UNITS)], by
+    # A moved cell's hover names its true h unit and gate unit, and reads the event file's value.
+    row, col = next((r, c) for r in range(UNITS) for c in range(UNITS) if order[r] != r and order[c] != c)
+    said = gates.hover_cell(selector, row, col).evaluate("(node) => ({...node.dataset, text: node.innerText})")
+    assert said["row"] == str(order[row]) and said["unit"] == str(order[col]), (by, said)
+    assert (said["placeRow"], said["placeCol"]) == (str(row), str(col)), said
+    forget = GATES.index("forget") * UNITS
+    assert float(said["value"]) == float(saved[order[row], forget + order[col]]), (said, saved)
+    assert f"h unit {order[row]} · unit {order[col]}" in said["text"], said["text"]
+    select.select_option("built")
+    gates.wait_complete(step)
+    assert _panel_rows(panel) == built
 
 
 def test_saturation_reads_as_one_figure_with_its_parts_on_hover_and_the_input_has_its_range(gates, logged):

@@ -22,10 +22,10 @@ test('a slider move repaints the step\'s views and rebuilds none', () => {
     text: KEEP, throughTime: PAINT, unitScatter: PAINT }); // text: no run here holds tokens
 });
 
-test('the units order repaints the activations alone; a layer that logged figures lays out their charts', () => {
+test('the units order repaints the weights and the activations alone; a layer that logged figures lays out their charts', () => {
   const prev = start();
   const plan = planRender(prev, set(prev, { unitOrder: 'activity' }));
-  assert.deepEqual(Object.entries(plan).filter(([, action]) => action !== KEEP), [['activations', PAINT]]);
+  assert.deepEqual(Object.entries(plan).filter(([, action]) => action !== KEEP), [['weights', PAINT], ['activations', PAINT]]);
   const figures = { through_time: ['h', 'c'], unit_figures: { gates: ['input'], orders: ['built', 'activity'] } };
   const logged = set(prev, runsPatch({ runs: [lstmRun('a', { figures }), lstmRun('b', { units: 6 })] }));
   const added = planRender(prev, logged);

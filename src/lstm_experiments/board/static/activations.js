@@ -1,6 +1,7 @@
 // The activations section: one run's gate values, cell and hidden state on a probe sequence (time
 // across, units down), with what the layer read above each panel (input_view.js). The units axis
-// follows the page's units order (unit_order.js: as built, or an order the run logged at the step).
+// follows the page's units order (unit_order.js: as built, or an order the run logged at the step); its
+// note also says which of the layer's weight matrices stay as built (block-reduced).
 
 import { maxAbs, paintBlock } from './colour.js';
 import { describeActivation } from './describe.js';
@@ -84,7 +85,7 @@ export function build(container, state, env) {
     el('div', { class: 'lg-axis-note' }, `time → across (${info.time} steps), `, unitsText,
       `; above each panel, ${above}; grey: a step the mask leaves out`), row);
   return { panels, input, run: run.run, layer: layer.layer, units: layer.units, orders, orderNote, unitsText,
-    orderSelect: order && order.select };
+    orderSelect: order && order.select, layerEntry: layer };
 }
 
 /**
@@ -144,7 +145,9 @@ export function paint(state, parts, env) {
   const order = value ? orderAt(state, parts, source, step, value.shape[3]) : null;
   if (parts.orders) {
     parts.orderSelect.value = parts.orders.includes(state.unitOrder) ? state.unitOrder : unitOrder.BUILT;
-    parts.orderNote.textContent = order && !order.pending ? order.note : '';
+    const asked = parts.orders.includes(state.unitOrder) ? state.unitOrder : unitOrder.BUILT;
+    parts.orderNote.textContent = order && !order.pending
+      ? [order.note, unitOrder.weightsNote(parts.layerEntry, asked)].filter(Boolean).join('; ') : '';
   }
   for (const panel of parts.panels) {
     const canvas = panel.heat.canvas;

@@ -41,7 +41,10 @@
 //   [data-testid=panel]         a weight canvas (one gate of one matrix of one run):
 //                               data-run, data-layer, data-matrix, data-gate, data-step (the step
 //                               it shows), data-rows / data-cols (its cells), data-view,
-//                               data-non-finite (its values that are NaN or ±inf, drawn grey)
+//                               data-non-finite (its values that are NaN or ±inf, drawn grey),
+//                               data-order (the units order it shows) and, ordered, data-col-places
+//                               (the unit at each column) and, for the recurrent kernel, data-row-places;
+//                               hover in an order: data-row / data-unit (the cell as built), data-place-row/-col
 //                               class lg-highlight and data-highlight (the finding's kind) while it is
 //                               the clicked finding's place (its layer, and its gates if it names any)
 //   [data-testid=unit-marks]    under each weight panel: the clicked finding's units marked by column,
@@ -55,6 +58,8 @@
 //                               similarity) and, ordered, data-places (the unit at each row, comma-joined)
 //   [data-testid=unit-order-select]  the units order (unit_order.js), for a layer that logged /units;
 //                               [data-testid=unit-order-note] says why a chosen order is not applied
+//                               (to the activations, or to a block-reduced weight matrix);
+//                               [data-testid=weights-order-note] beside the weight grid's title, the same
 //   [data-testid=input-panel]   the input above each activation panel (input_view.js): data-run, data-layer,
 //                               data-panel (the panel below it), data-source (layer: what the layer read,
 //                               /probe?run&layer&step, with data-step; probe: the model's input at step 0,

@@ -65,7 +65,7 @@ export const VIEW_INPUTS = {
   weights: {
     layout: weightsLayout,
     paint: (s) => ({ step: s.step, view: s.view, changeScale: s.changeScale, steps: selectedRuns(s).map((r) => r.steps),
-      highlight: s.highlight }),
+      highlight: s.highlight, unitOrder: s.unitOrder }),
   },
   activations: {
     layout: activationsLayout,

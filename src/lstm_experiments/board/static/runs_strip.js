@@ -88,7 +88,9 @@ export function paint(state, parts, env) {
     });
   }
   for (const { panel, note } of parts.notes) {
-    note.textContent = panel.frame && panel.frame.step !== state.step ? `showing step ${panel.frame.step}` : '';
+    const words = [panel.frame && panel.frame.step !== state.step ? `showing step ${panel.frame.step}` : '',
+      panel.frame && panel.frame.ready ? panel.frame.order.note : ''];
+    note.textContent = words.filter(Boolean).join('; ');
     weightPanel.paintHighlight(panel, state.highlight);
   }
   return complete;

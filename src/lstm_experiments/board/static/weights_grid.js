@@ -1,6 +1,7 @@
 // One run's weights: a row per matrix, a column per gate, each panel labelled with its own shape,
 // a colour legend per row. Built from the run's layer; painted at the state's step, a clicked
-// finding's panels outlined (weight_panel.js' paintHighlight).
+// finding's panels outlined (weight_panel.js' paintHighlight). The panels follow the page's units order
+// (unit_order.js); beside the title, why a matrix stays as built (the activations' note's words).
 
 import { el } from './dom.js';
 import { MATRIX_LABELS, panelShape } from './labels.js';
@@ -51,9 +52,10 @@ export function build(container, state, env) {
     });
     grid.append(el('div', { class: 'lg-legend-cell' }, legend.node));
   });
+  const orderNote = el('span', { class: 'lg-step-note', 'data-testid': 'weights-order-note' });
   container.append(el('div', { class: 'lg-section-head' },
-    el('h3', { text: `${runTitle(run)} · ${layer.layer} (${layer.cell}, ${layer.units} units)` })), grid);
-  return { groups, panels };
+    el('h3', { text: `${runTitle(run)} · ${layer.layer} (${layer.cell}, ${layer.units} units)` }), orderNote), grid);
+  return { groups, panels, orderNote };
 }
 
 /** Paint every panel at the state's step, each row on its legend's scale; true once all are drawn. */
@@ -72,5 +74,9 @@ export function paint(state, parts, env) {
     });
   }
   for (const panel of parts.panels) weightPanel.paintHighlight(panel, state.highlight);
+  if (parts.orderNote) {
+    const notes = new Set(parts.panels.map((panel) => (panel.frame && panel.frame.ready ? panel.frame.order.note : '')).filter(Boolean));
+    parts.orderNote.textContent = [...notes].join('; ');
+  }
   return complete;
 }
