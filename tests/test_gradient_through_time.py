@@ -129,6 +129,15 @@ def test_norms_through_time_equal_the_tapes(case):
     # The matrix gradients still come from the same pass, unchanged in shape.
     matrices = gate_gradients(snapshot.layers, snapshot.head, snapshot.probe_x, snapshot.probe_y)
     assert set(matrices) == set(got)
+    # What the findings take: the snapshot's pass without the weight gradients when no visualizer took
+    # them, the shared one when the gradients visualizer did; the same norms either way.
+    alone = snapshot.probe_through_time()
+    shared = snapshot.probe_backpropagation
+    for layer in got:
+        assert shared.matrices[layer].keys() == matrices[layer].keys()
+        for key, norms in got[layer].items():
+            np.testing.assert_array_equal(alone[layer][key], norms)
+            np.testing.assert_array_equal(snapshot.probe_through_time()[layer][key], norms)
 
 
 VANISHING_STEPS = 40

@@ -100,6 +100,27 @@ class Snapshot:
             return []
         return stack_activity(self.layers, self.probe_x)
 
+    @functools.cached_property
+    def probe_backpropagation(self):
+        """The probe loss' backward pass through a plain stack (``gates.gradients.backpropagate``, from
+        ``head``): the weight gradients and the gradient through time, computed once per snapshot and
+        shared by the ``gradients`` visualizer and the findings. Raises ValueError for an activation or
+        loss the numpy pass does not know."""
+        from lstm_experiments.gates.gradients import backpropagate
+
+        return backpropagate(self.layers, self.head, self.probe_x, self.probe_y, self.probe_activity)
+
+    def probe_through_time(self) -> dict:
+        """{layer: {"h": (time,), "c": (time,)}}: the gradient through time on the probe, from the
+        shared backward pass when a visualizer already took it, else from a pass without the weight
+        gradients (the findings alone need only the norms)."""
+        if "probe_backpropagation" in self.__dict__:
+            return self.probe_backpropagation.through_time
+        from lstm_experiments.gates.gradients import backpropagate
+
+        return backpropagate(self.layers, self.head, self.probe_x, self.probe_y, self.probe_activity,
+                             matrices=False).through_time
+
 
 def cell_variables(cell) -> dict:
     """The cell's weight variables by name: ``kernel``, ``recurrent_kernel`` and, with one, ``bias``."""

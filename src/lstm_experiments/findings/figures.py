@@ -26,7 +26,7 @@ import numpy as np
 
 from lstm_experiments.findings.thresholds import Thresholds
 from lstm_experiments.gates import units as unit_figures
-from lstm_experiments.gates.gradients import backpropagate, gradient_decay
+from lstm_experiments.gates.gradients import gradient_decay
 
 
 @dataclass
@@ -86,9 +86,11 @@ def measure(snapshot, thresholds: Thresholds) -> StepFigures:
         found.unit_saturation = unit_figures.unit_saturation(layer)
         found.saturation = {gate: float(np.mean(left + right)) for gate, (left, right) in found.unit_saturation.items()}
         found.dead = unit_figures.dead_units(layer, thresholds.dead_activity)
-        found.redundant = unit_figures.redundant_units(layer, thresholds.redundant_r)
+        correlation = unit_figures.hidden_correlation(layer)  # once: the redundant units and an order read it
+        found.redundant = unit_figures.redundant_units(layer, thresholds.redundant_r, correlation=correlation)
         found.activity_std = unit_figures.counted_hidden(layer).std(axis=0)
-        found.orders = {by: unit_figures.unit_order(layer, by) for by in unit_figures.UNIT_ORDERS}
+        found.orders = {by: unit_figures.unit_order(layer, by, correlation=correlation)
+                        for by in unit_figures.UNIT_ORDERS}
         counted = layer.inputs if layer.mask is None else layer.inputs[np.asarray(layer.mask, bool)]
         if counted is not None and np.size(counted):
             found.input_max_abs = float(np.nanmax(np.abs(counted)))
@@ -107,12 +109,12 @@ def _through_time(snapshot, activity, figures: StepFigures) -> None:
         return
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # huge weights: an inf or NaN norm is measured as such
-            result = backpropagate(snapshot.layers, snapshot.head, snapshot.probe_x, snapshot.probe_y, activity)
+            through_time = snapshot.probe_through_time()
     except ValueError as error:  # an activation or loss the numpy backward pass does not know
         figures.unmeasured["through_time"] = str(error)
         return
     directions = {w.layer: w.direction == "backward" for w in snapshot.layers}
-    for layer, norms in result.through_time.items():
+    for layer, norms in through_time.items():
         found = figures.layers[layer]
         found.through_time = norms
         found.decay = {state: _decay(values, directions[layer]) for state, values in norms.items()}

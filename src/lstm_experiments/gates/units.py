@@ -121,12 +121,15 @@ def hidden_correlation(activity, min_std: float = FLAT_STD) -> np.ndarray:
     return correlation
 
 
-def redundant_units(activity, r: float = REDUNDANT_R, min_std: float = FLAT_STD) -> list[tuple[int, int, float]]:
+def redundant_units(activity, r: float = REDUNDANT_R, min_std: float = FLAT_STD,
+                    correlation: np.ndarray | None = None) -> list[tuple[int, int, float]]:
     """Pairs (i, j, r_ij), i < j, in (i, j) order, whose hidden-state series correlate with |r_ij| > ``r``.
 
-    Flat units (std of h < ``min_std``) have no partner.
+    Flat units (std of h < ``min_std``) have no partner. ``correlation``: ``hidden_correlation(activity,
+    min_std)`` when the caller already has it.
     """
-    correlation = hidden_correlation(activity, min_std)
+    if correlation is None:
+        correlation = hidden_correlation(activity, min_std)
     upper = np.triu(np.abs(np.nan_to_num(correlation, nan=0.0)) > r, k=1)
     rows, cols = np.nonzero(upper)
     return [(int(i), int(j), float(correlation[i, j])) for i, j in zip(rows, cols)]
@@ -166,12 +169,13 @@ def _similarity_chain(correlation: np.ndarray) -> np.ndarray:
     return np.concatenate([np.array(chain, np.int64), np.flatnonzero(flat)])
 
 
-def unit_order(activity, by: str) -> np.ndarray:
+def unit_order(activity, by: str, correlation: np.ndarray | None = None) -> np.ndarray:
     """A permutation (units,) of the layer's units for a units axis.
 
     ``built``: as built; ``saturation``: total saturation (left + right, summed over the gates),
     highest first; ``activity``: std of h over the counted positions, highest first;
-    ``similarity``: units that move together side by side (``_similarity_chain``).
+    ``similarity``: units that move together side by side (``_similarity_chain``; ``correlation``:
+    ``hidden_correlation(activity)`` when the caller already has it).
     """
     if by not in UNIT_ORDERS:
         raise ValueError(f"unknown unit order {by!r}; choose one of {', '.join(UNIT_ORDERS)}")
@@ -183,4 +187,4 @@ def unit_order(activity, by: str) -> np.ndarray:
     if by == "activity":
         hidden = counted_hidden(activity)
         return _descending(hidden.std(axis=0) if hidden.shape[0] else np.zeros(units))
-    return _similarity_chain(hidden_correlation(activity))
+    return _similarity_chain(hidden_correlation(activity) if correlation is None else correlation)

@@ -9,7 +9,6 @@ snapshot carries them, taken with ``GradientTape`` (``capture.snapshot``).
 
 import numpy as np
 
-from lstm_experiments.gates.gradients import gate_gradients
 from lstm_experiments.gates.layout import split_gates
 from lstm_experiments.tensorboard import tags
 from lstm_experiments.tensorboard.summaries import Summaries
@@ -26,8 +25,7 @@ class GateGradients:
         if snapshot.gradients is not None:  # taken with TensorFlow (a model that is not a plain stack)
             gradients = snapshot.gradients
         elif snapshot.head is not None and snapshot.probe_x is not None:
-            gradients = gate_gradients(snapshot.layers, snapshot.head, snapshot.probe_x, snapshot.probe_y,
-                                       activity=snapshot.probe_activity)
+            gradients = snapshot.probe_backpropagation.matrices  # the pass the findings share
         else:
             return out
         for layer in snapshot.layers:
