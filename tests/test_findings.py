@@ -241,3 +241,34 @@ def test_clipping_the_gradients_keeps_a_run_at_a_high_rate_finite(tmp_path):
                    callbacks=[stop])
     assert "non_finite" in {kind for kind, _ in _warnings(broken)}
     assert "non_finite" not in {f["kind"] for f in clipped["findings"]} and clipped["last_step"] == 3  # 3 epochs
+
+
+def _recurrent_cell_gain(model, gain):
+    """Gates held open (input, forget, output biases +10) and the cell gate reading h through gain x I:
+    near zero the cell state grows by about 1 + gain a step, and so does its gradient going back."""
+    cell = model.get_layer("lstm").cell
+    units = cell.units
+    recurrent = np.zeros((units, 4 * units), "float32")
+    recurrent[:, 2 * units:3 * units] = gain * np.eye(units)
+    bias = np.zeros(4 * units, "float32")
+    bias[:2 * units], bias[3 * units:] = 10.0, 10.0
+    cell.recurrent_kernel.assign(recurrent)
+    cell.bias.assign(bias)
+
+
+@pytest.mark.parametrize("gain, explodes", [(2.0, True), (0.5, False)], ids=["gain-2", "control"])
+def test_a_gradient_that_grows_back_through_time_is_exploding(tmp_path, gain, explodes):
+    """12 steps of tiny inputs through a cell whose state feeds itself with gain 1 + 2: the gradient at
+    t=0 is about 3^11 of t=11's (exploding_gradient, with its layer); at gain 1 + 0.5 it is about 86
+    (neither exploding nor vanishing). The weights stay as set (SGD at 1e-12). The through-time decays
+    themselves are checked against GradientTape in tests/test_gradient_through_time.py."""
+    x, y = _data(scale=1e-6)
+    model = _model()
+    _recurrent_cell_gain(model, gain)
+    document = _fit(tmp_path, model, x, y, epochs=1, optimizer=keras.optimizers.SGD(1e-12))
+    found = [f for f in document["findings"] if f["kind"] == "exploding_gradient"]
+    if explodes:
+        assert [(f["layer"], f["severity"], f["first_step"]) for f in found] == [("lstm", "warning", 0)]
+        assert found[0]["value"] > 1e4
+    else:  # held open by hand, its gates are saturated and its h tiny: those findings are true here
+        assert found == [] and "vanishing_gradient" not in {f["kind"] for f in document["findings"]}
