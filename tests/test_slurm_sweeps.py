@@ -144,7 +144,7 @@ def test_a_job_in_a_higher_priority_partition_preempts_and_the_job_comes_back(sl
     wait_for_first_checkpoints(sweep, process)
     (job_id,) = slurm_job_ids(sweep)
     # Every CPU of the node, in the partition that preempts: Slurm must requeue ours to start it.
-    urgent = sbatch("-p", URGENT_PARTITION, "-c", str(node_cpus()), wrap="sleep 5")
+    urgent = sbatch("-p", URGENT_PARTITION, "-c", str(node_cpus()), "-o", str(tmp_path / "urgent.out"), wrap="sleep 5")
     try:
         wait_until(lambda: restart_count(job_id) >= 1, 120, f"job {job_id} requeued by {urgent}")
 
