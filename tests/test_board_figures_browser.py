@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import read_tensors
-from test_board_browser import Gates, chromium, tensorboard_run  # noqa: F401 (chromium: the module's fixture)
+from test_board_browser import Gates, browser, chromium, tensorboard_run  # noqa: F401 (browser, chromium: fixtures)
 from tests.helpers.tensorboard_server import get_json, tensorboard
 
 from lstm_experiments.board import metadata
@@ -61,14 +61,6 @@ def server(logged):
     with tensorboard(logged["logdir"], expected_runs=1, extra_args=["--samples_per_plugin", "lstm_gates=1000"]) as base:
         get_json(f"{base}/data/plugin/lstm_gates/runs")
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser(chromium):
-    from tests.helpers.tensorboard_browser import Browser
-
-    with Browser() as session:
-        yield session
 
 
 @pytest.fixture(scope="module")

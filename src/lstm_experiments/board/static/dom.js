@@ -55,3 +55,17 @@ export function signed(value) {
   const text = formatValue(value);
   return value > 0 ? `+${text}` : text;
 }
+
+/** A canvas of width x height CSS pixels drawn at the device's pixel ratio (1 to 3), its 2-D context
+ * scaled so that drawing is in CSS pixels: {canvas, context}. */
+export function sharpCanvas({ width, height, attrs = {} }) {
+  const ratio = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
+  const canvas = el('canvas', { class: 'lg-chart', ...attrs });
+  canvas.width = Math.round(width * ratio);
+  canvas.height = Math.round(height * ratio);
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  const context = canvas.getContext('2d');
+  context.scale(ratio, ratio);
+  return { canvas, context };
+}

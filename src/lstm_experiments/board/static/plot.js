@@ -3,7 +3,7 @@
 // pure parts (scales, decades, ticks, the nearest point) are tested (tests/js/plot.test.mjs); the
 // plot area is on the canvas as data-plot="left,top,width,height" (CSS px), for the browser tests.
 
-import { el } from './dom.js';
+import { sharpCanvas } from './dom.js';
 
 export const MARGIN = Object.freeze({ left: 40, right: 10, top: 8, bottom: 18 });
 export const MOST_TICKS = 7; // decade labels on a log axis, at most
@@ -81,7 +81,6 @@ export function pointerAt(event, canvas) {
   return { x: event.clientX - rect.left, y: event.clientY - rect.top };
 }
 
-const DPR = () => Math.max(1, Math.min(3, window.devicePixelRatio || 1));
 
 /** A canvas of width x height CSS px (device-pixel sharp) with a plot area inside `margin`. */
 export class Plot {
@@ -90,16 +89,9 @@ export class Plot {
     this.height = height;
     this.area = { left: margin.left, top: margin.top, width: width - margin.left - margin.right,
       height: height - margin.top - margin.bottom };
-    this.canvas = el('canvas', { class: 'lg-chart', ...attrs });
-    const ratio = DPR();
-    this.canvas.width = Math.round(width * ratio);
-    this.canvas.height = Math.round(height * ratio);
-    this.canvas.style.width = `${width}px`;
-    this.canvas.style.height = `${height}px`;
+    ({ canvas: this.canvas, context: this.context } = sharpCanvas({ width, height, attrs }));
     const { left, top } = this.area;
     this.canvas.dataset.plot = [left, top, this.area.width, this.area.height].join(',');
-    this.context = this.canvas.getContext('2d');
-    this.context.scale(ratio, ratio);
   }
 
   /** Scales of the plot area: x from [x0, x1] left to right, y from [y0, y1] bottom to top (log: decades). */

@@ -2,7 +2,7 @@
 // with image-rendering: pixelated), colour legends and line charts.
 
 import { putBwr } from './colour.js';
-import { el, formatScale } from './dom.js';
+import { el, formatScale, sharpCanvas } from './dom.js';
 
 /**
  * A heat map canvas of cols x rows pixels shown at cssWidth x cssHeight.
@@ -95,21 +95,13 @@ export class Legend {
   }
 }
 
-const DPR = () => Math.max(1, Math.min(3, window.devicePixelRatio || 1));
 
 /** A small line chart on a canvas (device-pixel sharp). */
 export class LineChart {
   constructor({ width, height, attrs = {} }) {
     this.width = width;
     this.height = height;
-    this.canvas = el('canvas', { class: 'lg-chart', ...attrs });
-    const ratio = DPR();
-    this.canvas.width = Math.round(width * ratio);
-    this.canvas.height = Math.round(height * ratio);
-    this.canvas.style.width = `${width}px`;
-    this.canvas.style.height = `${height}px`;
-    this.context = this.canvas.getContext('2d');
-    this.context.scale(ratio, ratio);
+    ({ canvas: this.canvas, context: this.context } = sharpCanvas({ width, height, attrs }));
   }
 
   /**
