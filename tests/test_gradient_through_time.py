@@ -131,13 +131,14 @@ def test_norms_through_time_equal_the_tapes(case):
     assert set(matrices) == set(got)
     # What the findings take: the snapshot's pass without the weight gradients when no visualizer took
     # them, the shared one when the gradients visualizer did; the same norms either way.
-    alone = snapshot.probe_through_time()
+    alone, missing = snapshot.probe_through_time()
+    assert missing == {}
     shared = snapshot.probe_backpropagation
     for layer in got:
         assert shared.matrices[layer].keys() == matrices[layer].keys()
         for key, norms in got[layer].items():
             np.testing.assert_array_equal(alone[layer][key], norms)
-            np.testing.assert_array_equal(snapshot.probe_through_time()[layer][key], norms)
+            np.testing.assert_array_equal(snapshot.probe_through_time()[0][layer][key], norms)
 
 
 VANISHING_STEPS = 40

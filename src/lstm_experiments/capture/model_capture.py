@@ -181,7 +181,8 @@ class ModelCapture:
         if self._pass is None:
             from lstm_experiments.capture.probe_pass import ProbePass
 
-            self._pass = ProbePass(self.model, self.layers, self.probe_x, self.probe_y, self.with_gradients)
+            self._pass = ProbePass(self.model, self.layers, self.probe_x, self.probe_y, self.with_gradients,
+                                   with_output_gradients=self.with_head)
         try:
             self._pass.check()
             probes, gradients = self._pass.run()
@@ -191,7 +192,7 @@ class ModelCapture:
                         "activations and gradients are off", self.probe_failure)
             return Snapshot(step=step, layers=layers)
         return Snapshot(step=step, layers=layers, probe_x=self.probe_x, probe_y=self.probe_y,
-                        gradients=gradients, probes=probes)
+                        gradients=gradients, probes=probes, through_time_failure=self._pass.output_gradients_failure)
 
 
 

@@ -26,6 +26,7 @@ import inspect
 import numpy as np
 
 from lstm_experiments.capture.snapshot import LayerProbe, cell_variables, host_matrices
+from lstm_experiments.errors import first_line
 
 
 def _bound_arguments(original, args, kwargs) -> tuple:
@@ -38,7 +39,21 @@ def _bound_arguments(original, args, kwargs) -> tuple:
     return sequences, bound.get("initial_state"), bound.get("mask")
 
 
-def _joined(calls: list[dict], start: int, stop: int, previous) -> LayerProbe:
+def _output_gradients(calls: list[dict], kept: list[int], start: int, stop: int, last: bool) -> dict:
+    """``LayerProbe``'s d_output and d_states from the calls' loss gradients at what the layer returned
+    (its output, then its flattened states with ``return_state``), joined along the batch as the inputs.
+    ``last``: the cell whose output the layer returns (a StackedRNNCells returns its last cell's)."""
+    if not all("d_outputs" in calls[i] for i in kept):
+        return {}
+    outputs = [[np.array(d, np.float32) for d in calls[i]["d_outputs"]] for i in kept]
+    out = {"d_output": np.concatenate([o[0] for o in outputs]) if last else None}
+    if all(len(o) > 1 for o in outputs):
+        out["d_states"] = tuple(np.concatenate(parts) for parts in zip(*[o[1 + start:1 + stop] for o in outputs]))
+    return out
+
+
+def _joined(calls: list[dict], start: int, stop: int, previous, last: bool = True,
+            zero_output_for_mask: bool = False) -> LayerProbe:
     """One ``LayerProbe`` of every call of a layer, their sequences one after the other along the batch
     (calls of another sequence shape than the first are left out)."""
     inputs = [np.array(call["input"]) for call in calls]
@@ -53,7 +68,9 @@ def _joined(calls: list[dict], start: int, stop: int, previous) -> LayerProbe:
                     [np.zeros((len(inputs[i]), width), np.float32)] * (stop - start) for i in kept]
         state = tuple(np.concatenate(parts) for parts in zip(*per_call))
     return LayerProbe(input=None if previous else np.concatenate([inputs[i] for i in kept]),
-                      mask=mask, initial_state=state, previous=previous)
+                      mask=mask, initial_state=state, previous=previous,
+                      zero_output_for_mask=zero_output_for_mask,
+                      **_output_gradients(calls, kept, start, stop, last))
 
 
 def _flat_states(states) -> list:
@@ -67,14 +84,21 @@ class ProbePass:
 
     ``found``: the model's ``capture.layers.FoundLayer``s. ``x`` and ``y`` are what the
     model's ``fit`` takes (an array, or a list or dict of arrays); ``y`` only with gradients.
+    ``with_output_gradients``: also the loss gradient at what each recurrent layer returns, for
+    the findings' gradient through time (``gates.gradients.probed_through_time``); where the
+    model's loss cannot be taken so, the pass runs without them and ``output_gradients_failure``
+    says why.
     """
 
-    def __init__(self, model, found, x, y=None, with_gradients: bool = False):
+    def __init__(self, model, found, x, y=None, with_gradients: bool = False,
+                 with_output_gradients: bool = False):
         self.model = model
         self.found = list(found)
         self.x = x
         self.y = y
         self.with_gradients = with_gradients and y is not None
+        self.with_output_gradients = with_output_gradients and y is not None
+        self.output_gradients_failure: str | None = None
         # Each RNN layer once (the cells of a StackedRNNCells share one), in order.
         self._rnn_layers = list({id(f.layer): f.layer for f in self.found}.values())
         self._function = None
@@ -84,6 +108,7 @@ class ProbePass:
         import tensorflow as tf
 
         model, rnn_layers, with_gradients = self.model, self._rnn_layers, self.with_gradients
+        with_outputs = self.with_output_gradients
         variables = [variable for f in self.found for variable in cell_variables(f.cell).values()]
 
         def probe_pass(x, y):
@@ -105,7 +130,10 @@ class ProbePass:
                     # else a stateful layer starts from what it carries: ``run`` copies that
                     # before the pass (a read here could run after the layer's own update).
                     recorded.setdefault(_key, []).append(entry)
-                    return _original(*args, **kwargs)
+                    result = _original(*args, **kwargs)
+                    if with_outputs:  # what the layer returns, for the loss gradient there
+                        entry["outputs"] = [keras.ops.convert_to_tensor(t) for t in keras.tree.flatten(result)]
+                    return result
 
                 had_own_call = "call" in vars(layer)
                 layer.call = recording
@@ -113,16 +141,23 @@ class ProbePass:
             try:
                 with tf.GradientTape() as tape:
                     prediction = model(x, training=False)
-                    loss = model.compute_loss(x=x, y=y, y_pred=prediction) if with_gradients else None
+                    loss = model.compute_loss(x=x, y=y, y_pred=prediction) if with_gradients or with_outputs else None
             finally:
                 for layer, had_own_call, original in wrapped:
                     if had_own_call:
                         layer.call = original
                     else:
                         del layer.call
-            gradients = tape.gradient(loss, variables) if with_gradients else []
-            # A gradient that does not reach a variable is None: zeros, for a structure tf.function returns.
-            gradients = [tf.zeros_like(v) if g is None else g for g, v in zip(gradients, variables)]
+            entries = [entry for calls in recorded.values() for entry in calls]
+            counts = [len(entry.get("outputs", [])) for entry in entries]
+            outputs = [t for entry in entries for t in entry.pop("outputs", [])]
+            targets = (list(variables) if with_gradients else []) + outputs
+            # One backward pass for both; what the loss does not reach gets zeros (a structure tf.function returns).
+            found = tape.gradient(loss, targets, unconnected_gradients=tf.UnconnectedGradients.ZERO) if targets else []
+            gradients, at_outputs = found[:len(found) - len(outputs)], iter(found[len(found) - len(outputs):])
+            if with_outputs:
+                for entry, count in zip(entries, counts):
+                    entry["d_outputs"] = [next(at_outputs) for _ in range(count)]
             return recorded, gradients
 
         return tf.function(probe_pass)
@@ -148,7 +183,18 @@ class ProbePass:
         carried = {id(layer): [(state, np.array(state)) for state in keras.tree.flatten(layer.states)]
                    for layer in self._rnn_layers if layer.stateful}
         try:
-            recorded, gradients = self._function(self.x, self.y if self.with_gradients else None)
+            try:
+                recorded, gradients = self._function(
+                    self.x, self.y if self.with_gradients or self.with_output_gradients else None)
+            except Exception as error:  # noqa: BLE001 - the loss at the outputs is the findings' extra
+                if not self.with_output_gradients:
+                    raise
+                # Without it the pictures still come: the findings say why the gradient through time is missing.
+                self.output_gradients_failure = ("the loss gradient at the recurrent layers' outputs could not be "
+                                                 f"taken ({first_line(error)})")
+                self.with_output_gradients = False
+                self._function = self._graph()
+                recorded, gradients = self._function(self.x, self.y if self.with_gradients else None)
         finally:
             for states in carried.values():  # the probe never changes what a stateful layer carries
                 for state, value in states:
@@ -158,6 +204,7 @@ class ProbePass:
     def _probes(self, recorded, carried) -> dict[str, LayerProbe]:
         index_of = {id(layer): str(index) for index, layer in enumerate(self._rnn_layers)}
         probes = {}
+        read = {f.previous for f in self.found if f.previous is not None}  # stacked cells another one reads
         for f in self.found:
             calls = recorded.get(index_of[id(f.layer)])
             if not calls:  # not called on the probe
@@ -166,7 +213,8 @@ class ProbePass:
             if id(f.layer) in carried:
                 stateful = tuple(value for _, value in carried[id(f.layer)][start:stop])
                 calls = [{**call, "state": call.get("state", stateful)} for call in calls]
-            probes[f.name] = _joined(calls, start, stop, f.previous)
+            probes[f.name] = _joined(calls, start, stop, f.previous, last=f.name not in read,
+                                     zero_output_for_mask=bool(getattr(f.layer, "zero_output_for_mask", False)))
         return probes
 
     def _gradients(self, gradients) -> dict[str, dict[str, np.ndarray]]:

@@ -54,6 +54,14 @@ class LayerProbe:
     mask: np.ndarray | None = None  # (batch, time) booleans, True where a step counts
     initial_state: tuple[np.ndarray, ...] | None = None  # (h_0, c_0) or (h_0,); None: zeros
     previous: str | None = None  # a stacked cell's: the cell whose outputs it reads
+    # The probe loss' gradient at what the layer returned, for the gradient through time
+    # (``gates.gradients.probed_through_time``), in processing order: at its output, (batch, time,
+    # units) or (batch, units) for the final step only (None for a stacked cell another one reads),
+    # and at its final states where it returns them ((dL/dh_T, dL/dc_T) or (dL/dh_T,)), else None.
+    d_output: np.ndarray | None = None
+    d_states: tuple[np.ndarray, ...] | None = None
+    # Keras' ``zero_output_for_mask``: a masked step outputs 0 rather than the last counted step's output.
+    zero_output_for_mask: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,9 @@ class Snapshot:
     event: str = ""
     # At a NON_FINITE step: the step that holds the last finite weights (-1: not kept).
     last_finite_step: int = -1
+    # Why the probe pass took no loss gradient at the recurrent layers' outputs (a model that is
+    # not a plain stack), when the findings asked for it; None: it did, or nobody asked.
+    through_time_failure: str | None = None
 
     @functools.cached_property
     def probe_activity(self) -> list:
@@ -110,16 +121,20 @@ class Snapshot:
 
         return backpropagate(self.layers, self.head, self.probe_x, self.probe_y, self.probe_activity)
 
-    def probe_through_time(self) -> dict:
-        """{layer: {"h": (time,), "c": (time,)}}: the gradient through time on the probe, from the
-        shared backward pass when a visualizer already took it, else from a pass without the weight
-        gradients (the findings alone need only the norms)."""
-        if "probe_backpropagation" in self.__dict__:
-            return self.probe_backpropagation.through_time
-        from lstm_experiments.gates.gradients import backpropagate
+    def probe_through_time(self) -> tuple[dict, dict]:
+        """({layer: {"h": (time,), "c": (time,)}}, {layer: why it has none}): the gradient through time
+        on the probe. On a plain stack from the shared backward pass when a visualizer already took
+        it, else from a pass without the weight gradients (the findings alone need only the norms);
+        on any other model from the loss gradients the probe pass took at the layers' outputs.
+        Raises ValueError for an activation or loss the numpy pass does not know."""
+        from lstm_experiments.gates.gradients import backpropagate, probed_through_time
 
+        if self.probes is not None:
+            return probed_through_time(self.layers, self.probes, self.probe_activity)
+        if "probe_backpropagation" in self.__dict__:
+            return self.probe_backpropagation.through_time, {}
         return backpropagate(self.layers, self.head, self.probe_x, self.probe_y, self.probe_activity,
-                             matrices=False).through_time
+                             matrices=False).through_time, {}
 
 
 def cell_variables(cell) -> dict:

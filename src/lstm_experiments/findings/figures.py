@@ -3,10 +3,11 @@
 Per recurrent layer, at a logged step:
 
 - ``through_time``: ||dL/dh_t|| (and an LSTM's ||dL/dc_t||) at every time step of
-  the probe, and ``decay``, the first step's over the last's
-  (``gates.gradients.backpropagate``: the runner's plain stack, computed from the
-  snapshot with the backward pass the ``gradients`` visualizer uses). A model
-  that is not a plain stack has none yet: ``unmeasured`` says so.
+  the probe, and ``decay``, the first step's over the last's: on the runner's
+  plain stack from the snapshot with the backward pass the ``gradients``
+  visualizer uses (``gates.gradients.backpropagate``), on any other model from
+  the loss gradient the probe pass took at each layer's output
+  (``gates.gradients.probed_through_time``).
 - ``saturation``: per gate, the fraction of the probe's values below 0.1 or above
   0.9 (the candidate on (v + 1)/2), low and high together, and per unit
   (``gates.units.unit_saturation``).
@@ -99,20 +100,22 @@ def measure(snapshot, thresholds: Thresholds) -> StepFigures:
 
 
 def _through_time(snapshot, activity, figures: StepFigures) -> None:
-    if not activity:
+    if not activity or any(f.non_finite for f in figures.layers.values()):
         return
-    if snapshot.head is None or snapshot.probes is not None:
-        figures.unmeasured["through_time"] = ("the gradient through time is measured on the runner's plain stack "
-                                              "(recurrent layers, then a one-unit head) only, so far")
+    if snapshot.probes is None and snapshot.head is None:
+        figures.unmeasured["through_time"] = "the probe has no targets: the gradient through time needs probe=(x, y)"
         return
-    if any(f.non_finite for f in figures.layers.values()):
+    if snapshot.probes is not None and snapshot.through_time_failure:
+        figures.unmeasured["through_time"] = snapshot.through_time_failure
         return
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # huge weights: an inf or NaN norm is measured as such
-            through_time = snapshot.probe_through_time()
+            through_time, missing = snapshot.probe_through_time()
     except ValueError as error:  # an activation or loss the numpy backward pass does not know
         figures.unmeasured["through_time"] = str(error)
         return
+    if missing:
+        figures.unmeasured["through_time"] = "; ".join(f"layer {layer!r}: {why}" for layer, why in missing.items())
     directions = {w.layer: w.direction == "backward" for w in snapshot.layers}
     for layer, norms in through_time.items():
         found = figures.layers[layer]

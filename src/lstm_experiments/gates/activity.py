@@ -216,6 +216,7 @@ def layer_activity(weights, x: np.ndarray, mask=None, initial=None) -> LayerActi
     steps_mask = None if mask is None else np.asarray(mask, dtype=bool)
     order_mask = steps_mask[:, ::-1] if backward and steps_mask is not None else steps_mask
     gates, hidden, trace = CELL_ACTIVITY[weights.cell](weights, source, initial, order_mask)
+    trace["mask"] = order_mask  # (batch, time) in processing order, or None: for the backward pass
     cell_states = trace["cells"][1:].transpose(1, 0, 2) if "cells" in trace else None
     if backward:
         gates = {k: v[:, ::-1] for k, v in gates.items()}

@@ -62,10 +62,27 @@ def _norm(gradient: np.ndarray) -> float:
     return np.linalg.norm(gradient.astype(np.float64))
 
 
-def _lstm_backward(weights, trace, dh_out, matrices=True):
+def _keep(trace):
+    """(time, batch, 1) booleans in processing order, True where a step counts; None: every step does."""
+    mask = trace.get("mask")
+    return None if mask is None else np.asarray(mask, bool).T[..., None]
+
+
+def _final(d_final, index, batch, units):
+    """The gradient reaching the layer's final state ``index`` from outside (``return_state``), or zeros."""
+    if d_final is None or len(d_final) <= index or d_final[index] is None:
+        return np.zeros((batch, units), DTYPE)
+    return np.asarray(d_final[index], DTYPE).reshape(batch, units).copy()
+
+
+def _lstm_backward(weights, trace, dh_out, matrices=True, d_final=None):
     """({matrix: dL/dmatrix}, dL/dx, {"h": ||dL/dh_t||, "c": ||dL/dc_t||}) from dL/dh_t given from
     above (batch, time, units), all in processing order; the norms are (time,). Without ``matrices``
-    the weight gradients are left out ({}): the norms alone skip the two largest products."""
+    the weight gradients are left out ({}): the norms alone skip the two largest products.
+
+    ``d_final``: (dL/dh_T, dL/dc_T) reaching the final states from outside the layer (a layer
+    returning its state), or None. The trace's mask (a masked step holds h and c) is followed: the
+    gradient passes a masked step unchanged, and its gates receive none."""
     x, kernel, recurrent = trace["x"], trace["kernel"], trace["recurrent"]
     gates, cells, hiddens, cell_acts = trace["gates"], trace["cells"], trace["hiddens"], trace["cell_acts"]
     steps, batch, width = gates.shape
@@ -79,7 +96,8 @@ def _lstm_backward(weights, trace, dh_out, matrices=True):
     cell_slopes = slope(cell_acts)
     dh_out = dh_out.transpose(1, 0, 2)
     dz_all = np.empty((steps, batch, width), DTYPE)
-    dh_next, dc_next = np.zeros((batch, u), DTYPE), np.zeros((batch, u), DTYPE)
+    dh_next, dc_next = _final(d_final, 0, batch, u), _final(d_final, 1, batch, u)
+    keep = _keep(trace)
     norms = _step_norms(steps, "h", "c")
     h_norms, c_norms = norms["h"], norms["c"]
     for t in reversed(range(steps)):
@@ -88,6 +106,8 @@ def _lstm_backward(weights, trace, dh_out, matrices=True):
         # The total dL/dh_t and dL/dc_t: from above at this step, and from step t + 1.
         dh = dh_out[t] + dh_next
         dc = dc_next + dh * o * cell_slopes[t]
+        if keep is not None:  # a masked step held c: h_t did not read it
+            dc = np.where(keep[t], dc, dc_next)
         h_norms[t], c_norms[t] = _norm(dh), _norm(dc)
         dz = dz_all[t]
         np.multiply(dc, g, out=dz[:, in_])
@@ -95,8 +115,13 @@ def _lstm_backward(weights, trace, dh_out, matrices=True):
         np.multiply(dc, i, out=dz[:, cell])
         np.multiply(dh, cell_acts[t], out=dz[:, out])
         dz *= slopes[t]
-        dh_next = dz @ recurrent.T
-        dc_next = dc * f
+        if keep is None:
+            dh_next = dz @ recurrent.T
+            dc_next = dc * f
+        else:  # a masked step's gates were thrown away; its states are step t - 1's
+            dz *= keep[t]
+            dh_next = np.where(keep[t], dz @ recurrent.T, dh)
+            dc_next = np.where(keep[t], dc * f, dc)
     # The weight gradients as one product over every (step, sequence), not one per step.
     flat_dz = dz_all.reshape(steps * batch, width)
     grads = {}
@@ -109,8 +134,9 @@ def _lstm_backward(weights, trace, dh_out, matrices=True):
     return grads, dx, norms
 
 
-def _gru_backward(weights, trace, dh_out, matrices=True):
-    """As ``_lstm_backward``, for Keras' GRU (either ``reset_after``); the norms are {"h": ||dL/dh_t||}."""
+def _gru_backward(weights, trace, dh_out, matrices=True, d_final=None):
+    """As ``_lstm_backward``, for Keras' GRU (either ``reset_after``); the norms are {"h": ||dL/dh_t||}
+    and ``d_final`` is (dL/dh_T,)."""
     x, kernel, recurrent = trace["x"], trace["kernel"], trace["recurrent"]
     gates, hiddens, inners = trace["gates"], trace["hiddens"], trace["inners"]
     steps, batch, width = gates.shape
@@ -125,7 +151,8 @@ def _gru_backward(weights, trace, dh_out, matrices=True):
     # dL/d(pre-activations from x), and with reset_after dL/d(h U + b'), per step.
     d_xz_all = np.empty((steps, batch, width), DTYPE)
     d_inner_all = np.empty((steps, batch, width), DTYPE) if weights.reset_after else None
-    dh_next = np.zeros((batch, u), DTYPE)
+    dh_next = _final(d_final, 0, batch, u)
+    keep = _keep(trace)
     norms = _step_norms(steps, "h")
     h_norms = norms["h"]
     for t in reversed(range(steps)):
@@ -146,6 +173,11 @@ def _gru_backward(weights, trace, dh_out, matrices=True):
             dpr = d_rh * h_prev * slope_t[:, reset]
             dh_next = dh * z + dpz @ u_z.T + dpr @ u_r.T + d_rh * r
         d_xz[:, reset] = dpr
+        if keep is not None:  # a masked step held h: its gates receive nothing, dL/dh passes unchanged
+            d_xz *= keep[t]
+            if weights.reset_after:
+                d_inner *= keep[t]
+            dh_next = np.where(keep[t], dh_next, dh)
     flat = d_xz_all.reshape(steps * batch, width)
     if not matrices:
         return {}, (flat @ kernel.T).reshape(steps, batch, -1).transpose(1, 0, 2), norms
@@ -169,7 +201,38 @@ def _gru_backward(weights, trace, dh_out, matrices=True):
     return grads, dx, norms
 
 
-BACKWARD = {"lstm": _lstm_backward, "gru": _gru_backward}
+def _simple_backward(weights, trace, dh_out, matrices=True, d_final=None):
+    """As ``_lstm_backward``, for Keras' SimpleRNN (h = act(x W + h U + b)); the norms are {"h": ...}."""
+    x, kernel, recurrent, values, hiddens = (trace[k] for k in ("x", "kernel", "recurrent", "gates", "hiddens"))
+    steps, batch, u = values.shape
+    slopes = _slope(weights.activation)(values)
+    dh_out = dh_out.transpose(1, 0, 2)
+    dz_all = np.empty((steps, batch, u), DTYPE)
+    dh_next = _final(d_final, 0, batch, u)
+    keep = _keep(trace)
+    norms = _step_norms(steps, "h")
+    for t in reversed(range(steps)):
+        dh = dh_out[t] + dh_next
+        norms["h"][t] = _norm(dh)
+        dz = dz_all[t]
+        np.multiply(dh, slopes[t], out=dz)
+        if keep is None:
+            dh_next = dz @ recurrent.T
+        else:
+            dz *= keep[t]
+            dh_next = np.where(keep[t], dz @ recurrent.T, dh)
+    flat = dz_all.reshape(steps * batch, u)
+    grads = {}
+    if matrices:
+        grads["kernel"] = x.transpose(1, 0, 2).reshape(steps * batch, -1).T @ flat
+        grads["recurrent_kernel"] = hiddens[:-1].reshape(steps * batch, u).T @ flat
+        if "bias" in weights.matrices:
+            grads["bias"] = flat.sum(axis=0)
+    dx = (flat @ kernel.T).reshape(steps, batch, -1).transpose(1, 0, 2)
+    return grads, dx, norms
+
+
+BACKWARD = {"lstm": _lstm_backward, "gru": _gru_backward, "simple_rnn": _simple_backward}
 
 
 def _head_gradient(head, features, y):
@@ -235,6 +298,57 @@ def backpropagate(layers, head, x, y, activity=None, matrices=True) -> Backpropa
             offset += u
         d_level_out = d_input
     return Backpropagation(grads, through_time)
+
+
+def probed_through_time(layers, probes, activity) -> tuple[dict, dict]:
+    """The gradient through time on any model, from what ``capture.probe_pass`` recorded.
+
+    There TensorFlow took the loss gradient with respect to each recurrent layer's output (and
+    its final states, where the layer returns them): whatever the model does after the layer (a
+    softmax head, attention, a decoder reading the encoder's states) is in it. From there each
+    cell's own backward pass runs here on the replay (``activity``, from ``replay``), following
+    its mask; a cell of a StackedRNNCells passes what reaches its input to the cell it reads.
+
+    Returns ({layer: {"h": (time,), "c": (time,)}} in the input's time order, as
+    ``gradient_through_time``; {layer: why it has none}).
+    """
+    by_layer = {a.layer: a for a in activity}
+    through_time: dict[str, dict[str, np.ndarray]] = {}
+    missing: dict[str, str] = {}
+    from_above: dict[str, np.ndarray] = {}  # a stacked cell's dL/d(input), for the cell it reads
+    for weights in reversed(layers):
+        name, probe, replayed = weights.layer, probes.get(weights.layer), by_layer.get(weights.layer)
+        if probe is None or replayed is None:
+            continue  # not called on the probe, or not replayed: the notices say so
+        if weights.cell not in BACKWARD:
+            missing[name] = f"no backward pass for a {weights.cell} cell"
+            continue
+        if probe.d_output is None and probe.d_states is None and name not in from_above:
+            missing[name] = "the probe pass took no loss gradient at its output"
+            continue
+        trace = replayed.trace
+        steps, batch = trace["gates"].shape[:2]
+        dh = np.zeros((batch, steps, weights.units), DTYPE)
+        if probe.d_output is not None:
+            d_output = np.asarray(probe.d_output, DTYPE)
+            if d_output.ndim == 3:  # the whole sequence, in processing order as Keras returns it
+                dh += d_output
+            else:  # the final processed step's output
+                dh[:, -1] = d_output
+            mask = trace.get("mask")
+            if mask is not None:
+                # A masked step's output is the last counted step's (or 0 before any counted step, and
+                # always 0 with zero_output_for_mask): its gradient reaches h only where that holds.
+                reach = mask if probe.zero_output_for_mask else np.logical_or.accumulate(mask, axis=1)
+                dh *= reach[..., None]
+        if name in from_above:
+            dh += from_above.pop(name)
+        _, dx, norms = BACKWARD[weights.cell](weights, trace, dh, False, probe.d_states)
+        if probe.previous is not None:
+            from_above[probe.previous] = dx
+        backward = weights.direction == "backward"
+        through_time[name] = {k: v[::-1].copy() if backward else v for k, v in norms.items()}
+    return through_time, missing
 
 
 def gate_gradients(layers, head, x, y, activity=None) -> dict[str, dict[str, np.ndarray]]:
