@@ -31,6 +31,8 @@ load      the GATES routes over HTTP on a real TensorBoard: a 50-run sweep at 12
 anymodel  GateLogger in a user's own model.fit on the Keras example's IMDB model (Embedding, 2 x Bidirectional
           LSTM): none, the defaults, viz all with a probe, Keras' TensorBoard; fit time ratio, interleaved
           (``--anymodel-sequences``; fewer sequences per epoch than the example's 25,000: conservative ratios)
+anyprobe  anymodel's second table alone: the probe's pass per logged step on the training thread (visualizers
+          "all" or the defaults, findings on or off: the loss gradient at each recurrent layer's output), interleaved
 batches   viz.log_every_batches at 10, 50, 200 (128 units, 125 batches per epoch): fit time against viz=none
           (target 1.10 at 50), bytes per logged step, steps skipped, the drawing process' RSS over the run, what
           skipping saves with every step logged, and the GATES routes on a run of 5,000 logged steps (p95 <= 300 ms)

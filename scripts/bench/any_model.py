@@ -187,29 +187,72 @@ def eager_probe_pass(model, x, y) -> None:
     [np.array(g) for g in tape.gradient(loss, variables)]
 
 
+# The probe's pass per logged step, as GateLogger sets it up: (with_gradients, with_head) of ModelCapture.
+# with_head: findings on, so the pass also takes the loss gradient at each recurrent layer's output.
+PROBE_CAPTURES = {
+    "all": (True, True),  # visualizers="all", findings on (the default with a probe)
+    "all_findings_off": (True, False),  # visualizers="all", findings=False
+    "findings": (False, True),  # the default visualizers and a probe: the findings' pass
+    "forward_only": (False, False),  # what the pass ran for the findings before it took the loss gradient
+}
+
+
 def probe_step_times(data, reps: int) -> dict:
-    """Seconds on the training thread for the probe of one logged step, ``visualizers="all"``: the
-    compiled pass (its first call traces it) against the eager passes of 0.1.0, interleaved."""
+    """Seconds on the training thread for the probe of one logged step: the compiled pass of each of
+    ``PROBE_CAPTURES`` (the first call traces it) against the eager passes of 0.1.0, interleaved."""
     from lstm_experiments.capture.model_capture import ModelCapture
 
     _, (x_val, y_val) = data
     x, y = x_val[:PROBE], y_val[:PROBE]
     model = build_model()
-    capture = ModelCapture(model, x, y, with_gradients=True)
-    start = time.perf_counter()
-    capture.snapshot(0)
-    first = time.perf_counter() - start
+    captures = {name: ModelCapture(model, x, y, with_gradients=grads, with_head=head)
+                for name, (grads, head) in PROBE_CAPTURES.items()}
+    first = {}
+    for name, capture in captures.items():
+        start = time.perf_counter()
+        capture.snapshot(0)
+        first[name] = time.perf_counter() - start
     eager_probe_pass(model, x, y)  # warm, untimed
-    compiled_s, eager_s = [], []
-    for _ in range(reps):
-        start = time.perf_counter()
-        capture.snapshot(1)
-        compiled_s.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        eager_probe_pass(model, x, y)
-        eager_s.append(time.perf_counter() - start)
-    return {"first_compiled_s": first, "compiled_s": median(compiled_s), "eager_s": median(eager_s),
-            "compiled_s_all": compiled_s, "eager_s_all": eager_s}
+    times: dict[str, list[float]] = {name: [] for name in [*captures, "eager"]}
+    for rep in range(reps):
+        names = list(times)
+        for name in names[rep % len(names):] + names[:rep % len(names)]:  # rotated, interleaved
+            start = time.perf_counter()
+            if name == "eager":
+                eager_probe_pass(model, x, y)
+            else:
+                captures[name].snapshot(1)
+            times[name].append(time.perf_counter() - start)
+    out = {f"first_{name}_s": value for name, value in first.items()}
+    out.update({f"{name}_s": median(values) for name, values in times.items()})
+    out.update({f"{name}_s_all": values for name, values in times.items()})
+    # The names the tables of earlier releases used.
+    out.update(first_compiled_s=first["all"], compiled_s=out["all_s"])
+    return out
+
+
+def print_probe_table(probe: dict) -> None:
+    columns = [f"{name}_s" for name in [*PROBE_CAPTURES, "eager"]]
+    print_table(
+        f"anymodel: the probe ({PROBE} sequences) per logged step, on the training thread",
+        ["first_all_s", *columns], [probe],
+        ["all: ModelCapture.snapshot as GateLogger(visualizers='all') with findings on: weights copied, the "
+         "traced tf.function run once (every recurrent layer's input, mask, initial state, the weight "
+         "gradients and the loss gradient at each layer's output); first_all_s: its first call, which traces it",
+         "all_findings_off: the same without the output gradients; findings: the default visualizers with a "
+         "probe (the pass and the output gradients, no weight gradients); forward_only: the pass alone",
+         "eager: 0.1.0's eager forward pass recording each layer's input, then an eager GradientTape pass; "
+         "medians of interleaved calls, the order rotated each repetition"],
+    )
+
+
+def run_probe(sizes, workdir: Path) -> dict:
+    """anyprobe: the probe's per-step cost alone (the anymodel section's second table), in a minute."""
+    import_tensorflow_quietly()
+    data = make_data(2 * BATCH_SIZE, max(PROBE, 2 * BATCH_SIZE))
+    probe = probe_step_times(data, reps=max(5, sizes.anymodel_reps + 4))
+    print_probe_table(probe)
+    return {"probe_step": probe, "probe": PROBE, "model": {"maxlen": MAXLEN, "units": UNITS}}
 
 
 def run(sizes, workdir: Path) -> dict:
@@ -272,15 +315,7 @@ def run(sizes, workdir: Path) -> dict:
         ],
     )
     probe = probe_step_times(data, reps=max(3, sizes.anymodel_reps + 2))
-    print_table(
-        f"anymodel: the probe ({PROBE} sequences, visualizers='all') per logged step, on the training thread",
-        ["first_compiled_s", "compiled_s", "eager_s"], [probe],
-        ["compiled_s: one ModelCapture.snapshot (weights copied, the traced tf.function run once: every "
-         "recurrent layer's input, mask, initial state and the gradients); first_compiled_s: its first call, "
-         "which traces it (once per fit of a fresh model)",
-         "eager_s: 0.1.0's eager forward pass recording each layer's input, then an eager GradientTape pass; "
-         "medians of interleaved calls"],
-    )
+    print_probe_table(probe)
     return {
         "model": {"max_features": MAX_FEATURES, "maxlen": MAXLEN, "embedding_dim": EMBEDDING_DIM, "units": UNITS,
                   "batch_size": BATCH_SIZE},

@@ -32,6 +32,7 @@ SECTION_MODULES = {
     "board": "board",
     "load": "load",
     "anymodel": "any_model",
+    "anyprobe": "any_probe",
     "batches": "batches",
     "tokens": "tokens",
     "text": "text_view",
