@@ -78,9 +78,10 @@ def test_the_runner_finds_inputs_beyond_the_training_rows_scale(tmp_path, units_
     probed = column[cut - CSV_SEQ_LEN:cut + PROBE - 1]
     assert scale["value"] == pytest.approx(np.abs((probed - mean) / std).max(), rel=1e-4)
     assert scale["value"] > 1000
-    saturated = [f for f in _found(document, "saturated_gates") if f["severity"] == "warning"]
-    assert [(f["layer"], f["last_step"]) for f in saturated] == [("lstm", 3)]
-    assert saturated[0]["value"] >= 0.9 and len(saturated[0]["gate"].split(",")) >= 3
+    # One finding from step 0, though the input gate joins the three saturated ones only at step 1.
+    (saturated,) = _found(document, "saturated_gates")
+    assert (saturated["layer"], saturated["first_step"], saturated["last_step"]) == ("lstm", 0, 3)
+    assert saturated["value"] >= 0.9 and len(saturated["gate"].split(",")) >= 3
 
 
 @pytest.mark.parametrize("rate, stuck", [(1e-7, True), (1e-3, False)], ids=["rate-1e-7", "control-1e-3"])
@@ -121,6 +122,19 @@ def test_the_runner_finds_weights_gone_inf_at_a_huge_rate(tmp_path, rate, fails)
     assert (found["layer"], found["severity"], found["first_step"]) == ("lstm", "warning", document["last_step"])
     lstm_weights = 1 * 32 + 8 * 32 + 32  # kernel, recurrent kernel and bias of 8 units on one feature
     assert 0 < found["value"] <= lstm_weights and "clipnorm" in found["sentence"]
+
+
+def test_the_runner_finds_a_validation_loss_gone_inf_while_the_weights_are_finite(tmp_path):
+    """SGD at 5 over 20 steps: val_loss becomes inf in epoch 2 while every weight is still finite (the
+    weights' rule sees nothing); the epoch metric's rule says it at that step. The control is the SGD
+    run at 0.05 above."""
+    run = tmp_path / "run"
+    with pytest.raises(TrainingFailed, match="val_loss became inf in epoch 2"):
+        train_tiny(run, [*SMALL, "data.seq_len=20", "train.epochs=3", "train.optimizer=sgd",
+                         "train.learning_rate=5"], tiny=False)
+    found = [f for f in _found(_document(run), "non_finite")]
+    assert [(f["layer"], f["figure"], f["severity"], f["first_step"]) for f in found] == [(None, "val_loss", "warning", 2)]
+    assert "val_loss became inf" in found[0]["sentence"]
 
 
 # --------------------------------------------------------------------------- in a user's own fit

@@ -243,10 +243,15 @@ class Drawer:
 
             name = "val_loss" if tags.metric("val_loss") in scalars else "loss"
             value = scalars.get(tags.metric(name))
+            metrics = {tags.metric_name(tag): float(v) for tag, v in scalars.items()
+                       if tag == tags.metric(tags.metric_name(tag))}
+            found = rules.non_finite_metrics(metrics)
             if value is not None:
                 self._losses.append((step, float(value)))
-                found = rules.not_learning(self._losses, name, self.spec.findings)
-                self.findings.observe(step, [found] if found is not None else [], kinds=[rules.NOT_LEARNING])
+                learning = rules.not_learning(self._losses, name, self.spec.findings)
+                found += [learning] if learning is not None else []
+            if found or value is not None:
+                self.findings.observe(step, found, kinds=[rules.NOT_LEARNING])
                 self._write_findings()
 
     def write_hparams(self, hparams: dict, metric_tags, trial_id: str) -> None:

@@ -40,8 +40,13 @@ class Observation:
 
     @property
     def key(self) -> tuple:
-        """What makes it the same finding from one step to the next."""
-        return self.kind, self.layer, self.gate
+        """What makes it the same finding from one step to the next: its kind, layer and gate. Saturated
+        gates are one finding per layer whichever gates it names at a step (a gate joining the saturated
+        ones on the way does not start another finding); a finding of the whole run (no layer) is told
+        apart by its figure (a batch's loss, an epoch's val_loss)."""
+        if self.layer is None:
+            return self.kind, None, self.figure
+        return self.kind, self.layer, None if self.kind == SATURATED else self.gate
 
 
 def _g(value: float) -> str:
@@ -115,6 +120,16 @@ def observe(figures: StepFigures, thresholds: Thresholds) -> list[Observation]:
                 f"The inputs of {name} reach {_g(layer.input_max_abs)}: gates saturate from the first step; "
                 "standardise the inputs (subtract the mean, divide by the standard deviation)."))
     return found
+
+
+def non_finite_metrics(metrics: dict[str, float]) -> list[Observation]:
+    """``non_finite`` for a validation metric that is NaN or inf at an epoch's end ({name: value}):
+    ``val_loss`` can overflow while every weight and every training batch's loss is still finite, which
+    the other two rules see."""
+    return [Observation(
+        NON_FINITE, WARNING, None, None, None, name, math.nan, 0.0,
+        f"{name} became {value} at the epoch's end: lower the learning rate or clip the gradients (optimizer "
+        "clipnorm).") for name, value in metrics.items() if name.startswith("val_") and not math.isfinite(value)]
 
 
 def not_learning(losses: list[tuple[int, float]], name: str, thresholds: Thresholds) -> Observation | None:
