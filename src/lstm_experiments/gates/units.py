@@ -104,18 +104,21 @@ def hidden_correlation(activity, min_std: float = FLAT_STD) -> np.ndarray:
     """Pearson correlations (units, units) of the units' hidden-state series over the counted positions.
 
     Rows and columns of flat units (std of h < ``min_std``) are NaN, the diagonal of the
-    others 1. One normalised matrix product, in float64: about 1024 x 1024 x positions.
+    others 1. In float32, the means and deviations summed in float64, then one matrix
+    product (about 1024 x 1024 x positions); within 1e-6 of ``np.corrcoef``.
     """
-    hidden = counted_hidden(activity).astype(np.float64)
-    units = hidden.shape[1]
-    if hidden.shape[0] < 2:
+    hidden = np.asarray(counted_hidden(activity), np.float32)
+    positions, units = hidden.shape
+    if positions < 2:
         return np.full((units, units), np.nan)
-    centred = hidden - hidden.mean(axis=0)
-    std = np.sqrt(np.mean(centred**2, axis=0))
+    centred = hidden - hidden.mean(axis=0, dtype=np.float64).astype(np.float32)
+    std = np.sqrt(np.einsum("ij,ij->j", centred, centred, dtype=np.float64) / positions)
     moving = std >= min_std
-    scaled = np.zeros_like(centred)
-    scaled[:, moving] = centred[:, moving] / (std[moving] * np.sqrt(hidden.shape[0]))
-    correlation = np.clip(scaled.T @ scaled, -1.0, 1.0)
+    scale = np.zeros(units, np.float32)
+    scale[moving] = 1.0 / (std[moving] * np.sqrt(positions))
+    scaled = centred * scale
+    correlation = np.clip((scaled.T @ scaled).astype(np.float64), -1.0, 1.0)
+    np.fill_diagonal(correlation, 1.0)  # float32 rounding leaves it a hair off 1
     correlation[~moving, :] = np.nan
     correlation[:, ~moving] = np.nan
     return correlation
