@@ -102,7 +102,7 @@ def measure(snapshot, thresholds: Thresholds) -> StepFigures:
 def _through_time(snapshot, activity, figures: StepFigures) -> None:
     if not activity or any(f.non_finite for f in figures.layers.values()):
         return
-    if snapshot.probes is None and snapshot.head is None:
+    if snapshot.probe_y is None or (snapshot.probes is None and snapshot.head is None):
         figures.unmeasured["through_time"] = "the probe has no targets: the gradient through time needs probe=(x, y)"
         return
     if snapshot.probes is not None and snapshot.through_time_failure:

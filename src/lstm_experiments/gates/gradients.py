@@ -318,8 +318,11 @@ def probed_through_time(layers, probes, activity) -> tuple[dict, dict]:
     from_above: dict[str, np.ndarray] = {}  # a stacked cell's dL/d(input), for the cell it reads
     for weights in reversed(layers):
         name, probe, replayed = weights.layer, probes.get(weights.layer), by_layer.get(weights.layer)
-        if probe is None or replayed is None:
-            continue  # not called on the probe, or not replayed: the notices say so
+        if probe is None:
+            continue  # not called on the probe: the notices say so
+        if replayed is None:
+            missing[name] = f"a {weights.cell} cell is not replayed"
+            continue
         if weights.cell not in BACKWARD:
             missing[name] = f"no backward pass for a {weights.cell} cell"
             continue
