@@ -28,8 +28,8 @@ Routes, under ``/data/plugin/lstm_gates``; one thin werkzeug handler each:
   before findings were logged, or with findings off);
 - ``/through_time?run&layer&step``: the norm of the loss' gradient with respect to each state (``h``, an
   LSTM's ``c``) at every probe time step (``lstm_gates/<layer>/through_time``): ``states``, ``time`` and
-  ``norms`` {state: [norm per time step]}; 404 for a layer that logged none (findings off, no probe, or
-  a model that is not the runner's plain stack) and for a step where it was not measured;
+  ``norms`` {state: [norm per time step]}; 404 for a layer that logged none (findings off, no probe or
+  one without targets, a cell the replay does not serve) and for a step where it was not measured;
 - ``/units?run&layer&step``: each unit's figures (``lstm_gates/<layer>/units``): ``saturation`` {gate:
   {left, right}} (the fractions of its probe values below 0.1 and above 0.9, a tanh gate on (v + 1)/2),
   ``activity`` (the std of its h) and ``orders`` {by: the unit at each place}, for ``built``,

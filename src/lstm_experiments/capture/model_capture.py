@@ -58,7 +58,8 @@ class ModelCapture:
         self.probe_x = probe_x
         self.probe_y = probe_y
         self.with_gradients = bool(with_gradients) and probe_x is not None and probe_y is not None
-        # A plain stack's head for the drawing side's own backward pass (the findings' gradient through time).
+        # The findings' gradient through time: a plain stack's head for the drawing side's own backward
+        # pass; on any other model, the probe pass' loss gradient at each recurrent layer's output.
         self.with_head = bool(with_head) and probe_x is not None and probe_y is not None
         self._plain = plain
         self._pass = None

@@ -9,6 +9,11 @@ without holding the training process' interpreter lock. The forward pass is
 ``gates.activity``'s (the one the ``activations`` visualizer draws), read from
 the trace it keeps.
 
+On any other model (an ``Embedding`` in front, another head or loss, masks,
+initial states, stacked cells) ``probed_through_time`` gives the gradient
+through time from the loss gradient TensorFlow took at each recurrent layer's
+output in the probe pass, running each cell's own backward pass from there.
+
 One backward pass (``backpropagate``) gives two things:
 
 - ``gate_gradients``: dL/dmatrix for every recurrent matrix, named as in the snapshot;
