@@ -12,8 +12,9 @@ numpy in the drawing process: the snapshot carries the probe, the targets and
 the head, and no TensorFlow pass runs for them in the training process. Any
 other model gets one compiled pass on the probe per logged step here
 (``capture.probe_pass``), which records what every recurrent layer receives
-(its input, mask and initial state: the replay then starts from it) and, for
-gradients, the loss gradient of every recurrent weight.
+(its input, mask and initial state: the replay then starts from it), for
+gradients the loss gradient of every recurrent weight and, for the findings,
+the loss gradient at what each recurrent layer returns.
 """
 
 import functools
