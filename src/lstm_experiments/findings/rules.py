@@ -102,7 +102,7 @@ def observe(figures: StepFigures, thresholds: Thresholds) -> list[Observation]:
                 DEAD, severity, name, None, tuple(int(u) for u in layer.dead), f"units with |h| < {thresholds.dead_activity}",
                 fraction, thresholds.dead_fraction,
                 f"{len(layer.dead)} of {layer.units} units of {name} never move (|h| < {thresholds.dead_activity} "
-                "on the whole probe): lower the learning rate, or use the sigmoid recurrent activation."))
+                "on the whole probe): lower the learning rate."))
         if layer.redundant:
             partnered = sorted({u for i, j, _ in layer.redundant for u in (i, j)})
             fraction = len(partnered) / layer.units
