@@ -272,3 +272,25 @@ def test_a_gradient_that_grows_back_through_time_is_exploding(tmp_path, gain, ex
         assert found[0]["value"] > 1e4
     else:  # held open by hand, its gates are saturated and its h tiny: those findings are true here
         assert found == [] and "vanishing_gradient" not in {f["kind"] for f in document["findings"]}
+
+
+def test_clipping_keeps_a_run_whose_gradient_explodes_finite(tmp_path):
+    """The exploding_gradient finding's 'clip the gradients', shown on the gain-2 cell above (inputs x 1e-3,
+    targets of order 1): plain SGD at 1 reports exploding_gradient at step 0, then its loss becomes inf by
+    the third epoch (non_finite); with clipnorm=1 the same run has the same exploding finding at step 0
+    and keeps every weight and loss finite for its 4 epochs."""
+    x, y = _data(scale=1e-3)
+    y = y / 1e-3
+    documents = {}
+    for clip in (None, 1.0):
+        model = _model()
+        _recurrent_cell_gain(model, 2.0)
+        documents[clip] = _fit(tmp_path / f"clip-{clip}", model, x, y, epochs=4,
+                               optimizer=keras.optimizers.SGD(1.0, clipnorm=clip),
+                               callbacks=[keras.callbacks.TerminateOnNaN()])
+    for document in documents.values():
+        (exploding,) = [f for f in document["findings"] if f["kind"] == "exploding_gradient"]
+        assert exploding["first_step"] == 0 and exploding["worst"] == "warning" and exploding["value"] > 1e4
+    assert "non_finite" in {kind for kind, _ in _warnings(documents[None])}
+    clipped = documents[1.0]
+    assert "non_finite" not in {f["kind"] for f in clipped["findings"]} and clipped["last_step"] == 4
