@@ -23,7 +23,11 @@ ADDING = ["data=adding", "data.seq_len=10", "data.n_samples=4096", "units=32", "
 def _run(tmp_path, rate):
     run, metrics = train_tiny(tmp_path / "run", [*ADDING, f"train.learning_rate={rate}"], tiny=False)
     document = json.loads((run / "findings.json").read_text())
-    return [f for f in document["findings"] if f["kind"] == "dead_units"], metrics
+    return [f for f in document["findings"] if f["kind"] == "dead_units"], metrics, document
+
+
+def _warnings(document):
+    return {(f["kind"], f["layer"]) for f in document["findings"] if f["severity"] == "warning"}
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +38,9 @@ def broken(tmp_path_factory):
 
 @pytest.mark.slow
 def test_a_high_learning_rate_leaves_dead_units_named_in_a_warning(broken):
-    dead, metrics = broken
+    dead, metrics, document = broken
+    # Every gate saturated too (the lower rate's what-to-try for saturated_gates, shown by the same pair).
+    assert _warnings(document) == {("dead_units", "lstm"), ("saturated_gates", "lstm")}, document["findings"]
     (found,) = dead
     assert found["layer"] == "lstm" and found["severity"] == "warning" and found["active"], found
     units = found["units"]
@@ -45,7 +51,8 @@ def test_a_high_learning_rate_leaves_dead_units_named_in_a_warning(broken):
 
 
 @pytest.mark.slow
-def test_a_lower_learning_rate_keeps_every_unit_alive_and_learns(tmp_path, broken):
-    dead, metrics = _run(tmp_path, 0.01)
+def test_a_lower_learning_rate_keeps_every_unit_alive_unsaturated_and_learns(tmp_path, broken):
+    dead, metrics, document = _run(tmp_path, 0.01)
     assert dead == [], dead
+    assert _warnings(document) == set(), document["findings"]  # nor saturated gates
     assert metrics["val_loss"] < 0.01 < broken[1]["val_loss"]  # 0.0007 against 0.16

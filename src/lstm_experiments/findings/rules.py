@@ -79,7 +79,7 @@ def observe(figures: StepFigures, thresholds: Thresholds) -> list[Observation]:
                     VANISHING, WARNING, name, None, None, f"dL/d{state}_0 / dL/d{state}_{t}", decay,
                     thresholds.vanishing_decay,
                     f"The gradient reaching t=0 of {name} is {_g(decay)} of t={t}'s ({state}): early inputs cannot "
-                    "be learnt; try the forget-gate bias at 1 (unit_forget_bias), shorter sequences or fewer layers."))
+                    "be learnt; try the forget-gate bias at 1 (unit_forget_bias) or shorter sequences."))
             elif decay > thresholds.exploding_decay:
                 found.append(Observation(
                     EXPLODING, WARNING, name, None, None, f"dL/d{state}_0 / dL/d{state}_{t}", decay,
