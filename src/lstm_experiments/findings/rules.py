@@ -89,11 +89,12 @@ def observe(figures: StepFigures, thresholds: Thresholds) -> list[Observation]:
         saturated = {gate: value for gate, value in layer.saturation.items() if value >= thresholds.saturated_fraction}
         if layer.saturation and len(saturated) >= min(thresholds.saturated_gates, len(layer.saturation)):
             worst = max(saturated, key=saturated.get)
+            low, high = f"{min(saturated.values()):.0%}", f"{max(saturated.values()):.0%}"
             found.append(Observation(
                 SATURATED, WARNING, name, ",".join(saturated), None, "fraction of gate values < 0.1 or > 0.9",
                 saturated[worst], thresholds.saturated_fraction,
                 f"{len(saturated)} gates of {name} ({', '.join(saturated)}) are saturated on "
-                f"{min(saturated.values()):.0%}-{max(saturated.values()):.0%} of the probe: their gradients vanish; "
+                f"{low if low == high else f'{low}-{high}'} of the probe: their gradients vanish; "
                 "normalise the inputs or lower the learning rate."))
         if layer.dead is not None and len(layer.dead):
             fraction = len(layer.dead) / layer.units
