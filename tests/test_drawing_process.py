@@ -147,3 +147,24 @@ def test_a_run_that_fails_before_training_closes_its_early_drawing_process(tmp_p
         run_experiment(compose_config([*TINY, "viz=gates"]), tmp_path / "run")
     assert drawing_children() == []
     assert not (tmp_path / "run" / "tensorboard").exists()  # it never opened an event file
+
+
+def test_after_training_the_drawing_process_takes_every_core_for_blas():
+    """The child starts with one BLAS thread (CHILD_ENV); ``training_over`` raises them to the usable cores
+    for the last step's drawing. Checked in a fresh interpreter with the child's environment, by
+    threadpoolctl's own report."""
+    import json
+    import subprocess
+    import sys
+
+    from lstm_experiments.capture.drawing_process import child_environment
+
+    script = ("import json, numpy\nfrom threadpoolctl import threadpool_info\n"
+              "from lstm_experiments.capture.drawing_process import use_every_core\n"
+              "blas = lambda: [i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas']\n"
+              "before = blas(); use_every_core(); print(json.dumps([before, blas()]))")
+    out = subprocess.run([sys.executable, "-c", script], env=child_environment(), capture_output=True, text=True,
+                         check=True)
+    before, after = json.loads(out.stdout.strip().splitlines()[-1])
+    assert before and set(before) == {1}
+    assert set(after) == {len(os.sched_getaffinity(0))}

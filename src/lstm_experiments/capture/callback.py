@@ -425,6 +425,7 @@ class GateLogger(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         try:
+            self.link.training_over()  # the last step's drawing, which training waits for, may take every core
             if self._waiting_for_build:
                 self._log_built()
             # The final weights are always logged, so the last image matches the trained model; but not

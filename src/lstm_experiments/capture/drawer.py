@@ -271,6 +271,9 @@ class Drawer:
             with self._writing(EVENT_FILE, self.writer.logdir):
                 self.writer.flush()
 
+    def training_over(self) -> None:
+        """Nothing: in the training process the BLAS threads are TensorFlow's set-up's to choose."""
+
     def sync(self) -> bool:
         """Every call is done when it returns (the ``DrawingProcess`` interface)."""
         return True

@@ -46,6 +46,11 @@ class DrawingLink:
         """The drawer's ``method(*args)``, after every call made before it (waits when the worker is behind)."""
         self.worker.submit(getattr(self.drawer, method), *args)
 
+    def training_over(self) -> None:
+        """Tell the drawer that training has ended (after every call made before), if it listens."""
+        if self.drawer is not None and hasattr(self.drawer, "training_over"):
+            self.call("training_over")
+
     def try_call(self, function, *args) -> bool:
         """``function(drawer, *args)`` on the worker unless it is behind: then nothing, and False."""
         return self.worker.try_submit(function, self.drawer, *args)

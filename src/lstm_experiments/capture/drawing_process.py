@@ -63,6 +63,9 @@ MODULE = "lstm_experiments.capture.drawing_process"
 LOW_NICE = 10
 IDLE_NICE = 19
 # The child's numpy work is small matrices; threaded BLAS would only fight TensorFlow for the cores.
+# Once training is over (``training_over``) the child takes every core for what is left: the last
+# step's drawing, which training waits for (at 1024 units a probe's matrix products ran 1.8x faster
+# on 2 threads than on 1 on an idle 2-core machine; docs/performance.md).
 CHILD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 # How long the parent waits for the child to answer ``sync`` or ``close``: every step queued before
 # must be drawn first, and at SCHED_IDLE beside a training that keeps every core busy that can take
@@ -74,7 +77,7 @@ EXIT_WAIT_S = 30
 STATUS_WAIT_S = 5
 
 # What the parent sends: a drawer method's name and its arguments, or one of these.
-SYNC, CLOSE, START = "sync", "close", "start"
+SYNC, CLOSE, START, TRAINING_OVER = "sync", "close", "start", "training_over"
 # What the child answers, the first element of each reply.
 LOG, DRAWN, FAILED, SYNCED, CLOSED = "log", "drawn", "failed", "synced", "closed"
 
@@ -223,6 +226,9 @@ class DrawingProcess:
     def flush(self) -> None:
         self._call("flush")
 
+    def training_over(self) -> None:
+        self._call(TRAINING_OVER)
+
     def sync(self) -> bool:
         """Wait until the child has done every call made so far; False if it died."""
         with self._replies:
@@ -289,6 +295,9 @@ def serve(incoming: Connection, outgoing: Connection) -> None:
                 continue
             if method == CLOSE:
                 return
+            if method == TRAINING_OVER:
+                use_every_core()
+                continue
             try:
                 if method == START:
                     # Told before it opens the event file, which may already fail.
@@ -310,6 +319,17 @@ def serve(incoming: Connection, outgoing: Connection) -> None:
             reply(CLOSED)
         except (BrokenPipeError, OSError):
             pass
+
+
+def use_every_core() -> None:
+    """As many BLAS threads as this process may run on (threadpoolctl), for the drawing left after training."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        threadpool_limits(limits=cores or 1, user_api="blas")
+    except Exception:  # noqa: BLE001 - one thread still draws everything
+        log.debug("drawing: could not raise the BLAS threads", exc_info=True)
 
 
 def lower_priority(priority: str) -> None:

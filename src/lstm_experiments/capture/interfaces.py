@@ -43,6 +43,9 @@ class DrawerInterface(Protocol):
     def flush(self) -> None:
         """Records written so far reach the file."""
 
+    def training_over(self) -> None:
+        """Training has ended: what is left to draw (the last step) may use every core."""
+
     def sync(self) -> bool:
         """Wait until every call made so far is done; False if the drawer died."""
 
