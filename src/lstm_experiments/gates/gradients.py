@@ -80,6 +80,23 @@ def _final(d_final, index, batch, units):
     return np.asarray(d_final[index], DTYPE).reshape(batch, units).copy()
 
 
+def _from_pre_activations(weights, trace, dz_all, matrices):
+    """({matrix: dL/dmatrix} or {}, dL/dx) from dL/d(pre-activations) (time, batch, width) of a cell whose
+    every gate reads x W + h U + b (an LSTM, a SimpleRNN): the weight gradients as one product over
+    every (step, sequence), not one per step."""
+    x, hiddens = trace["x"], trace["hiddens"]
+    steps, batch, width = dz_all.shape
+    flat_dz = dz_all.reshape(steps * batch, width)
+    grads = {}
+    if matrices:
+        grads["kernel"] = x.transpose(1, 0, 2).reshape(steps * batch, -1).T @ flat_dz
+        grads["recurrent_kernel"] = hiddens[:-1].reshape(steps * batch, -1).T @ flat_dz
+        if "bias" in weights.matrices:
+            grads["bias"] = flat_dz.sum(axis=0)
+    dx = (flat_dz @ trace["kernel"].T).reshape(steps, batch, -1).transpose(1, 0, 2)
+    return grads, dx
+
+
 def _lstm_backward(weights, trace, dh_out, matrices=True, d_final=None):
     """({matrix: dL/dmatrix}, dL/dx, {"h": ||dL/dh_t||, "c": ||dL/dc_t||}) from dL/dh_t given from
     above (batch, time, units), all in processing order; the norms are (time,). Without ``matrices``
@@ -88,8 +105,8 @@ def _lstm_backward(weights, trace, dh_out, matrices=True, d_final=None):
     ``d_final``: (dL/dh_T, dL/dc_T) reaching the final states from outside the layer (a layer
     returning its state), or None. The trace's mask (a masked step holds h and c) is followed: the
     gradient passes a masked step unchanged, and its gates receive none."""
-    x, kernel, recurrent = trace["x"], trace["kernel"], trace["recurrent"]
-    gates, cells, hiddens, cell_acts = trace["gates"], trace["cells"], trace["hiddens"], trace["cell_acts"]
+    recurrent = trace["recurrent"]
+    gates, cells, cell_acts = trace["gates"], trace["cells"], trace["cell_acts"]
     steps, batch, width = gates.shape
     u = weights.units
     blocks = gate_slices("lstm", u)
@@ -127,16 +144,7 @@ def _lstm_backward(weights, trace, dh_out, matrices=True, d_final=None):
             dz *= keep[t]
             dh_next = np.where(keep[t], dz @ recurrent.T, dh)
             dc_next = np.where(keep[t], dc * f, dc)
-    # The weight gradients as one product over every (step, sequence), not one per step.
-    flat_dz = dz_all.reshape(steps * batch, width)
-    grads = {}
-    if matrices:
-        grads["kernel"] = x.transpose(1, 0, 2).reshape(steps * batch, -1).T @ flat_dz
-        grads["recurrent_kernel"] = hiddens[:-1].reshape(steps * batch, u).T @ flat_dz
-        if "bias" in weights.matrices:
-            grads["bias"] = flat_dz.sum(axis=0)
-    dx = (flat_dz @ kernel.T).reshape(steps, batch, -1).transpose(1, 0, 2)
-    return grads, dx, norms
+    return (*_from_pre_activations(weights, trace, dz_all, matrices), norms)
 
 
 def _gru_backward(weights, trace, dh_out, matrices=True, d_final=None):
@@ -208,7 +216,7 @@ def _gru_backward(weights, trace, dh_out, matrices=True, d_final=None):
 
 def _simple_backward(weights, trace, dh_out, matrices=True, d_final=None):
     """As ``_lstm_backward``, for Keras' SimpleRNN (h = act(x W + h U + b)); the norms are {"h": ...}."""
-    x, kernel, recurrent, values, hiddens = (trace[k] for k in ("x", "kernel", "recurrent", "gates", "hiddens"))
+    recurrent, values = trace["recurrent"], trace["gates"]
     steps, batch, u = values.shape
     slopes = _slope(weights.activation)(values)
     dh_out = dh_out.transpose(1, 0, 2)
@@ -226,15 +234,7 @@ def _simple_backward(weights, trace, dh_out, matrices=True, d_final=None):
         else:
             dz *= keep[t]
             dh_next = np.where(keep[t], dz @ recurrent.T, dh)
-    flat = dz_all.reshape(steps * batch, u)
-    grads = {}
-    if matrices:
-        grads["kernel"] = x.transpose(1, 0, 2).reshape(steps * batch, -1).T @ flat
-        grads["recurrent_kernel"] = hiddens[:-1].reshape(steps * batch, u).T @ flat
-        if "bias" in weights.matrices:
-            grads["bias"] = flat.sum(axis=0)
-    dx = (flat @ kernel.T).reshape(steps, batch, -1).transpose(1, 0, 2)
-    return grads, dx, norms
+    return (*_from_pre_activations(weights, trace, dz_all, matrices), norms)
 
 
 BACKWARD = {"lstm": _lstm_backward, "gru": _gru_backward, "simple_rnn": _simple_backward}
